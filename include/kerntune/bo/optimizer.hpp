@@ -1,0 +1,92 @@
+#pragma once
+// The optimizer interface (ask/tell). It sees points and categories only —
+// never a sysctl, a symbol or a file. The campaign adapts a search space into
+// a Problem (callbacks for validity, repair and sampling).
+//
+// Determinism contract: an optimizer built with the same Options and told the
+// same observations in the same order returns the same proposals from ask().
+// Implementations derive their randomness from (seed, number of observations,
+// number of pending points), never from a stream that survives between calls,
+// so a resumed campaign that replays its stored trials proposes exactly what
+// the uninterrupted one would have.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kerntune/util/result.hpp"
+
+namespace kerntune::bo {
+
+/// One coordinate of a point.
+struct Dim {
+  enum class Kind { continuous, integer, categorical };
+  Kind kind = Kind::continuous;
+  long long levels = 0;  ///< integer: number of distinct values; the coordinate is in [0,1]
+  int categories = 0;    ///< categorical: the coordinate is an index 0..categories-1
+};
+
+/// A point: continuous/integer coordinates in [0,1], categorical as an index,
+/// NaN for a coordinate that is inactive (a conditional parameter switched off).
+using Point = std::vector<double>;
+
+struct Problem {
+  std::vector<Dim> dims;
+  /// Canonical form of a point: integers snapped, inactive coordinates set to
+  /// NaN, active ones that were NaN filled in. Must be idempotent.
+  std::function<Point(const Point&)> repair;
+  /// True when the (repaired) point satisfies every condition and constraint.
+  std::function<bool(const Point&)> valid;
+  /// A uniformly random valid point.
+  std::function<Point(std::mt19937_64&)> sample;
+};
+
+/// One finished trial, as the optimizer learns from it.
+struct Observation {
+  Point x;
+  /// false: the trial failed (build/boot/crash/timeout); `objectives` is ignored.
+  bool ok = true;
+  /// One value per objective, to be MINIMIZED (the campaign negates maximized metrics).
+  std::vector<double> objectives;
+  /// Variance of each objective's value (variance of the mean over repeats); NaN if unknown.
+  std::vector<double> noise_var;
+  /// Outcome constraints, satisfied when <= 0 (e.g. memory_mb - 512).
+  std::vector<double> constraints;
+};
+
+struct Options {
+  enum class Kind { random, sobol, bo };
+  Kind kind = Kind::bo;
+  std::uint64_t seed = 0;
+  int n_objectives = 1;
+  int n_constraints = 0;
+  /// Proposals drawn space-filling before the model takes over (bo only); 0 = automatic.
+  int n_initial = 0;
+  enum class Acquisition { log_ei, ucb };
+  Acquisition acquisition = Acquisition::log_ei;
+  /// Trust-region mode for many dimensions: -1 automatic (on above ~20 dims), 0 off, 1 on.
+  int trust_region = -1;
+  /// Prior observations from a related campaign (warm start), same dims.
+  std::vector<Observation> prior;
+};
+
+/// Parses "random" | "sobol" | "bo".
+util::Result<Options::Kind> parse_kind(const std::string& text);
+std::string to_string(Options::Kind kind);
+
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  /// Records a finished trial.
+  virtual void tell(const Observation& obs) = 0;
+  /// Proposes q new valid points, aware of the points still being evaluated.
+  virtual util::Result<std::vector<Point>> ask(int q, const std::vector<Point>& pending) = 0;
+  virtual std::string name() const = 0;
+};
+
+/// Builds the optimizer Options.kind names.
+util::Result<std::unique_ptr<Optimizer>> make_optimizer(const Options& options, Problem problem);
+
+}  // namespace kerntune::bo

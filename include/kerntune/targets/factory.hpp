@@ -1,0 +1,22 @@
+#pragma once
+// Builds a Target from a recipe's `target:` mapping. Each kind validates its
+// own keys (errors located in the recipe file).
+#include <yaml-cpp/yaml.h>
+
+#include <memory>
+#include <string>
+
+#include "kerntune/targets/target.hpp"
+
+namespace kerntune::targets {
+
+struct TargetContext {
+  std::string recipe_file;  ///< for error locations
+  std::string recipe_dir;   ///< relative paths resolve against it
+  std::string work_dir;     ///< scratch space for this campaign (initramfs, logs)
+};
+
+/// Known kinds: command (more as backends land). Unknown kind: located error with did-you-mean.
+util::Result<std::unique_ptr<Target>> make_target(const YAML::Node& node, const TargetContext& ctx);
+
+}  // namespace kerntune::targets

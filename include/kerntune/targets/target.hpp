@@ -1,0 +1,85 @@
+#pragma once
+// The Target interface: where a trial is realized and measured. A target takes
+// plain data (a boot image, sysctl values, a workload) — it knows nothing of
+// search spaces or optimizers. A trial's failure is an outcome (ok=false with a
+// stage and a reason), not an Error; Error is reserved for "the campaign must
+// stop" (interrupted, infrastructure gone).
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kerntune/util/result.hpp"
+
+namespace kerntune::workloads {
+struct Workload;
+}
+
+namespace kerntune::targets {
+
+/// What to boot (qemu/ssh/lava). Empty for the command target.
+struct BootImage {
+  std::string kernel;     ///< path to the kernel image
+  std::string initramfs;  ///< path; empty: the target builds its own
+  std::string cmdline;    ///< full kernel command line
+  std::vector<std::string> modules_dirs;  ///< lib/modules trees to draw modules from
+};
+
+struct TrialRequest {
+  int seq = 0;
+  /// Active parameters → values (for the command target's KERNTUNE_PARAMS file).
+  nlohmann::json params = nlohmann::json::object();
+  BootImage boot;
+  /// sysctl key (dotted, e.g. "vm.swappiness") → value text, in apply order.
+  std::vector<std::pair<std::string, std::string>> sysctls;
+  /// Path under /sys (e.g. "kernel/mm/transparent_hugepage/enabled") → value text.
+  std::vector<std::pair<std::string, std::string>> sysfs;
+  /// The workload to run (may be null for the command target).
+  const workloads::Workload* workload = nullptr;
+  int repeats = 1;  ///< measured repeats (0: the workload's own setting)
+  int warmup = -1;  ///< warm-up repeats (-1: the workload's own setting)
+};
+
+struct Artifact {
+  std::string name;     ///< e.g. "console.log", "stdout"
+  std::string content;
+};
+
+/// Stages: configure, build, boot, apply, workload, parse, timeout.
+struct TrialOutcome {
+  bool ok = false;
+  std::string failure_stage;
+  std::string failure_reason;
+  /// Metric name → one value per measured repeat.
+  std::map<std::string, std::vector<double>> samples;
+  std::map<std::string, std::string> units;
+  /// What the target actually applied/read back (name → value), e.g. sysctls
+  /// read back from the guest, "cmdline" → /proc/cmdline.
+  nlohmann::json effective = nlohmann::json::object();
+  /// Stage → seconds (e.g. boot, apply, workload, restore).
+  std::map<std::string, double> timings;
+  std::vector<Artifact> artifacts;
+  std::string worker;  ///< which worker/VM/host ran it
+
+  static TrialOutcome failure(std::string stage, std::string reason) {
+    TrialOutcome o;
+    o.ok = false;
+    o.failure_stage = std::move(stage);
+    o.failure_reason = std::move(reason);
+    return o;
+  }
+};
+
+class Target {
+ public:
+  virtual ~Target() = default;
+  /// Realizes and measures one trial. Error only when the campaign must stop.
+  virtual util::Result<TrialOutcome> run_trial(const TrialRequest& request) = 0;
+  /// Releases VMs/connections. Called once at the end of a campaign.
+  virtual void shutdown() {}
+  virtual std::string kind() const = 0;
+};
+
+}  // namespace kerntune::targets
