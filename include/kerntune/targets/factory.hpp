@@ -14,6 +14,7 @@ struct TargetContext {
   std::string recipe_file;  ///< for error locations
   std::string recipe_dir;   ///< relative paths resolve against it
   std::string work_dir;     ///< scratch space for this campaign (initramfs, logs)
+  std::vector<std::string> required_metrics;  ///< metrics the recipe's objectives need
 };
 
 /// Known kinds: command (more as backends land). Unknown kind: located error with did-you-mean.

@@ -1,0 +1,39 @@
+#pragma once
+// The campaign loop: baseline, then ask → realize → run → record → tell until
+// the budget is spent; resume from the store; stop cleanly on SIGINT/SIGTERM.
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "kerntune/campaign/recipe.hpp"
+#include "kerntune/store/store.hpp"
+#include "kerntune/targets/target.hpp"
+#include "kerntune/util/result.hpp"
+
+namespace kerntune::campaign {
+
+struct TuneOptions {
+  std::optional<int> trials;      ///< overrides the recipe's budget.trials
+  std::string campaign_name;      ///< overrides the recipe's name
+  std::string work_dir;           ///< scratch; default: <db folder>/.kerntune-work/<campaign>
+  bool allow_recipe_change = false;
+  enum class Progress { auto_detect, tty, lines, quiet };
+  Progress progress = Progress::auto_detect;
+  bool verbose = false;
+};
+
+struct TuneSummary {
+  std::int64_t campaign_id = 0;
+  std::string campaign;
+  int trials_total = 0;       ///< counted toward the budget (baseline + proposals)
+  int trials_run_now = 0;     ///< executed in this invocation
+  int trials_failed = 0;
+  bool stopped = false;       ///< interrupted by a signal
+  bool finished = false;      ///< budget reached
+};
+
+/// Runs (or resumes) the campaign a recipe describes, storing every trial.
+util::Result<TuneSummary> tune(const Recipe& recipe, store::Store& store, const TuneOptions& options);
+
+}  // namespace kerntune::campaign

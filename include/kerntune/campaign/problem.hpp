@@ -1,0 +1,12 @@
+#pragma once
+// Adapts a search space into the optimizer's Problem (points and categories),
+// so that bo never sees parameter names or domains.
+#include "kerntune/bo/optimizer.hpp"
+#include "kerntune/space/space.hpp"
+
+namespace kerntune::campaign {
+
+/// The returned callbacks keep a pointer to `space`: it must outlive the Problem.
+bo::Problem make_problem(const space::Space& space);
+
+}  // namespace kerntune::campaign

@@ -1,0 +1,67 @@
+#pragma once
+// A recipe is a whole campaign: parameters (inline or from search-space
+// files), target, workload, objectives, budget, optimizer, noise control.
+// Format reference: docs/recipes.md.
+#include <yaml-cpp/yaml.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kerntune/bo/optimizer.hpp"
+#include "kerntune/space/space.hpp"
+#include "kerntune/util/result.hpp"
+
+namespace kerntune::campaign {
+
+struct Objective {
+  std::string metric;
+  bool maximize = false;
+  /// Outcome constraint instead of (or beside) an objective: "<=" or ">=" with a threshold.
+  std::string limit_op;   ///< empty: none
+  double limit = 0;
+  bool is_objective = true;  ///< false: constraint only (no direction given)
+};
+
+struct WarmStart {
+  std::string db;
+  std::string campaign;
+};
+
+struct Recipe {
+  std::string file;        ///< absolute path
+  std::string dir;         ///< folder of the recipe (relative paths resolve here)
+  std::string text;        ///< the recipe's bytes (stored with the campaign)
+  std::string hash;        ///< sha256 of text
+  std::string name;
+  std::string description;
+  std::uint64_t seed = 0;
+  space::Space space;
+  YAML::Node target;       ///< the `target:` mapping (targets::make_target parses it)
+  YAML::Node kernel_source;  ///< the `kernel_source:` mapping for Kconfig campaigns (may be null)
+  std::string workload;    ///< workload name or path ("" for the command target)
+  int repeats = -1;        ///< -1: the workload's own
+  int warmup = -1;
+  std::vector<Objective> objectives;
+  int budget_trials = 0;
+  bo::Options::Kind optimizer = bo::Options::Kind::bo;
+  int initial_trials = 0;  ///< optimizer n_initial (0 = automatic)
+  int baseline_every = 0;  ///< re-measure the baseline every K trials (0 = never)
+  int confirm_top = 0;     ///< confirm the best K candidates against the baseline at the end
+  int confirm_rounds = 0;  ///< ABAB rounds per confirmed candidate
+  int workers = 1;
+  std::optional<WarmStart> warm_start;
+
+  /// Objectives that are optimized (not constraint-only), in order.
+  std::vector<Objective> optimized() const;
+  /// Every metric name the recipe needs.
+  std::vector<std::string> metric_names() const;
+};
+
+/// Loads and validates a recipe. Every fault is a located Error (FILE:LINE:COL)
+/// with Kind::invalid_input.
+util::Result<Recipe> load_recipe(const std::string& path);
+
+}  // namespace kerntune::campaign

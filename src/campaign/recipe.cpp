@@ -1,0 +1,226 @@
+#include "kerntune/campaign/recipe.hpp"
+
+#include <filesystem>
+#include <fmt/format.h>
+#include <set>
+
+#include "kerntune/util/text.hpp"
+#include "kerntune/util/yaml.hpp"
+
+namespace kerntune::campaign {
+namespace fs = std::filesystem;
+using util::fail_at;
+
+std::vector<Objective> Recipe::optimized() const {
+  std::vector<Objective> out;
+  for (const auto& o : objectives)
+    if (o.is_objective) out.push_back(o);
+  return out;
+}
+
+std::vector<std::string> Recipe::metric_names() const {
+  std::vector<std::string> out;
+  for (const auto& o : objectives)
+    if (std::find(out.begin(), out.end(), o.metric) == out.end()) out.push_back(o.metric);
+  return out;
+}
+
+namespace {
+
+const std::vector<std::string> kTopKeys = {
+    "name",    "description", "seed",     "parameters", "search_spaces", "constraints",
+    "target",  "kernel_source", "workload", "repeats",  "warmup",        "objectives",
+    "budget",  "optimizer",   "noise",    "workers",    "warm_start"};
+
+util::Result<int> non_negative_int(const YAML::Node& n, const std::string& file, const std::string& field) {
+  KT_TRY(long long v, util::as_int(n, file, field));
+  if (v < 0) return fail_at(n, file, fmt::format("'{}' must not be negative (got {})", field, v));
+  if (v > 1000000) return fail_at(n, file, fmt::format("'{}' is implausibly large ({})", field, v));
+  return static_cast<int>(v);
+}
+
+util::Result<Objective> parse_objective(const YAML::Node& n, const std::string& file) {
+  KT_TRY_STATUS(util::check_keys(n, file, {"metric", "direction", "limit"}, "objective"));
+  Objective o;
+  if (!n["metric"]) return fail_at(n, file, "objective needs a 'metric'");
+  KT_TRY(o.metric, util::as_string(n["metric"], file, "metric"));
+  if (o.metric.empty()) return fail_at(n["metric"], file, "'metric' must not be empty");
+  if (auto d = n["direction"]) {
+    KT_TRY(std::string dir, util::as_string(d, file, "direction"));
+    if (dir == "minimize" || dir == "min") o.maximize = false;
+    else if (dir == "maximize" || dir == "max") o.maximize = true;
+    else {
+      std::string msg = fmt::format("unknown direction '{}' (use minimize or maximize)", dir);
+      if (auto c = util::closest(dir, {"minimize", "maximize"})) msg = fmt::format("unknown direction '{}' (did you mean '{}'?)", dir, *c);
+      return fail_at(d, file, msg);
+    }
+  } else {
+    o.is_objective = false;
+  }
+  if (auto l = n["limit"]) {
+    KT_TRY(std::string text, util::as_string(l, file, "limit"));
+    std::string t = util::trim(text);
+    if (util::starts_with(t, "<=")) o.limit_op = "<=";
+    else if (util::starts_with(t, ">=")) o.limit_op = ">=";
+    else return fail_at(l, file, fmt::format("'limit' must look like \"<= 512\" or \">= 1000\", got '{}'", text));
+    auto num = YAML::Load(util::trim(std::string_view(t).substr(2)));
+    auto v = util::as_double(num, file, "limit");
+    if (!v) return fail_at(l, file, fmt::format("'limit' must look like \"<= 512\", got '{}'", text));
+    o.limit = *v;
+  }
+  if (!o.is_objective && o.limit_op.empty())
+    return fail_at(n, file, fmt::format("objective '{}' needs a 'direction' (minimize or maximize) or a 'limit'", o.metric));
+  return o;
+}
+
+util::Status load_search_spaces(const YAML::Node& list, Recipe& r) {
+  if (!list.IsSequence()) return fail_at(list, r.file, "'search_spaces' must be a list of files (or {file, only: [names]})");
+  for (const auto& item : list) {
+    std::string path;
+    std::vector<std::string> only;
+    if (item.IsScalar()) {
+      path = item.Scalar();
+    } else {
+      KT_TRY_STATUS(util::check_keys(item, r.file, {"file", "only"}, "search_spaces entry"));
+      if (!item["file"]) return fail_at(item, r.file, "search_spaces entry needs a 'file'");
+      KT_TRY(path, util::as_string(item["file"], r.file, "file"));
+      if (auto o = item["only"]) {
+        if (!o.IsSequence()) return fail_at(o, r.file, "'only' must be a list of parameter names");
+        for (const auto& n : o) only.push_back(n.Scalar());
+      }
+    }
+    fs::path p = fs::path(path).is_absolute() ? fs::path(path) : fs::path(r.dir) / path;
+    if (!fs::exists(p)) {
+      // Shipped spaces: search-spaces/ beside recipes/ in the project.
+      fs::path shipped = fs::path(r.dir) / ".." / "search-spaces" / path;
+      if (fs::exists(shipped)) p = shipped;
+    }
+    if (!fs::exists(p)) return fail_at(item, r.file, fmt::format("search-space file '{}' not found", path));
+    KT_TRY(space::Space s, space::Space::load_file(p.lexically_normal().string()));
+    if (!only.empty()) {
+      for (const auto& n : only)
+        if (!s.find(n)) return fail_at(item["only"], r.file, fmt::format("'{}' is not a parameter of {}", n, path));
+      YAML::Node params(YAML::NodeType::Sequence);
+      // Rebuild a space holding only the chosen parameters by re-reading their YAML.
+      KT_TRY(YAML::Node doc, util::load_yaml_file(p.string()));
+      YAML::Node all = doc.IsSequence() ? doc : doc["parameters"];
+      for (const auto& pn : all)
+        if (std::find(only.begin(), only.end(), pn["name"].Scalar()) != only.end()) params.push_back(pn);
+      KT_TRY(s, space::Space::from_yaml(params, YAML::Node(), p.string()));
+    }
+    KT_TRY_STATUS(r.space.merge(s));
+  }
+  return {};
+}
+
+}  // namespace
+
+util::Result<Recipe> load_recipe(const std::string& path) {
+  Recipe r;
+  std::error_code ec;
+  r.file = fs::absolute(path, ec).lexically_normal().string();
+  KT_TRY(r.text, util::read_file(path));
+  KT_TRY(YAML::Node root, util::load_yaml_string(r.text, path));
+  r.dir = fs::path(r.file).parent_path().string();
+  r.hash = util::sha256_hex(r.text);
+  const std::string& file = path;  // errors name the file as the user gave it
+  if (!root.IsMap()) return fail_at(root, file, "a recipe must be a YAML mapping (name, parameters, target, objectives, budget, …)");
+  KT_TRY_STATUS(util::check_keys(root, file, kTopKeys, "recipe"));
+
+  if (auto n = root["name"]) {
+    KT_TRY(r.name, util::as_string(n, file, "name"));
+  } else {
+    r.name = fs::path(path).stem().string();
+  }
+  if (r.name.empty()) return fail_at(root["name"], file, "'name' must not be empty");
+  if (auto n = root["description"]) { KT_TRY(r.description, util::as_string(n, file, "description")); }
+  if (auto n = root["seed"]) {
+    KT_TRY(long long s, util::as_int(n, file, "seed"));
+    if (s < 0) return fail_at(n, file, "'seed' must not be negative");
+    r.seed = static_cast<std::uint64_t>(s);
+  }
+
+  // Parameters: search-space files first, then inline ones; recipe-level constraints.
+  // Search-space paths resolve against the recipe's folder, then the shipped search-spaces/.
+  if (auto ss = root["search_spaces"]) KT_TRY_STATUS(load_search_spaces(ss, r));
+  YAML::Node params = root["parameters"];
+  YAML::Node constraints = root["constraints"];
+  if (params) {
+    if (!params.IsSequence()) return fail_at(params, file, "'parameters' must be a list");
+    KT_TRY(space::Space inline_space, space::Space::from_yaml(params, constraints, file));
+    KT_TRY_STATUS(r.space.merge(inline_space));
+  } else if (constraints) {
+    KT_TRY(space::Space cs, space::Space::from_yaml(YAML::Node(YAML::NodeType::Sequence), constraints, file));
+    KT_TRY_STATUS(r.space.merge(cs));
+  }
+  if (r.space.size() == 0)
+    return fail_at(root, file, "the recipe tunes nothing: add 'parameters:' or 'search_spaces:'");
+  KT_TRY_STATUS(r.space.finalize());
+
+  if (!root["target"]) return fail_at(root, file, "the recipe needs a 'target' (e.g. {kind: command, argv: [...]})");
+  r.target = root["target"];
+  if (!r.target.IsMap()) return fail_at(r.target, file, "'target' must be a mapping with a 'kind'");
+  if (auto k = root["kernel_source"]) r.kernel_source = k;
+
+  if (auto w = root["workload"]) { KT_TRY(r.workload, util::as_string(w, file, "workload")); }
+  if (auto n = root["repeats"]) {
+    KT_TRY(r.repeats, non_negative_int(n, file, "repeats"));
+    if (r.repeats == 0) return fail_at(n, file, "'repeats' must be at least 1");
+  }
+  if (auto n = root["warmup"]) { KT_TRY(r.warmup, non_negative_int(n, file, "warmup")); }
+
+  YAML::Node objectives = root["objectives"];
+  if (!objectives || (objectives.IsSequence() && objectives.size() == 0))
+    return fail_at(objectives ? objectives : root, file, "the recipe needs at least one objective, e.g. objectives: [{metric: y, direction: minimize}]");
+  if (!objectives.IsSequence()) return fail_at(objectives, file, "'objectives' must be a list");
+  std::set<std::string> seen;
+  for (const auto& o : objectives) {
+    KT_TRY(Objective obj, parse_objective(o, file));
+    if (!seen.insert(obj.metric).second) return fail_at(o, file, fmt::format("objective metric '{}' is listed twice", obj.metric));
+    r.objectives.push_back(obj);
+  }
+  if (r.optimized().empty()) return fail_at(objectives, file, "no objective has a direction: at least one must be minimized or maximized");
+  if (r.optimized().size() > 3) return fail_at(objectives, file, "at most 3 objectives are supported");
+
+  YAML::Node budget = root["budget"];
+  if (!budget) return fail_at(root, file, "the recipe needs a 'budget' (e.g. budget: {trials: 40})");
+  KT_TRY_STATUS(util::check_keys(budget, file, {"trials"}, "budget"));
+  if (!budget["trials"]) return fail_at(budget, file, "'budget' needs 'trials'");
+  KT_TRY(r.budget_trials, non_negative_int(budget["trials"], file, "trials"));
+  if (r.budget_trials < 1) return fail_at(budget["trials"], file, "'trials' must be at least 1 (the baseline)");
+
+  if (auto opt = root["optimizer"]) {
+    KT_TRY_STATUS(util::check_keys(opt, file, {"kind", "initial"}, "optimizer"));
+    if (auto k = opt["kind"]) {
+      KT_TRY(std::string kind, util::as_string(k, file, "kind"));
+      auto parsed = bo::parse_kind(kind);
+      if (!parsed) return fail_at(k, file, parsed.error().message);
+      r.optimizer = *parsed;
+    }
+    if (auto i = opt["initial"]) { KT_TRY(r.initial_trials, non_negative_int(i, file, "initial")); }
+  }
+  if (auto noise = root["noise"]) {
+    KT_TRY_STATUS(util::check_keys(noise, file, {"baseline_every", "confirm_top", "confirm_rounds"}, "noise"));
+    if (auto n = noise["baseline_every"]) { KT_TRY(r.baseline_every, non_negative_int(n, file, "baseline_every")); }
+    if (auto n = noise["confirm_top"]) { KT_TRY(r.confirm_top, non_negative_int(n, file, "confirm_top")); }
+    if (auto n = noise["confirm_rounds"]) { KT_TRY(r.confirm_rounds, non_negative_int(n, file, "confirm_rounds")); }
+    if (r.confirm_top > 0 && r.confirm_rounds == 0) r.confirm_rounds = 3;
+  }
+  if (auto n = root["workers"]) {
+    KT_TRY(r.workers, non_negative_int(n, file, "workers"));
+    if (r.workers < 1) return fail_at(n, file, "'workers' must be at least 1");
+  }
+  if (auto ws = root["warm_start"]) {
+    KT_TRY_STATUS(util::check_keys(ws, file, {"db", "campaign"}, "warm_start"));
+    WarmStart w;
+    if (!ws["db"] || !ws["campaign"]) return fail_at(ws, file, "'warm_start' needs 'db' and 'campaign'");
+    KT_TRY(w.db, util::as_string(ws["db"], file, "db"));
+    KT_TRY(w.campaign, util::as_string(ws["campaign"], file, "campaign"));
+    if (!fs::path(w.db).is_absolute()) w.db = (fs::path(r.dir) / w.db).string();
+    if (!fs::exists(w.db)) return fail_at(ws["db"], file, fmt::format("warm-start database '{}' not found", w.db));
+    r.warm_start = w;
+  }
+  return r;
+}
+
+}  // namespace kerntune::campaign

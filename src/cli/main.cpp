@@ -1,0 +1,65 @@
+// kerntune: the command-line entry point. Parsing and output only; the work
+// happens in the libraries. Exit codes (docs/cli.md): 0 ok, 1 failure,
+// 2 bad input, 3 inconclusive, 130 interrupted.
+#include <cstdio>
+#include <cstdlib>
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "kerntune/util/log.hpp"
+
+namespace kerntune::cli {
+
+int report_error(const util::Error& error) {
+  std::fprintf(stderr, "kerntune: error: %s\n", error.format().c_str());
+  switch (error.kind) {
+    case util::Error::Kind::invalid_input: return 2;
+    case util::Error::Kind::interrupted: return 130;
+    default: return 1;
+  }
+}
+
+}  // namespace kerntune::cli
+
+int main(int argc, char** argv) {
+  using namespace kerntune;
+  CLI::App app{"kerntune — offline Linux kernel configuration autotuner.\n"
+               "Proposes Kconfig symbols, boot parameters and sysctls, realizes them on a target\n"
+               "(a command, a QEMU VM, …), measures a workload and converges with Bayesian optimization.\n"
+               "Every trial is stored in SQLite; running the same command again resumes.",
+               "kerntune"};
+  app.set_version_flag("--version", std::string(KERNTUNE_VERSION));
+  app.require_subcommand(1);
+  app.footer("Examples:\n"
+             "  kerntune tune recipes/quickstart.yaml          run (or resume) a campaign\n"
+             "  kerntune best --json                            the best trial so far\n"
+             "  kerntune space check search-spaces/*.yaml       validate search-space files\n"
+             "Exit codes: 0 ok, 1 failure, 2 bad input, 3 inconclusive, 130 interrupted. See docs/cli.md.");
+  int exit_code = 0;
+  bool quiet = false, verbose = false;
+  app.add_flag("-q,--quiet", quiet, "Only errors on stderr");
+  app.add_flag("-v,--verbose", verbose, "More detail on stderr");
+  app.parse_complete_callback([&] {
+    util::set_log_level(quiet ? util::LogLevel::warn : verbose ? util::LogLevel::debug : util::LogLevel::info);
+  });
+
+  CLI::App* space = app.add_subcommand("space", "Check, show and sample search-space files");
+  space->require_subcommand(1);
+  cli::add_space_commands(*space, exit_code);
+  cli::add_campaign_commands(app, exit_code);
+  // @@MORE-COMMANDS@@
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+  return exit_code;
+}

@@ -1,0 +1,159 @@
+#include "kerntune/targets/command_target.hpp"
+
+#include <filesystem>
+#include <fmt/format.h>
+
+#include "kerntune/util/subprocess.hpp"
+#include "kerntune/util/text.hpp"
+#include "kerntune/util/yaml.hpp"
+#include "kerntune/workloads/workload.hpp"
+
+namespace kerntune::targets {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string tail_of(const std::string& s, std::size_t n) {
+  if (s.size() <= n) return util::trim(s);
+  return "…" + util::trim(std::string_view(s).substr(s.size() - n));
+}
+
+// `KERNTUNE_EFFECTIVE <name> <value>`: the value as JSON when it parses as
+// JSON (numbers, true/false, quoted strings), else as a plain string.
+std::vector<std::pair<std::string, nlohmann::json>> parse_effective_lines(std::string_view out) {
+  std::vector<std::pair<std::string, nlohmann::json>> result;
+  for (const auto& raw : util::split(out, '\n')) {
+    std::string line = util::trim(raw);
+    constexpr std::string_view tag = "KERNTUNE_EFFECTIVE ";
+    if (!util::starts_with(line, tag)) continue;
+    std::string rest = util::trim(std::string_view(line).substr(tag.size()));
+    auto sp = rest.find_first_of(" \t");
+    if (sp == std::string::npos) continue;
+    std::string name = rest.substr(0, sp), value = util::trim(std::string_view(rest).substr(sp));
+    auto j = nlohmann::json::parse(value, nullptr, false);
+    result.emplace_back(name, j.is_discarded() ? nlohmann::json(value) : j);
+  }
+  return result;
+}
+
+class CommandTarget final : public Target {
+ public:
+  explicit CommandTarget(CommandTargetOptions o) : o_(std::move(o)) {}
+
+  std::string kind() const override { return "command"; }
+
+  util::Result<TrialOutcome> run_trial(const TrialRequest& request) override {
+    std::error_code ec;
+    fs::create_directories(o_.work_dir, ec);
+    std::string params_path = (fs::path(o_.work_dir) / fmt::format("params-{}.json", request.seq)).string();
+    KT_TRY_STATUS(util::write_file(params_path, request.params.dump(2) + "\n"));
+
+    util::RunOptions ro;
+    ro.argv = o_.argv;
+    ro.cwd = o_.cwd;
+    ro.env = o_.env;
+    ro.env["KERNTUNE_PARAMS"] = params_path;
+    ro.env["KERNTUNE_TRIAL"] = std::to_string(request.seq);
+    ro.timeout = o_.timeout;
+    auto run = util::run(ro);
+    fs::remove(params_path, ec);
+    if (!run) {
+      if (run.error().kind == util::Error::Kind::interrupted) return std::unexpected(run.error());
+      return TrialOutcome::failure("workload", run.error().message);
+    }
+    TrialOutcome out;
+    out.worker = "local";
+    out.timings["workload"] = run->seconds;
+    out.artifacts.push_back({"stdout", run->out});
+    if (!run->err.empty()) out.artifacts.push_back({"stderr", run->err});
+    if (run->timed_out) {
+      out.failure_stage = "timeout";
+      out.failure_reason = fmt::format("command timed out after {} (recipe target.timeout)",
+                                       util::format_duration(o_.timeout.count() / 1000.0));
+      return out;
+    }
+    if (!run->ok()) {
+      out.failure_stage = "workload";
+      out.failure_reason = fmt::format("command failed: {}; stderr: {}", run->describe(), tail_of(run->err, 300));
+      return out;
+    }
+    auto metrics = workloads::parse_metric_lines(run->out);
+    for (const auto& m : o_.metrics) {
+      if (!metrics.contains(m)) {
+        out.failure_stage = "parse";
+        out.failure_reason = fmt::format("metric '{}' missing: no 'KERNTUNE_METRIC {} <value>' line on stdout", m, m);
+        return out;
+      }
+    }
+    for (const auto& [name, vu] : metrics) {
+      out.samples[name].push_back(vu.first);
+      if (!vu.second.empty()) out.units[name] = vu.second;
+    }
+    // The command may report what it actually applied (KERNTUNE_EFFECTIVE lines).
+    out.effective = request.params;
+    for (const auto& [name, value] : parse_effective_lines(run->out)) out.effective[name] = value;
+    out.ok = true;
+    return out;
+  }
+
+ private:
+  CommandTargetOptions o_;
+};
+
+}  // namespace
+
+std::unique_ptr<Target> make_command_target(CommandTargetOptions options) {
+  return std::make_unique<CommandTarget>(std::move(options));
+}
+
+util::Result<std::unique_ptr<Target>> make_command_target(const YAML::Node& node, const TargetContext& ctx) {
+  const std::string& file = ctx.recipe_file;
+  KT_TRY_STATUS(util::check_keys(node, file, {"kind", "argv", "timeout", "cwd", "env"}, "target"));
+  CommandTargetOptions o;
+  YAML::Node argv = node["argv"];
+  if (!argv) return util::fail_at(node, file, "target 'command' needs 'argv' (a list: program and arguments)");
+  if (!argv.IsSequence() || argv.size() == 0)
+    return util::fail_at(argv, file, "'argv' must be a non-empty list, e.g. [python3, eval.py]");
+  for (const auto& a : argv) {
+    KT_TRY(std::string s, util::as_string(a, file, "argv"));
+    o.argv.push_back(s);
+  }
+  // Relative paths in argv resolve against the recipe's folder: any argument
+  // that names an existing file there (and the program itself if it has a '/').
+  for (std::size_t i = 0; i < o.argv.size(); ++i) {
+    auto& a = o.argv[i];
+    if (a.empty() || fs::path(a).is_absolute()) continue;
+    fs::path candidate = fs::path(ctx.recipe_dir) / a;
+    bool is_program = i == 0;
+    if ((is_program && a.find('/') != std::string::npos) || (!is_program && fs::exists(candidate)))
+      a = fs::absolute(candidate).lexically_normal().string();
+  }
+  if (o.argv[0].find('/') == std::string::npos && !util::which(o.argv[0]))
+    return util::fail_at(argv[0], file, fmt::format("program '{}' not found in PATH", o.argv[0]));
+  if (o.argv[0].find('/') != std::string::npos && !fs::exists(o.argv[0]))
+    return util::fail_at(argv[0], file, fmt::format("program '{}' does not exist", o.argv[0]));
+  if (auto t = node["timeout"]) {
+    KT_TRY(std::string ts, util::as_string(t, file, "timeout"));
+    auto d = util::parse_duration(ts);
+    if (!d) return util::fail_at(t, file, d.error().message);
+    if (d->count() <= 0) return util::fail_at(t, file, "'timeout' must be positive");
+    o.timeout = *d;
+  }
+  o.cwd = ctx.recipe_dir;
+  if (auto c = node["cwd"]) {
+    KT_TRY(std::string cs, util::as_string(c, file, "cwd"));
+    o.cwd = fs::path(cs).is_absolute() ? cs : (fs::path(ctx.recipe_dir) / cs).string();
+  }
+  if (auto e = node["env"]) {
+    if (!e.IsMap()) return util::fail_at(e, file, "'env' must be a mapping of NAME: value");
+    for (auto it = e.begin(); it != e.end(); ++it) {
+      KT_TRY(std::string v, util::as_string(it->second, file, "env"));
+      o.env[it->first.Scalar()] = v;
+    }
+  }
+  o.metrics = ctx.required_metrics;
+  o.work_dir = ctx.work_dir;
+  return make_command_target(std::move(o));
+}
+
+}  // namespace kerntune::targets
