@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -88,6 +89,9 @@ Result<Spawned> spawn_raw(const std::vector<std::string>& argv_in,
   if (pid < 0) return io_error(fmt::format("fork failed: {}", std::strerror(errno)));
   if (pid == 0) {
     setpgid(0, 0);
+    // If kerntune dies (even by SIGKILL), its direct children (QEMU, make,
+    // the black box) die with it instead of running on as orphans.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     // Default signal dispositions and an empty mask for the child.
     sigset_t none;
     sigemptyset(&none);

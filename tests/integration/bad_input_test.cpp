@@ -1,0 +1,109 @@
+// Every malformed recipe exits with code 2 and "FILE:LINE[:COL]: what is wrong"
+// naming the line of the fault — never a crash, a hang or a partial campaign.
+#include <gtest/gtest.h>
+
+#include "cli.hpp"
+
+using kt_test::kerntune;
+
+namespace {
+
+const char* kGood = R"(name: ok
+parameters:
+  - {name: x, domain: generic, type: real, range: [0, 1], default: 0.5}
+target: {kind: command, argv: [python3, -c, "print('KERNTUNE_METRIC y 1')"], timeout: 10s}
+objectives: [{metric: y, direction: minimize}]
+budget: {trials: 2}
+)";
+
+struct Case {
+  const char* name;
+  std::string text;
+  int line;             // expected line of the fault (0: any)
+  const char* message;  // expected substring
+};
+
+std::string replace(std::string s, const std::string& from, const std::string& to) {
+  auto pos = s.find(from);
+  if (pos == std::string::npos) throw std::runtime_error("test bug: " + from);
+  return s.replace(pos, from.size(), to);
+}
+
+}  // namespace
+
+TEST(BadInput, GoodRecipeRuns) {
+  kt_test::TempDir dir;
+  kt_test::write(dir / "r.yaml", kGood);
+  auto r = kerntune({"tune", dir / "r.yaml", "--db", dir / "k.db", "--progress", "quiet"});
+  EXPECT_EQ(r.code, 0) << r.err;
+}
+
+TEST(BadInput, EachFaultIsLocatedAndExitsTwo) {
+  std::vector<Case> cases = {
+      {"yaml-syntax", replace(kGood, "budget: {trials: 2}", "budget: {trials: 2"), 0, "YAML syntax error"},
+      {"unknown-top-key", std::string(kGood) + "budegt: 3\n", 7, "did you mean 'budget'"},
+      {"unknown-param-key", replace(kGood, "range: [0, 1]", "rnage: [0, 1]"), 3, "did you mean 'range'"},
+      {"reversed-range", replace(kGood, "range: [0, 1]", "range: [1, 0]"), 3, "range"},
+      {"default-outside", replace(kGood, "default: 0.5", "default: 5"), 3, "default"},
+      {"duplicate-names", replace(kGood, "target:", "  - {name: x, domain: generic, type: bool, default: true}\ntarget:"), 4, "x"},
+      {"when-unknown", replace(kGood, "default: 0.5}", "default: 0.5, when: \"nope == 1\"}"), 3, "nope"},
+      {"no-objective", replace(kGood, "objectives: [{metric: y, direction: minimize}]\n", ""), 0, "objective"},
+      {"empty-objectives", replace(kGood, "objectives: [{metric: y, direction: minimize}]", "objectives: []"), 5, "objective"},
+      {"empty-choice", replace(kGood, "type: real, range: [0, 1], default: 0.5", "type: choice, values: []"), 3, "choice"},
+      {"log-over-zero", replace(kGood, "range: [0, 1], default: 0.5", "range: [0, 1], scale: log, default: 0.5"), 3, "log"},
+      {"negative-budget", replace(kGood, "trials: 2", "trials: -3"), 6, "negative"},
+      {"unknown-target", replace(kGood, "kind: command", "kind: comand"), 4, "did you mean 'command'"},
+      {"unknown-type", replace(kGood, "type: real", "type: float"), 3, "float"},
+      {"bad-tristate", replace(kGood, "type: real, range: [0, 1], default: 0.5", "type: tristate, default: maybe"), 3, "maybe"},
+      {"int-range-reals", replace(kGood, "type: real, range: [0, 1]", "type: int, range: [0.5, 10]"), 3, "int"},
+      {"unknown-direction", replace(kGood, "direction: minimize", "direction: minimise"), 5, "did you mean 'minimize'"},
+      {"bad-duration", replace(kGood, "timeout: 10s", "timeout: ten seconds"), 4, "duration"},
+      {"empty-file", "", 0, "empty"},
+      {"binary-file", std::string("\x7f" "ELF\x02\x01\x01\0\0\0", 10), 0, "not a text file"},
+  };
+  for (const auto& c : cases) {
+    kt_test::TempDir dir;
+    std::string path = dir / "recipe.yaml";
+    kt_test::write(path, c.text);
+    auto r = kerntune({"tune", path, "--db", dir / "k.db", "--progress", "quiet"});
+    EXPECT_EQ(r.code, 2) << c.name << ": " << r.err;
+    std::string expected_prefix = "kerntune: error: " + path + ":";
+    if (c.line > 0) expected_prefix += std::to_string(c.line) + ":";
+    EXPECT_EQ(r.err.rfind(expected_prefix, 0), 0u) << c.name << ": " << r.err;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << c.name << ": " << r.err;
+    EXPECT_EQ(r.err.find("terminate called"), std::string::npos) << c.name;
+    // Nothing half-written: a refused recipe leaves no campaign behind.
+    if (std::filesystem::exists(dir / "k.db")) {
+      auto t = kerntune({"trials", "--db", dir / "k.db", "--json"});
+      EXPECT_NE(t.code, 0) << c.name << " left a campaign: " << t.out;
+    }
+  }
+}
+
+TEST(BadInput, MissingRecipeFile) {
+  kt_test::TempDir dir;
+  auto r = kerntune({"tune", dir / "nope.yaml", "--db", dir / "k.db"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("nope.yaml: file not found"), std::string::npos) << r.err;
+}
+
+TEST(BadInput, BadCliFlagsExitTwo) {
+  EXPECT_EQ(kerntune({"tune"}).code, 2);
+  EXPECT_EQ(kerntune({"tune", "x.yaml", "--trials", "-4"}).code, 2);
+  EXPECT_EQ(kerntune({"frobnicate"}).code, 2);
+  auto help = kerntune({"tune", "--help"});
+  EXPECT_EQ(help.code, 0);
+  EXPECT_NE(help.out.find("Examples:"), std::string::npos);
+}
+
+TEST(BadInput, ForeignDatabaseIsRefusedUnmodified) {
+  kt_test::TempDir dir;
+  kt_test::write(dir / "r.yaml", kGood);
+  std::string junk(4096, '\0');
+  for (std::size_t i = 0; i < junk.size(); ++i) junk[i] = static_cast<char>((i * 2654435761u) >> 13);
+  kt_test::write(dir / "junk.db", junk);
+  auto r = kerntune({"tune", dir / "r.yaml", "--db", dir / "junk.db", "--progress", "quiet"});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.code, -1);
+  EXPECT_EQ(*kerntune::util::read_file(dir / "junk.db"), junk);
+}

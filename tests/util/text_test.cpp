@@ -1,0 +1,47 @@
+#include "kerntune/util/text.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace kerntune::util;
+using namespace std::chrono_literals;
+
+TEST(Duration, ParsesUnitsAndCombinations) {
+  EXPECT_EQ(*parse_duration("60s"), 60000ms);
+  EXPECT_EQ(*parse_duration("5m"), 300000ms);
+  EXPECT_EQ(*parse_duration("1h30m"), 5400000ms);
+  EXPECT_EQ(*parse_duration("250ms"), 250ms);
+  EXPECT_EQ(*parse_duration("2.5s"), 2500ms);
+  EXPECT_EQ(*parse_duration("90"), 90000ms);
+}
+
+TEST(Duration, RejectsGarbageWithAHelpfulMessage) {
+  for (const char* bad : {"", "abc", "10 parsecs", "5x", "1.2.3s", "-5s", "s"}) {
+    auto r = parse_duration(bad);
+    EXPECT_FALSE(r) << bad;
+  }
+  EXPECT_NE(parse_duration("5x").error().message.find("unknown unit 'x'"), std::string::npos);
+}
+
+TEST(Closest, SuggestsNearNamesOnly) {
+  EXPECT_EQ(closest("rnage", {"range", "name", "scale"}), "range");
+  EXPECT_EQ(closest("defualt", {"default", "domain"}), "default");
+  EXPECT_FALSE(closest("zzzzzz", {"range", "name"}).has_value());
+}
+
+TEST(Text, DetectsBinary) {
+  EXPECT_TRUE(is_text("plain: yaml\nünïcode ✓\n"));
+  EXPECT_FALSE(is_text(std::string("a\0b", 3)));
+  EXPECT_FALSE(is_text("\xff\xfe garbage"));
+}
+
+TEST(Text, Sha256KnownVector) {
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(Text, SplitTrimFormat) {
+  EXPECT_EQ(split("a,b,,c", ','), (std::vector<std::string>{"a", "b", "", "c"}));
+  EXPECT_EQ(trim("  x y \n"), "x y");
+  EXPECT_EQ(format_duration(12.34), "12.3s");
+  EXPECT_EQ(format_duration(185), "3m05s");
+  EXPECT_EQ(format_duration(3720), "1h02m");
+}
