@@ -2,15 +2,25 @@
 // A workload: what runs on the target per repeat and how its metrics are read
 // from the output. Files live in recipes/workloads/NAME.yaml.
 // Format reference: docs/workloads.md.
+//
+// Contract with targets (qemu, ssh, lava, command): run every `setup` argv once
+// per boot (in order, each bounded by `timeout`), then `warmup` + `repeats`
+// runs of `command`, each bounded by `timeout`; the output handed to
+// extract_metrics is the repeat's stdout and stderr merged (stress-ng, for one,
+// reports on stderr). No argv ever passes through a shell.
 #include <chrono>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "kerntune/util/result.hpp"
 
 namespace kerntune::workloads {
+
+struct MetricRegex;  // compiled metric regex (metric_regex.hpp)
 
 struct MetricSpec {
   std::string name;
@@ -20,6 +30,9 @@ struct MetricSpec {
   std::string unit;
   std::string direction = "minimize"; ///< minimize | maximize (a hint for recipes)
   double scale = 1.0;                 ///< multiply the extracted value (unit conversion)
+  /// Compiled form of `regex`, filled by load_workload. Null when the spec was
+  /// built by hand: extract_metrics then compiles `regex` itself.
+  std::shared_ptr<const MetricRegex> compiled;
 };
 
 struct Workload {
@@ -34,19 +47,51 @@ struct Workload {
   int warmup = 1;
   std::chrono::milliseconds timeout{60000};        ///< per repeat
   std::vector<MetricSpec> metrics;
+
+  const MetricSpec* find_metric(std::string_view metric_name) const;
 };
 
-/// Loads recipes/workloads/NAME.yaml (searched in `search_dirs`) or a path.
+/// Loads recipes/workloads/NAME.yaml or a path. `name_or_path` is a path when
+/// it contains '/' or ends in .yaml/.yml; otherwise each of `search_dirs` is
+/// tried, in order, for DIR/NAME.yaml, DIR/NAME.yml and DIR/workloads/NAME.yaml
+/// (so both "recipes/workloads" and "recipes" work as a search dir).
+/// Every fault in the file is an Error located at FILE:LINE:COL: unknown keys
+/// (with did-you-mean), a missing or non-list command, a bad duration, an
+/// unknown direction, a regex that does not compile or lacks (?<value>…).
 util::Result<Workload> load_workload(const std::string& name_or_path,
                                      const std::vector<std::string>& search_dirs);
 
-/// Extracts every metric of the workload from one repeat's output. A metric
-/// missing from the output is an Error naming it (the trial fails at `parse`).
+/// Parses a workload from YAML text; `file` names it in errors and in Workload::file.
+util::Result<Workload> parse_workload(const std::string& text, const std::string& file);
+
+/// Names (file stems) of the workloads found in `search_dirs`, sorted, unique.
+std::vector<std::string> available_workloads(const std::vector<std::string>& search_dirs);
+
+/// Extracts every metric of the workload from one repeat's output (stdout and
+/// stderr merged). A regex metric takes the LAST match in the output: the
+/// output is split into lines at '\n' and '\r' (progress lines that end in '\r'
+/// count as lines), the regex is searched in each line, and the last match of
+/// the last matching line wins; its (?<value>…) text is parsed by
+/// parse_number and multiplied by `scale`. A kerntune_metric metric takes the
+/// last `KERNTUNE_METRIC <name> <value>` line for its name.
+/// A metric missing from the output, or whose captured text is not a number,
+/// is an Error naming it and showing the last lines of the output (the trial
+/// fails at `parse`).
 util::Result<std::map<std::string, double>> extract_metrics(const Workload& workload,
                                                             std::string_view output);
 
 /// Reads `KERNTUNE_METRIC <name> <value> [unit]` lines (the command target's protocol).
 /// Returns name → (value, unit); later lines with the same name win.
+/// Tokens are separated by any run of spaces/tabs; leading whitespace and a
+/// trailing '\r' are ignored; the marker must be the line's first token. A line
+/// whose value parse_number rejects (e.g. "nan", "12abc") is not recorded.
+/// Unit: the rest of the line after the value (trimmed; may be empty).
 std::map<std::string, std::pair<double, std::string>> parse_metric_lines(std::string_view output);
+
+/// Parses a number as tools print it: optional sign, digits, optional
+/// fraction and exponent ("1.5e+10"), and thousands separators only in their
+/// proper place ("1,234,567.5" → 1234567.5; "1,23" is rejected, since it may be
+/// a decimal comma). Surrounding whitespace is ignored; nan/inf are rejected.
+util::Result<double> parse_number(std::string_view text);
 
 }  // namespace kerntune::workloads

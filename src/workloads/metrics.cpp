@@ -1,0 +1,143 @@
+// Metric extraction from a repeat's output: regex metrics, the KERNTUNE_METRIC
+// line protocol, and number parsing.
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cmath>
+#include <vector>
+
+#include "kerntune/util/text.hpp"
+#include "kerntune/workloads/metric_regex.hpp"
+#include "kerntune/workloads/workload.hpp"
+
+namespace kerntune::workloads {
+namespace {
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// True when `s` (sign already removed) has commas only as thousands
+// separators of its integer part: 1,234 or 12,345,678.9
+bool proper_thousands(std::string_view s) {
+  std::size_t int_end = s.find_first_of(".eE");
+  std::string_view ip = s.substr(0, int_end);
+  if (ip.find(',') == std::string_view::npos) return s.find(',') == std::string_view::npos;
+  if (s.find(',', ip.size()) != std::string_view::npos) return false;  // comma after the point
+  auto groups = util::split(ip, ',');
+  if (groups[0].empty() || groups[0].size() > 3) return false;
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    if (g > 0 && groups[g].size() != 3) return false;
+    for (char c : groups[g])
+      if (!is_digit(c)) return false;
+  }
+  return true;
+}
+
+// The last `n` non-blank lines of the output ('\n' and '\r' both end a
+// line), each cut to 200 bytes, for error messages.
+std::string tail(std::string_view output, std::size_t n) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= output.size(); ++i) {
+    if (i < output.size() && output[i] != '\n' && output[i] != '\r') continue;
+    std::string t = util::trim(output.substr(start, i - start));
+    start = i + 1;
+    if (t.empty()) continue;
+    if (t.size() > 200) t = t.substr(0, 200) + "...";
+    lines.push_back(std::move(t));
+  }
+  if (lines.empty()) return "  (the output is empty)";
+  std::string out;
+  for (std::size_t i = lines.size() > n ? lines.size() - n : 0; i < lines.size(); ++i)
+    out += fmt::format("  | {}\n", lines[i]);
+  out.pop_back();
+  return out;
+}
+
+}  // namespace
+
+util::Result<double> parse_number(std::string_view text) {
+  std::string s = util::trim(text);
+  if (s.empty()) return util::fail("empty text where a number was expected");
+  std::string_view body = s;
+  if (body[0] == '+' || body[0] == '-') body.remove_prefix(1);
+  if (body.empty() || !(is_digit(body[0]) || body[0] == '.'))
+    return util::fail(fmt::format("'{}' is not a number", s));
+  if (!proper_thousands(body)) return util::fail(fmt::format("'{}' is not a number (misplaced ',')", s));
+  std::string clean;
+  for (char c : s)
+    if (c != ',' && c != '+') clean += c;
+  double v = 0;
+  auto [p, ec] = std::from_chars(clean.data(), clean.data() + clean.size(), v);
+  if (ec != std::errc() || p != clean.data() + clean.size() || !std::isfinite(v))
+    return util::fail(fmt::format("'{}' is not a number", s));
+  return v;
+}
+
+std::map<std::string, std::pair<double, std::string>> parse_metric_lines(std::string_view output) {
+  std::map<std::string, std::pair<double, std::string>> out;
+  for (const auto& raw : util::split(output, '\n')) {
+    std::string line = util::trim(raw);
+    auto cr = line.rfind('\r');  // a progress line before it on the same '\n' line
+    if (cr != std::string::npos) line = util::trim(line.substr(cr + 1));
+    std::vector<std::string> tok;
+    std::size_t i = 0;
+    while (i < line.size() && tok.size() < 3) {
+      while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+      std::size_t start = i;
+      while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
+      if (i > start) tok.push_back(line.substr(start, i - start));
+    }
+    if (tok.size() < 3 || tok[0] != "KERNTUNE_METRIC") continue;
+    auto value = parse_number(tok[2]);
+    if (!value) continue;
+    out[tok[1]] = {*value, util::trim(std::string_view(line).substr(i))};
+  }
+  return out;
+}
+
+util::Result<std::map<std::string, double>> extract_metrics(const Workload& workload,
+                                                            std::string_view output) {
+  std::map<std::string, double> values;
+  std::map<std::string, std::pair<double, std::string>> protocol;
+  bool protocol_read = false;
+  for (const auto& m : workload.metrics) {
+    double raw = 0;
+    if (m.source == MetricSpec::Source::kerntune_metric) {
+      if (!protocol_read) {
+        protocol = parse_metric_lines(output);
+        protocol_read = true;
+      }
+      auto it = protocol.find(m.name);
+      if (it == protocol.end())
+        return util::fail(fmt::format(
+            "metric '{}' of workload '{}' is missing: no 'KERNTUNE_METRIC {} <value>' line with a "
+            "number in the output; its last lines:\n{}",
+            m.name, workload.name, m.name, tail(output, 10)));
+      raw = it->second.first;
+    } else {
+      std::shared_ptr<const MetricRegex> re = m.compiled;
+      if (!re) {
+        auto compiled = compile_metric_regex(m.regex);
+        if (!compiled)
+          return util::fail(fmt::format("metric '{}' of workload '{}': {}", m.name, workload.name,
+                                        compiled.error().message));
+        re = std::make_shared<const MetricRegex>(std::move(*compiled));
+      }
+      auto text = last_value_match(*re, output);
+      if (!text)
+        return util::fail(fmt::format(
+            "metric '{}' of workload '{}' is missing: regex '{}' matches no line of the output; "
+            "its last lines:\n{}",
+            m.name, workload.name, m.regex, tail(output, 10)));
+      auto number = parse_number(*text);
+      if (!number)
+        return util::fail(fmt::format("metric '{}' of workload '{}': the (?<value>...) group captured {}",
+                                      m.name, workload.name, number.error().message));
+      raw = *number;
+    }
+    values[m.name] = raw * m.scale;
+  }
+  return values;
+}
+
+}  // namespace kerntune::workloads
