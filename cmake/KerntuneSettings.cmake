@@ -6,7 +6,9 @@ target_compile_options(kt_standard_settings INTERFACE
   -Wunused -Woverloaded-virtual -Wnull-dereference -Wformat=2
   -Wimplicit-fallthrough
   # GCC 12 reports false -Wrestrict positives inside std::string (GCC bug 105651)
-  $<$<CXX_COMPILER_ID:GNU>:-Wno-restrict>)
+  $<$<CXX_COMPILER_ID:GNU>:-Wno-restrict>
+  # Designated initializers that leave defaulted members out are intended.
+  -Wno-missing-field-initializers)
 if(KERNTUNE_WERROR)
   target_compile_options(kt_standard_settings INTERFACE -Werror)
 endif()
