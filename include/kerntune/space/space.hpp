@@ -10,7 +10,9 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
+#include <span>
 #include <string>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -48,6 +50,9 @@ struct Parameter {
   std::string description;
   std::string file;                 ///< where it was defined (for errors)
   int line = 0;
+  int column = 0;
+  int when_line = 0;                ///< where when_text starts (for located expression errors)
+  int when_column = 0;
 };
 
 struct Constraint {
@@ -55,6 +60,7 @@ struct Constraint {
   std::shared_ptr<const Expr> expr;
   std::string file;
   int line = 0;
+  int column = 0;                   ///< where text starts
 };
 
 /// How one parameter appears to an optimizer. Points are std::vector<double>,
@@ -76,6 +82,14 @@ class Space {
   /// Parameters from a YAML list (inline `parameters:` in a recipe) plus optional constraints.
   static util::Result<Space> from_yaml(const YAML::Node& parameters, const YAML::Node& constraints,
                                        const std::string& file);
+  /// Same as load_file for text in memory; `name` is used as the file in errors.
+  static util::Result<Space> load_string(const std::string& text, const std::string& name);
+  /// A space from parameters built in code (their when/constraint expressions
+  /// are parsed from when_text / text); runs finalize().
+  static util::Result<Space> make(std::vector<Parameter> params, std::vector<Constraint> constraints = {});
+  /// Appends constraints (a YAML list of strings, e.g. a recipe's `constraints:`
+  /// naming parameters of merged search-space files) and re-finalizes.
+  util::Status add_constraints(const YAML::Node& constraints, const std::string& file);
   /// Adds another space's parameters and constraints; fails on duplicate names.
   util::Status merge(const Space& other);
   /// Re-checks cross references (when: / constraints naming unknown parameters,
@@ -88,7 +102,11 @@ class Space {
   std::size_t size() const { return params_.size(); }
 
   /// Whether a parameter is active given the other values (its `when:`).
+  /// Conditions chain: a `when:` naming an inactive parameter sees it undefined.
   bool is_active(const Parameter& p, const Assignment& a) const;
+  /// is_active for every parameter at once (space order); values absent from
+  /// `a` count as undefined.
+  std::vector<bool> active_mask(const Assignment& a) const;
   /// Type/range/activity/constraint check of a full assignment: every active
   /// parameter present, no inactive one present, all constraints hold.
   util::Status validate(const Assignment& a) const;
@@ -103,12 +121,30 @@ class Space {
   /// Rounds integers, clamps to range, drops inactive parameters.
   Assignment decode(const std::vector<double>& x) const;
 
-  /// Parses a JSON object (name → value) into an assignment (types checked).
+  /// Parses a JSON object (name → value) into an assignment (types and
+  /// ranges checked per value; call validate() for activity and constraints).
   util::Result<Assignment> from_json(const nlohmann::json& j) const;
+
+  /// Top-level `description:` and `kernel:` (the kernel version the file
+  /// documents) of a search-space file; empty when absent.
+  const std::string& description() const { return description_; }
+  const std::string& kernel() const { return kernel_; }
 
  private:
   std::vector<Parameter> params_;
   std::vector<Constraint> constraints_;
+  std::unordered_map<std::string, std::size_t> index_;  ///< name → position in params_
+  std::vector<std::size_t> order_;  ///< params_ indices, every `when:` reference before its user
+  std::string description_;
+  std::string kernel_;
+
+  /// Values per parameter index for expressions: the value in `a` if the
+  /// parameter is active, else nullptr. `active` receives the mask.
+  std::vector<const Value*> resolve(const Assignment& a, std::vector<bool>& active) const;
+  util::Status check_constraints(std::span<const Value* const> values) const;
 };
+
+/// The whole space as JSON: {"parameters": [...], "constraints": [...]} (for `space show --json`).
+nlohmann::json to_json(const Space& space);
 
 }  // namespace kerntune::space
