@@ -76,7 +76,12 @@ class Store {
  public:
   /// Opens (and migrates) a database. Refuses a file that is not SQLite or
   /// is SQLite but not a kerntune store (without modifying it), and a store
-  /// written by a newer kerntune (user_version above ours).
+  /// written by a newer kerntune (user_version above ours); these refusals are
+  /// kind invalid_input with Error::file = path. A missing or 0-byte file is
+  /// created as a new store (unless read_only or !create). read_only opens
+  /// with SQLITE_OPEN_READONLY and never migrates (an older store is refused
+  /// with a hint to open it read-write once). Read-write handles use WAL,
+  /// foreign_keys=ON, synchronous=NORMAL and the given busy timeout.
   static util::Result<Store> open(const std::string& path, const OpenOptions& options = {});
   Store(Store&&) noexcept;
   Store& operator=(Store&&) noexcept;
@@ -94,10 +99,16 @@ class Store {
   util::Status set_campaign_status(std::int64_t campaign_id, const std::string& status);
   util::Status set_campaign_metadata(std::int64_t campaign_id, const std::string& metadata_json);
 
-  /// Writes a trial, its measurements and artifacts in one transaction.
-  /// Fails (without writing anything) if (campaign, seq) already exists.
+  /// Writes a trial, its measurements and artifacts (trial.artifacts followed
+  /// by `artifacts`) in one BEGIN IMMEDIATE transaction and returns the trial
+  /// id. Fails without writing anything if (campaign, seq) already exists or
+  /// the campaign does not (kind invalid_input), if the record is malformed
+  /// (status not ok|failed, failed without stage, params/effective not JSON
+  /// objects, non-finite values: invalid_input), or on SQLite errors such as a
+  /// full disk or a lock held past the busy timeout (kind io).
   util::Result<std::int64_t> insert_trial(const TrialRecord& trial, const std::vector<ArtifactRow>& artifacts);
-  /// Trials of a campaign ordered by seq, with measurements (not artifacts).
+  /// Trials of a campaign ordered by seq, with measurements in insertion order
+  /// (not artifacts), read from one consistent snapshot. Unknown id: empty.
   util::Result<std::vector<TrialRecord>> trials(std::int64_t campaign_id);
   util::Result<std::vector<ArtifactRow>> trial_artifacts(std::int64_t trial_id);
 
