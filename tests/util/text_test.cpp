@@ -45,3 +45,9 @@ TEST(Text, SplitTrimFormat) {
   EXPECT_EQ(format_duration(185), "3m05s");
   EXPECT_EQ(format_duration(3720), "1h02m");
 }
+
+TEST(Closest, TranspositionIsOneEdit) {
+  EXPECT_EQ(edit_distance("rnage", "range"), 1u);
+  EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
+  EXPECT_EQ(closest("budegt", {"name", "budget", "seed"}), "budget");
+}

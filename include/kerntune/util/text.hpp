@@ -10,7 +10,7 @@
 
 namespace kerntune::util {
 
-/// Levenshtein distance.
+/// Edit distance (Levenshtein with adjacent transpositions).
 std::size_t edit_distance(std::string_view a, std::string_view b);
 /// The closest candidate within a small edit distance, if any.
 std::optional<std::string> closest(std::string_view word, const std::vector<std::string>& candidates);
