@@ -3,8 +3,8 @@
 add_library(kt_standard_settings INTERFACE)
 target_compile_options(kt_standard_settings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align
-  -Wunused -Woverloaded-virtual -Wnull-dereference -Wformat=2
-  -Wimplicit-fallthrough
+  -Wunused -Woverloaded-virtual -Wformat=2 -Wimplicit-fallthrough
+  # (no -Wnull-dereference: false positives inside Eigen and libstdc++ at -O2)
   # GCC 12 reports false -Wrestrict positives inside std::string (GCC bug 105651)
   $<$<CXX_COMPILER_ID:GNU>:-Wno-restrict>
   # Designated initializers that leave defaulted members out are intended.
