@@ -119,9 +119,10 @@ std::optional<Improvement> improvement(const std::vector<TrialSummary>& trials, 
   }
   bool paired = imp.method != "unpaired";
   auto ci = stats::bootstrap_ratio_ci(a, b, paired, 0.95, 10000, 12345);
-  imp.ratio = ci.ratio;
-  imp.lo = ci.lo;
-  imp.hi = ci.hi;
+  if (!ci) return std::nullopt;
+  imp.ratio = ci->ratio;
+  imp.lo = ci->lo;
+  imp.hi = ci->hi;
   imp.n = static_cast<int>(std::min(a.size(), b.size()));
   return imp;
 }
