@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "kerntune/targets/command_target.hpp"
+#include "kerntune/targets/qemu_target.hpp"
 #include "kerntune/util/text.hpp"
 #include "kerntune/util/yaml.hpp"
 
@@ -16,6 +17,7 @@ util::Result<std::unique_ptr<Target>> make_target(const YAML::Node& node, const 
   if (kind == "command") return make_command_target(node, ctx);
   // Other backends register here, one line each.
   // @@TARGET-KINDS@@
+  if (kind == "qemu") return make_qemu_target(node, ctx);
   std::vector<std::string> kinds = {"command", "qemu"};
   std::string msg = fmt::format("unknown target kind '{}'", kind);
   if (auto c = util::closest(kind, kinds)) msg += fmt::format(" (did you mean '{}'?)", *c);

@@ -1,0 +1,96 @@
+#pragma once
+// A command channel to a kerntune guest agent over a console stream: the stdin
+// and stdout of a child process (QEMU with `-serial stdio`, or in tests the
+// agent script itself run by a host busybox). Every call is bounded by a
+// timeout; a kernel panic seen on the console or the end of the stream ends
+// the call at once with a typed error.
+#include <chrono>
+#include <expected>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kerntune/targets/guest_protocol.hpp"
+#include "kerntune/util/subprocess.hpp"
+
+namespace kerntune::targets::guest {
+
+struct ChannelError {
+  enum class Kind {
+    timeout,      ///< the agent did not answer in time (it may hang: kill the VM)
+    panic,        ///< "Kernel panic - not syncing" on the console
+    exited,       ///< the console stream ended (QEMU exited)
+    protocol,     ///< a reply could not be decoded, or a command is too long
+    interrupted,  ///< SIGINT/SIGTERM asked kerntune to stop
+  };
+  Kind kind = Kind::timeout;
+  std::string message;
+};
+template <class T>
+using ChannelResult = std::expected<T, ChannelError>;
+
+/// What the agent reports for one `run` (fields of the END line, parsed).
+struct RunReply {
+  int exit_code = -1;      ///< the workload's status as the guest shell saw it (128+N: signal N)
+  bool timed_out = false;  ///< killed by the agent at its timeout
+  double seconds = 0;      ///< guest wall time of the run (uptime, 10 ms steps)
+  std::string output;      ///< stdout+stderr (the last 4 MiB)
+  long long mem_available_min_kb = 0;
+  long long slab_kb = 0;
+  long long cached_kb = 0;
+  long long pgfault = 0;
+  long long pgmajfault = 0;
+  long long ctxt = 0;
+};
+
+/// Outcome of a write: rc 0 = written (readback holds the file's content
+/// afterwards), 1 = the kernel refused the value (message holds why),
+/// 2 = no such file, 3 = path refused by the agent, 4 = written but unreadable.
+struct WriteReply {
+  int rc = 0;
+  std::string readback;
+  std::string message;
+};
+
+class GuestChannel {
+ public:
+  /// Takes ownership of the child; destroying the channel kills its process group.
+  explicit GuestChannel(util::Child child) : child_(std::move(child)) {}
+
+  /// Waits for the agent's READY line.
+  ChannelResult<void> wait_ready(std::chrono::milliseconds timeout);
+  /// Sends one command and waits for its reply.
+  ChannelResult<Reply> call(std::string_view verb, const std::vector<std::string>& args,
+                            std::chrono::milliseconds timeout);
+
+  ChannelResult<WriteReply> write(const std::string& path, const std::string& value,
+                                  std::chrono::milliseconds timeout);
+  /// Reads a file: rc 0 with its content, else rc != 0 with the error text.
+  ChannelResult<Reply> read(const std::string& path, std::chrono::milliseconds timeout);
+  /// Runs argv in the guest, killed there after `guest_timeout_s`; the host
+  /// waits `guest_timeout_s + grace` before giving up on the agent.
+  ChannelResult<RunReply> run(const std::vector<std::string>& argv, int guest_timeout_s,
+                              std::chrono::milliseconds grace);
+
+  /// Asks the agent to power off, waits up to `grace` for the child to end,
+  /// then kills its whole process group either way.
+  void power_off(std::chrono::milliseconds grace);
+  /// Kills the child's process group now and drains what it printed.
+  void kill();
+  bool alive() { return child_.running(); }
+
+  const ConsoleParser& console() const { return parser_; }
+  int pid() const { return child_.pid(); }
+
+ private:
+  /// Reads what arrives within `wait` into the parser; error on panic/EOF/stop.
+  ChannelResult<void> pump(std::chrono::milliseconds wait);
+  /// After a panic or EOF: keep reading briefly so the log holds the whole story.
+  void drain(std::chrono::milliseconds wait);
+
+  util::Child child_;
+  ConsoleParser parser_;
+  int next_id_ = 1;
+};
+
+}  // namespace kerntune::targets::guest

@@ -1,0 +1,116 @@
+#pragma once
+// The qemu target: boots a kernel in QEMU with an initramfs kerntune builds
+// (busybox, the workload's programs, the guest agent), drives the guest over
+// its serial console, and measures workloads there. Reference and examples:
+// docs/qemu-target.md.
+//
+// A trial boots only when (kernel, initramfs, cmdline) differs from the
+// running VM; otherwise the VM is reused with every sysctl/sysfs file written
+// by the previous trial restored to the value read at boot (and verified).
+// Failures are outcomes with a stage: boot (timeout, panic, QEMU exit), apply
+// (a knob missing or refused), workload (non-zero exit, a panic or the agent
+// lost while it ran), timeout (killed at the workload's timeout), parse (a
+// metric missing). After boot/workload/timeout failures the VM is killed, so
+// the next trial boots afresh.
+#include <yaml-cpp/yaml.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "kerntune/targets/factory.hpp"
+#include "kerntune/targets/guest_channel.hpp"
+#include "kerntune/targets/initramfs.hpp"
+#include "kerntune/targets/target.hpp"
+
+namespace kerntune::targets {
+
+struct QemuOptions {
+  std::string kernel;                  ///< kernel image (must exist)
+  std::string modules_dir;             ///< lib/modules/<release> for workload modules; "" = next to the kernel
+  std::string memory = "512M";         ///< QEMU -m
+  int cpus = 1;                        ///< QEMU -smp
+  std::string accel = "auto";          ///< auto | kvm | tcg
+  std::vector<std::string> qemu_options;  ///< extra QEMU argv, appended last
+  std::chrono::milliseconds boot_timeout{60000};
+  std::string cmdline_base = "console=ttyS0 panic=-1 quiet";
+  std::string qemu_binary = "qemu-system-x86_64";
+  std::string work_dir;                ///< initramfs cache and console logs; "" = a temp folder
+  /// How long past a command's own timeout the host waits for the agent.
+  std::chrono::milliseconds agent_grace{30000};
+  /// Timeout of one knob write/read in the guest.
+  std::chrono::milliseconds command_timeout{30000};
+
+  /// Empty when valid, else why not.
+  std::string validate() const;
+};
+
+/// Parses `target:` (kind: qemu). Keys: kernel, modules_dir, memory, cpus,
+/// accel, qemu_options, boot_timeout, cmdline_base, qemu (binary). A missing
+/// kernel is an error located at the key (or at the target when no default
+/// exists). Relative paths resolve against the recipe's folder.
+util::Result<QemuOptions> parse_qemu_options(const YAML::Node& node, const TargetContext& ctx);
+
+/// The kernel used when a recipe names none: $KERNTUNE_KERNEL, else
+/// $KERNTUNE_KERNEL_DIR/vmlinuz, else .cache/kernel/vmlinuz (scripts/fetch-kernel)
+/// in the first of `start_dirs` or their parents that has one.
+std::optional<std::string> default_kernel(const std::vector<std::string>& start_dirs);
+
+/// lib/modules/<release> beside an unpacked kernel (…/boot/vmlinuz-R → …/lib/modules/R), if it exists.
+std::optional<std::string> modules_dir_for_kernel(const std::string& kernel);
+
+/// "kvm" when /dev/kvm can create a VM, else "tcg".
+std::string detect_accel();
+
+/// The QEMU argv for one boot (no shell; values are separate arguments).
+std::vector<std::string> qemu_argv(const QemuOptions& options, const std::string& accel,
+                                   const std::string& kernel, const std::string& initramfs,
+                                   const std::string& cmdline);
+
+class QemuTarget final : public Target {
+ public:
+  explicit QemuTarget(QemuOptions options);
+  ~QemuTarget() override;
+
+  util::Result<TrialOutcome> run_trial(const TrialRequest& request) override;
+  void shutdown() override;
+  std::string kind() const override { return "qemu"; }
+
+  /// Boots so far (tests check VM reuse with it).
+  int boot_count() const { return boots_; }
+  /// The accelerator in use (auto resolved).
+  const std::string& accel() const { return accel_; }
+  const QemuOptions& options() const { return options_; }
+
+ private:
+  struct Vm;
+  struct TrialState;
+
+  util::Result<Initramfs> initramfs_for(const TrialRequest& request);
+  /// Boots unless the running VM matches; failure → outcome in `st`.
+  util::Result<bool> ensure_vm(const TrialRequest& request, const std::string& initramfs, TrialState& st);
+  util::Result<bool> apply_knobs(const TrialRequest& request, TrialState& st);
+  util::Result<bool> run_workload(const TrialRequest& request, TrialState& st);
+  /// Writes every touched knob back to its boot value; false if one differs.
+  util::Result<bool> restore(TrialState& st);
+  /// Turns a channel error into the trial's failure; Error only for interrupts.
+  util::Result<bool> channel_failure(const guest::ChannelError& e, const std::string& stage,
+                                     const std::string& doing, TrialState& st);
+  /// Kills the VM's process group; with `st`, keeps its console log for the trial.
+  void kill_vm(TrialState* st = nullptr);
+
+  QemuOptions options_;
+  std::string accel_;
+  std::unique_ptr<Vm> vm_;
+  int boots_ = 0;
+  std::map<std::string, Initramfs> initramfs_cache_;  // by workload inputs
+};
+
+/// The factory entry for `kind: qemu`.
+util::Result<std::unique_ptr<Target>> make_qemu_target(const YAML::Node& node, const TargetContext& ctx);
+
+}  // namespace kerntune::targets

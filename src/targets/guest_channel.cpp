@@ -1,0 +1,175 @@
+#include "kerntune/targets/guest_channel.hpp"
+
+#include <fmt/format.h>
+#include <signal.h>
+
+#include <charconv>
+
+#include "kerntune/util/stop.hpp"
+#include "kerntune/util/text.hpp"
+
+namespace kerntune::targets::guest {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+std::unexpected<ChannelError> channel_error(ChannelError::Kind kind, std::string message) {
+  return std::unexpected(ChannelError{kind, std::move(message)});
+}
+
+long long field_ll(const Reply& r, const std::string& key) {
+  auto it = r.fields.find(key);
+  if (it == r.fields.end()) return 0;
+  long long v = 0;
+  std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
+  return v;
+}
+
+// The last non-empty lines of the console, joined, for a reason a person can act on.
+std::string tail_lines(const std::string& log, std::size_t n) {
+  std::vector<std::string> kept;
+  for (auto& l : util::split(log, '\n')) {
+    auto t = util::trim(l);
+    if (t.empty()) continue;
+    kept.push_back(t);
+    if (kept.size() > n) kept.erase(kept.begin());
+  }
+  std::string out;
+  for (const auto& l : kept) out += (out.empty() ? "" : " | ") + l;
+  return out.empty() ? "(empty)" : out;
+}
+
+}  // namespace
+
+ChannelResult<void> GuestChannel::pump(milliseconds wait) {
+  if (util::stop_requested())
+    return channel_error(ChannelError::Kind::interrupted, "interrupted");
+  auto chunk = child_.read_some(wait);
+  if (!chunk) {
+    drain(milliseconds(0));
+    if (parser_.panic()) return channel_error(ChannelError::Kind::panic, *parser_.panic());
+    child_.wait(milliseconds(2000));
+    std::string how = child_.term_signal() != 0 ? fmt::format("killed by signal {}", child_.term_signal())
+                                                : fmt::format("exit code {}", child_.exit_code());
+    return channel_error(ChannelError::Kind::exited,
+                         fmt::format("the VM ended ({}); console tail: {}", how, tail_lines(parser_.log(), 5)));
+  }
+  parser_.feed(*chunk);
+  if (parser_.panic()) {
+    drain(milliseconds(3000));
+    return channel_error(ChannelError::Kind::panic, *parser_.panic());
+  }
+  return {};
+}
+
+void GuestChannel::drain(milliseconds wait) {
+  auto end = Clock::now() + wait;
+  while (true) {
+    auto left = std::chrono::duration_cast<milliseconds>(end - Clock::now());
+    auto chunk = child_.read_some(std::max(left, milliseconds(0)));
+    if (!chunk) return;                 // end of stream
+    if (chunk->empty() && Clock::now() >= end) return;
+    parser_.feed(*chunk);
+  }
+}
+
+ChannelResult<void> GuestChannel::wait_ready(milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  while (!parser_.ready()) {
+    if (Clock::now() >= deadline)
+      return channel_error(ChannelError::Kind::timeout,
+                           fmt::format("the guest agent was not ready within {:.0f} s; console tail: {}",
+                                       timeout.count() / 1000.0, tail_lines(parser_.log(), 5)));
+    auto r = pump(milliseconds(100));
+    if (!r) return r;
+  }
+  return {};
+}
+
+ChannelResult<Reply> GuestChannel::call(std::string_view verb, const std::vector<std::string>& args,
+                                        milliseconds timeout) {
+  int id = next_id_++;
+  std::string line = encode_command(id, verb, args);
+  if (line.size() > kMaxCommandLine)
+    return channel_error(ChannelError::Kind::protocol,
+                         fmt::format("guest command '{}' is {} bytes encoded (limit {})", verb, line.size(),
+                                     kMaxCommandLine));
+  if (auto w = child_.write_all(line); !w) {
+    drain(milliseconds(500));
+    if (parser_.panic()) return channel_error(ChannelError::Kind::panic, *parser_.panic());
+    return channel_error(ChannelError::Kind::exited, "cannot write to the guest console: " + w.error().message);
+  }
+  auto deadline = Clock::now() + timeout;
+  while (true) {
+    if (auto r = parser_.take(id)) {
+      if (parser_.protocol_error()) return channel_error(ChannelError::Kind::protocol, *parser_.protocol_error());
+      return std::move(*r);
+    }
+    if (Clock::now() >= deadline)
+      return channel_error(ChannelError::Kind::timeout,
+                           fmt::format("the guest agent did not answer '{}' within {:.0f} s", verb,
+                                       timeout.count() / 1000.0));
+    auto p = pump(milliseconds(100));
+    if (!p) return std::unexpected(p.error());
+  }
+}
+
+ChannelResult<WriteReply> GuestChannel::write(const std::string& path, const std::string& value,
+                                              milliseconds timeout) {
+  auto r = call("write", {path, value}, timeout);
+  if (!r) return std::unexpected(r.error());
+  WriteReply w;
+  w.rc = r->rc;
+  if (r->rc == 0 || r->rc == 4) w.readback = r->payload;
+  else w.message = util::trim(r->payload);
+  return w;
+}
+
+ChannelResult<Reply> GuestChannel::read(const std::string& path, milliseconds timeout) {
+  return call("read", {path}, timeout);
+}
+
+ChannelResult<RunReply> GuestChannel::run(const std::vector<std::string>& argv, int guest_timeout_s,
+                                          milliseconds grace) {
+  std::vector<std::string> args;
+  args.reserve(argv.size() + 1);
+  args.push_back(std::to_string(guest_timeout_s));
+  args.insert(args.end(), argv.begin(), argv.end());
+  auto r = call("run", args, milliseconds(guest_timeout_s * 1000LL) + grace);
+  if (!r) return std::unexpected(r.error());
+  RunReply out;
+  out.exit_code = r->rc;
+  out.timed_out = field_ll(*r, "timedout") != 0;
+  out.seconds = static_cast<double>(field_ll(*r, "elapsed_cs")) / 100.0;
+  out.output = std::move(r->payload);
+  out.mem_available_min_kb = field_ll(*r, "memmin");
+  out.slab_kb = field_ll(*r, "slab");
+  out.cached_kb = field_ll(*r, "cached");
+  out.pgfault = field_ll(*r, "pgfault");
+  out.pgmajfault = field_ll(*r, "pgmajfault");
+  out.ctxt = field_ll(*r, "ctxt");
+  return out;
+}
+
+void GuestChannel::power_off(milliseconds grace) {
+  if (child_.running()) {
+    int id = next_id_++;
+    (void)child_.write_all(encode_command(id, "poweroff", {}));
+    auto end = Clock::now() + grace;
+    while (child_.running() && Clock::now() < end) {
+      auto chunk = child_.read_some(milliseconds(100));
+      if (!chunk) break;
+      parser_.feed(*chunk);
+    }
+  }
+  kill();
+}
+
+void GuestChannel::kill() {
+  child_.kill_group(SIGKILL);
+  drain(milliseconds(200));
+  child_.terminate(milliseconds(0));
+}
+
+}  // namespace kerntune::targets::guest

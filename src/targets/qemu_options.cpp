@@ -1,0 +1,171 @@
+// Recipe keys of the qemu target, its defaults, and the QEMU command line.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <regex>
+
+#include "kerntune/targets/qemu_target.hpp"
+#include "kerntune/util/text.hpp"
+#include "kerntune/util/yaml.hpp"
+
+namespace kerntune::targets {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string resolve_path(const std::string& p, const std::string& base) {
+  if (p.empty() || fs::path(p).is_absolute() || base.empty()) return p;
+  return (fs::path(base) / p).lexically_normal().string();
+}
+
+}  // namespace
+
+std::string QemuOptions::validate() const {
+  if (kernel.empty()) return "no kernel image";
+  if (cpus < 1 || cpus > 64) return fmt::format("cpus must be 1..64, not {}", cpus);
+  static const std::regex mem_re("^[0-9]+[MG]?$");
+  if (!std::regex_match(memory, mem_re)) return fmt::format("memory must look like 512M or 2G, not '{}'", memory);
+  if (accel != "auto" && accel != "kvm" && accel != "tcg")
+    return fmt::format("accel must be auto, kvm or tcg, not '{}'", accel);
+  if (cmdline_base.find("console=ttyS0") == std::string::npos)
+    return "cmdline_base must keep console=ttyS0: the guest agent talks over the first serial port";
+  if (boot_timeout.count() <= 0) return "boot_timeout must be positive";
+  return {};
+}
+
+std::optional<std::string> default_kernel(const std::vector<std::string>& start_dirs) {
+  if (const char* k = std::getenv("KERNTUNE_KERNEL"); k && *k) return std::string(k);
+  if (const char* d = std::getenv("KERNTUNE_KERNEL_DIR"); d && *d) {
+    auto p = fs::path(d) / "vmlinuz";
+    if (fs::exists(p)) return p.string();
+  }
+  for (const auto& start : start_dirs) {
+    if (start.empty()) continue;
+    std::error_code ec;
+    for (fs::path dir = fs::absolute(start, ec); !ec; dir = dir.parent_path()) {
+      auto p = dir / ".cache" / "kernel" / "vmlinuz";
+      if (fs::exists(p)) return p.string();
+      if (dir == dir.parent_path()) break;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> modules_dir_for_kernel(const std::string& kernel) {
+  std::error_code ec;
+  fs::path real = fs::canonical(kernel, ec);
+  if (ec) return std::nullopt;
+  std::string base = real.filename().string();
+  if (!util::starts_with(base, "vmlinuz-")) return std::nullopt;
+  std::string release = base.substr(8);
+  fs::path dir = real.parent_path().parent_path() / "lib" / "modules" / release;
+  if (fs::is_directory(dir, ec)) return dir.string();
+  return std::nullopt;
+}
+
+std::string detect_accel() {
+  int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+  if (fd < 0) return "tcg";
+  bool ok = ioctl(fd, KVM_GET_API_VERSION, 0) == KVM_API_VERSION;
+  if (ok) {
+    int vm = ioctl(fd, KVM_CREATE_VM, 0);
+    ok = vm >= 0;
+    if (vm >= 0) close(vm);
+  }
+  close(fd);
+  return ok ? "kvm" : "tcg";
+}
+
+std::vector<std::string> qemu_argv(const QemuOptions& o, const std::string& accel, const std::string& kernel,
+                                   const std::string& initramfs, const std::string& cmdline) {
+  std::vector<std::string> argv = {o.qemu_binary, "-nodefaults", "-no-user-config", "-display", "none",
+                                   "-monitor", "none", "-serial", "stdio", "-no-reboot"};
+  if (accel == "kvm") {
+    argv.insert(argv.end(), {"-accel", "kvm", "-cpu", "host"});
+  } else {
+    argv.insert(argv.end(), {"-accel", o.cpus > 1 ? "tcg,thread=multi" : "tcg"});
+  }
+  argv.insert(argv.end(), {"-m", o.memory, "-smp", std::to_string(o.cpus), "-kernel", kernel, "-initrd",
+                           initramfs, "-append", cmdline});
+  argv.insert(argv.end(), o.qemu_options.begin(), o.qemu_options.end());
+  return argv;
+}
+
+util::Result<QemuOptions> parse_qemu_options(const YAML::Node& node, const TargetContext& ctx) {
+  const std::string& file = ctx.recipe_file;
+  if (!node || !node.IsMap()) return util::fail_at(node, file, "'target' must be a mapping");
+  KT_TRY_STATUS(util::check_keys(node, file,
+                                 {"kind", "kernel", "modules_dir", "memory", "cpus", "accel", "qemu_options",
+                                  "boot_timeout", "cmdline_base", "qemu"},
+                                 "qemu target"));
+  QemuOptions o;
+  if (auto k = node["kernel"]) {
+    KT_TRY(std::string kernel, util::as_string(k, file, "kernel"));
+    o.kernel = resolve_path(kernel, ctx.recipe_dir);
+    if (!fs::is_regular_file(o.kernel))
+      return util::fail_at(k, file,
+                           fmt::format("kernel image '{}' does not exist (run scripts/fetch-kernel, or fix target.kernel)",
+                                       o.kernel));
+  } else {
+    auto found = default_kernel({ctx.recipe_dir, fs::current_path().string()});
+    if (!found)
+      return util::fail_at(node, file,
+                           "no kernel image: set target.kernel, set KERNTUNE_KERNEL, or run scripts/fetch-kernel "
+                           "(which fills .cache/kernel/)");
+    o.kernel = *found;
+    if (!fs::is_regular_file(o.kernel))
+      return util::fail_at(node, file, fmt::format("kernel image '{}' (from KERNTUNE_KERNEL) does not exist", o.kernel));
+  }
+  if (auto m = node["modules_dir"]) {
+    KT_TRY(std::string dir, util::as_string(m, file, "modules_dir"));
+    o.modules_dir = resolve_path(dir, ctx.recipe_dir);
+    if (!fs::is_directory(o.modules_dir))
+      return util::fail_at(m, file, fmt::format("modules_dir '{}' is not a folder", o.modules_dir));
+  }
+  if (auto m = node["memory"]) {
+    KT_TRY(o.memory, util::as_string(m, file, "memory"));
+    if (util::looks_like_int(m)) o.memory += "M";
+  }
+  if (auto c = node["cpus"]) {
+    KT_TRY(long long cpus, util::as_int(c, file, "cpus"));
+    if (cpus < 1 || cpus > 64) return util::fail_at(c, file, "cpus must be between 1 and 64");
+    o.cpus = static_cast<int>(cpus);
+  }
+  if (auto a = node["accel"]) {
+    KT_TRY(o.accel, util::as_string(a, file, "accel"));
+  }
+  if (auto q = node["qemu_options"]) {
+    if (!q.IsSequence()) return util::fail_at(q, file, "qemu_options must be a list of arguments");
+    for (const auto& item : q) {
+      KT_TRY(std::string arg, util::as_string(item, file, "qemu_options"));
+      o.qemu_options.push_back(arg);
+    }
+  }
+  if (auto b = node["boot_timeout"]) {
+    KT_TRY(std::string text, util::as_string(b, file, "boot_timeout"));
+    auto d = util::parse_duration(text);
+    if (!d) return util::fail_at(b, file, d.error().message);
+    o.boot_timeout = *d;
+  }
+  if (auto c = node["cmdline_base"]) {
+    KT_TRY(o.cmdline_base, util::as_string(c, file, "cmdline_base"));
+  }
+  if (auto q = node["qemu"]) {
+    KT_TRY(o.qemu_binary, util::as_string(q, file, "qemu"));
+  }
+  if (!ctx.work_dir.empty()) o.work_dir = (fs::path(ctx.work_dir) / "qemu").string();
+  if (auto why = o.validate(); !why.empty()) return util::fail_at(node, file, why);
+  return o;
+}
+
+util::Result<std::unique_ptr<Target>> make_qemu_target(const YAML::Node& node, const TargetContext& ctx) {
+  KT_TRY(QemuOptions o, parse_qemu_options(node, ctx));
+  return std::unique_ptr<Target>(std::make_unique<QemuTarget>(std::move(o)));
+}
+
+}  // namespace kerntune::targets

@@ -1,0 +1,387 @@
+// The qemu target's trial: boot (or reuse) → apply knobs → workload → restore.
+#include "kerntune/targets/qemu_target.hpp"
+
+#include <fmt/format.h>
+#include <string.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+#include "kerntune/util/log.hpp"
+#include "kerntune/util/stop.hpp"
+#include "kerntune/util/text.hpp"
+#include "kerntune/workloads/workload.hpp"
+
+namespace kerntune::targets {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+std::string join_argv(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& a : argv) out += (out.empty() ? "" : " ") + a;
+  return out;
+}
+
+// The last `n` non-empty lines of a program's output, for a failure reason.
+std::string output_tail(const std::string& text, std::size_t n) {
+  std::vector<std::string> kept;
+  for (auto& l : util::split(text, '\n')) {
+    auto t = util::trim(l);
+    if (t.empty()) continue;
+    kept.push_back(t);
+    if (kept.size() > n) kept.erase(kept.begin());
+  }
+  std::string out;
+  for (const auto& l : kept) out += (out.empty() ? "" : " | ") + l;
+  return out.empty() ? "(no output)" : out;
+}
+
+// "vm.swappiness" → "/proc/sys/vm/swappiness" (sysctl(8): '/' in a name stands for '.').
+std::optional<std::string> sysctl_path(const std::string& name) {
+  if (name.empty() || name.front() == '.' || name.back() == '.' || name.find("..") != std::string::npos)
+    return std::nullopt;
+  std::string path = "/proc/sys/";
+  for (char c : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' || c == '/'))
+      return std::nullopt;
+    path += c == '.' ? '/' : c == '/' ? '.' : c;
+  }
+  return path;
+}
+
+// "kernel/mm/transparent_hugepage/enabled" or "/sys/kernel/…" → "/sys/kernel/…".
+std::optional<std::string> sysfs_path(std::string rel) {
+  if (util::starts_with(rel, "/sys/")) rel = rel.substr(5);
+  while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
+  if (rel.empty()) return std::nullopt;
+  for (auto& part : util::split(rel, '/'))
+    if (part.empty() || part == "." || part == "..") return std::nullopt;
+  for (char c : rel)
+    if (static_cast<unsigned char>(c) < 0x20) return std::nullopt;
+  return "/sys/" + rel;
+}
+
+std::string exit_description(int rc) {
+  if (rc > 128 && rc < 128 + 65) return fmt::format("was killed by signal {} ({})", rc - 128, strsignal(rc - 128));
+  return fmt::format("failed with exit code {}", rc);
+}
+
+}  // namespace
+
+struct QemuTarget::Vm {
+  std::string key;
+  guest::GuestChannel channel;
+  std::string cmdline;  ///< /proc/cmdline as read in the guest
+  /// Knob file → its content at boot (nullopt: unreadable, never restored).
+  std::map<std::string, std::optional<std::string>> baseline;
+  std::set<std::string> setup_done;  ///< workloads whose setup ran in this boot
+};
+
+struct QemuTarget::TrialState {
+  TrialOutcome out;
+  std::size_t log_mark = 0;        ///< console position at the start of this trial
+  std::string console;             ///< captured when the VM is killed mid-trial
+  bool console_captured = false;
+  std::vector<std::string> touched;  ///< knob files written in this trial, in order
+  std::string workload_log;
+
+  bool fail(std::string stage, std::string reason) {
+    out.ok = false;
+    out.failure_stage = std::move(stage);
+    out.failure_reason = std::move(reason);
+    return false;
+  }
+};
+
+QemuTarget::QemuTarget(QemuOptions options) : options_(std::move(options)) {
+  accel_ = options_.accel == "auto" ? detect_accel() : options_.accel;
+  if (options_.work_dir.empty()) options_.work_dir = (fs::temp_directory_path() / "kerntune-qemu").string();
+}
+
+QemuTarget::~QemuTarget() { shutdown(); }
+
+void QemuTarget::shutdown() {
+  if (vm_) vm_->channel.power_off(milliseconds(5000));
+  vm_.reset();
+}
+
+void QemuTarget::kill_vm(TrialState* st) {
+  if (!vm_) return;
+  vm_->channel.kill();
+  if (st) {
+    st->console = vm_->channel.console().log_since(st->log_mark);
+    st->console_captured = true;
+  }
+  vm_.reset();
+}
+
+util::Result<Initramfs> QemuTarget::initramfs_for(const TrialRequest& request) {
+  InitramfsSpec spec;
+  if (request.workload) {
+    spec.binaries = request.workload->binaries;
+    spec.modules = request.workload->modules;
+  }
+  if (!spec.modules.empty()) {
+    for (const auto& d : request.boot.modules_dirs) {
+      // Either lib/modules/<release> or lib/modules (with one release below it).
+      if (fs::exists(fs::path(d) / "modules.builtin") || fs::exists(fs::path(d) / "kernel")) {
+        spec.modules_release_dir = d;
+        break;
+      }
+      std::error_code ec;
+      for (const auto& sub : fs::directory_iterator(d, ec))
+        if (sub.is_directory() && fs::exists(sub.path() / "kernel")) spec.modules_release_dir = sub.path().string();
+      if (!spec.modules_release_dir.empty()) break;
+    }
+    if (spec.modules_release_dir.empty()) spec.modules_release_dir = options_.modules_dir;
+    if (spec.modules_release_dir.empty()) {
+      std::string kernel = request.boot.kernel.empty() ? options_.kernel : request.boot.kernel;
+      spec.modules_release_dir = modules_dir_for_kernel(kernel).value_or("");
+    }
+  }
+  std::string key = join_argv(spec.binaries) + "\n" + join_argv(spec.modules) + "\n" + spec.modules_release_dir;
+  if (auto it = initramfs_cache_.find(key); it != initramfs_cache_.end() && fs::exists(it->second.path))
+    return it->second;
+  KT_TRY(Initramfs built, build_initramfs(spec, (fs::path(options_.work_dir) / "initramfs").string()));
+  initramfs_cache_[key] = built;
+  return built;
+}
+
+util::Result<bool> QemuTarget::channel_failure(const guest::ChannelError& e, const std::string& stage,
+                                               const std::string& doing, TrialState& st) {
+  using K = guest::ChannelError::Kind;
+  kill_vm(&st);
+  switch (e.kind) {
+    case K::interrupted: return util::fail("interrupted", util::Error::Kind::interrupted);
+    case K::panic: return st.fail(stage, fmt::format("kernel panic while {}: {}", doing, e.message));
+    case K::timeout:
+      return st.fail(stage, fmt::format("{}: {}; the VM was killed", doing, e.message));
+    case K::exited: return st.fail(stage, fmt::format("QEMU ended while {}: {}", doing, e.message));
+    case K::protocol: return st.fail(stage, fmt::format("guest protocol error while {}: {}", doing, e.message));
+  }
+  return st.fail(stage, e.message);
+}
+
+util::Result<bool> QemuTarget::ensure_vm(const TrialRequest& request, const std::string& initramfs,
+                                         TrialState& st) {
+  std::string kernel = request.boot.kernel.empty() ? options_.kernel : request.boot.kernel;
+  if (!fs::is_regular_file(kernel)) return st.fail("boot", fmt::format("kernel image '{}' does not exist", kernel));
+  std::string cmdline = util::trim(options_.cmdline_base + " " + request.boot.cmdline);
+  std::string key = kernel + "\n" + initramfs + "\n" + cmdline;
+  if (vm_ && vm_->key == key && vm_->channel.alive()) {
+    st.log_mark = vm_->channel.console().log_total();
+    st.out.timings["boot"] = 0;
+    st.out.effective["cmdline"] = vm_->cmdline;
+    return true;
+  }
+  kill_vm();
+  util::Child::Options co;
+  co.argv = qemu_argv(options_, accel_, kernel, initramfs, cmdline);
+  co.merge_stderr = true;
+  auto t0 = Clock::now();
+  KT_TRY(util::Child child, util::Child::spawn(co));
+  ++boots_;
+  util::log_info("qemu: boot {} ({}, {} vCPU, {}): {}", boots_, accel_, options_.cpus, options_.memory, cmdline);
+  vm_ = std::make_unique<Vm>(Vm{key, guest::GuestChannel(std::move(child)), {}, {}, {}});
+  st.log_mark = 0;
+  if (auto r = vm_->channel.wait_ready(options_.boot_timeout); !r)
+    return channel_failure(r.error(), "boot", "booting", st);
+  auto cl = vm_->channel.read("/proc/cmdline", options_.command_timeout);
+  if (!cl) return channel_failure(cl.error(), "boot", "reading /proc/cmdline", st);
+  vm_->cmdline = util::trim(cl->payload);
+  st.out.timings["boot"] = since(t0);
+  st.out.effective["cmdline"] = vm_->cmdline;
+  return true;
+}
+
+util::Result<bool> QemuTarget::apply_knobs(const TrialRequest& request, TrialState& st) {
+  struct Knob {
+    std::string name, path, value, kind;
+  };
+  std::vector<Knob> knobs;
+  for (const auto& [name, value] : request.sysctls) {
+    auto p = sysctl_path(name);
+    if (!p) return st.fail("apply", fmt::format("'{}' is not a valid sysctl name", name));
+    knobs.push_back({name, *p, value, "sysctl"});
+  }
+  for (const auto& [path, value] : request.sysfs) {
+    auto p = sysfs_path(path);
+    if (!p) return st.fail("apply", fmt::format("'{}' is not a path under /sys", path));
+    knobs.push_back({path, *p, value, "sysfs knob"});
+  }
+  for (const auto& k : knobs) {
+    if (!vm_->baseline.contains(k.path)) {
+      auto r = vm_->channel.read(k.path, options_.command_timeout);
+      if (!r) return channel_failure(r.error(), "apply", fmt::format("reading {} '{}'", k.kind, k.name), st);
+      vm_->baseline[k.path] = r->rc == 0 ? std::optional<std::string>(r->payload) : std::nullopt;
+    }
+    auto w = vm_->channel.write(k.path, k.value, options_.command_timeout);
+    if (!w) return channel_failure(w.error(), "apply", fmt::format("writing {} '{}'", k.kind, k.name), st);
+    switch (w->rc) {
+      case 0:
+        st.touched.push_back(k.path);
+        st.out.effective[k.name] = guest::normalize_knob_value(w->readback);
+        break;
+      case 4:  // write-only file (vm.drop_caches, compact_memory): the value stands as written
+        st.touched.push_back(k.path);
+        st.out.effective[k.name] = k.value;
+        break;
+      case 2:
+        return st.fail("apply", fmt::format("{} '{}' does not exist in this kernel ({} is missing)", k.kind, k.name,
+                                            k.path));
+      case 1:
+        return st.fail("apply", fmt::format("the kernel refused value '{}' for {} '{}': {}", k.value, k.kind, k.name,
+                                            w->message));
+      default:
+        return st.fail("apply", fmt::format("the guest agent refused {} '{}': {}", k.kind, k.name, w->message));
+    }
+  }
+  return true;
+}
+
+util::Result<bool> QemuTarget::run_workload(const TrialRequest& request, TrialState& st) {
+  const workloads::Workload& w = *request.workload;
+  int repeats = request.repeats > 0 ? request.repeats : w.repeats;
+  int warmup = request.warmup >= 0 ? request.warmup : w.warmup;
+  int timeout_s = std::max(1, static_cast<int>(std::ceil(static_cast<double>(w.timeout.count()) / 1000.0)));
+  std::string wname = w.name.empty() ? w.file : w.name;
+
+  auto t_setup = Clock::now();
+  if (!vm_->setup_done.contains(wname + "\n" + w.file)) {
+    for (const auto& argv : w.setup) {
+      auto r = vm_->channel.run(argv, timeout_s, options_.agent_grace);
+      std::string doing = fmt::format("running setup `{}` of workload '{}'", join_argv(argv), wname);
+      if (!r) return channel_failure(r.error(), "workload", doing, st);
+      st.workload_log += fmt::format("== setup `{}`: exit {} ==\n{}\n", join_argv(argv), r->exit_code, r->output);
+      if (r->timed_out || r->exit_code != 0) {
+        kill_vm(&st);
+        if (r->timed_out)
+          return st.fail("timeout", fmt::format("setup `{}` of workload '{}' did not finish within {} s (killed)",
+                                                join_argv(argv), wname, timeout_s));
+        return st.fail("workload", fmt::format("setup `{}` of workload '{}' {}: {}", join_argv(argv), wname,
+                                               exit_description(r->exit_code), output_tail(r->output, 3)));
+      }
+    }
+    vm_->setup_done.insert(wname + "\n" + w.file);
+  }
+  st.out.timings["setup"] = since(t_setup);
+
+  auto t_work = Clock::now();
+  for (int i = 0; i < warmup + repeats; ++i) {
+    bool measured = i >= warmup;
+    std::string label = measured ? fmt::format("repeat {}/{}", i - warmup + 1, repeats)
+                                 : fmt::format("warm-up {}/{}", i + 1, warmup);
+    auto r = vm_->channel.run(w.command, timeout_s, options_.agent_grace);
+    if (!r) return channel_failure(r.error(), "workload", fmt::format("running workload '{}' ({})", wname, label), st);
+    st.workload_log += fmt::format("== {} `{}`: exit {}, {:.2f} s ==\n{}\n", label, join_argv(w.command),
+                                   r->exit_code, r->seconds, r->output);
+    if (r->timed_out) {
+      kill_vm(&st);
+      return st.fail("timeout", fmt::format("workload '{}' ({}) exceeded its timeout of {} s and was killed",
+                                            wname, label, timeout_s));
+    }
+    if (r->exit_code != 0) {
+      kill_vm(&st);
+      return st.fail("workload", fmt::format("workload '{}' ({}) {}: {}", wname, label,
+                                             exit_description(r->exit_code), output_tail(r->output, 3)));
+    }
+    if (!measured) continue;
+    auto metrics = workloads::extract_metrics(w, r->output);
+    if (!metrics)
+      return st.fail("parse", fmt::format("workload '{}' ({}): {} (output tail: {})", wname, label,
+                                          metrics.error().message, output_tail(r->output, 3)));
+    for (const auto& [name, value] : *metrics) st.out.samples[name].push_back(value);
+    auto sys = [&](const char* name, double value, const char* unit) {
+      st.out.samples[name].push_back(value);
+      st.out.units[name] = unit;
+    };
+    sys("sys.mem_available_min_kb", static_cast<double>(r->mem_available_min_kb), "kB");
+    sys("sys.slab_kb", static_cast<double>(r->slab_kb), "kB");
+    sys("sys.cached_kb", static_cast<double>(r->cached_kb), "kB");
+    sys("sys.pgfault", static_cast<double>(r->pgfault), "count");
+    sys("sys.pgmajfault", static_cast<double>(r->pgmajfault), "count");
+    sys("sys.ctxt", static_cast<double>(r->ctxt), "count");
+    sys("sys.elapsed_s", r->seconds, "s");
+  }
+  for (const auto& m : w.metrics)
+    if (!m.unit.empty()) st.out.units[m.name] = m.unit;
+  st.out.timings["workload"] = since(t_work);
+  return true;
+}
+
+util::Result<bool> QemuTarget::restore(TrialState& st) {
+  if (!vm_) return true;
+  std::vector<std::string> order;
+  for (auto it = st.touched.rbegin(); it != st.touched.rend(); ++it)
+    if (std::find(order.begin(), order.end(), *it) == order.end()) order.push_back(*it);
+  st.touched.clear();
+  for (const auto& path : order) {
+    const auto& base = vm_->baseline[path];
+    if (!base) continue;  // unreadable at boot: nothing to restore to
+    std::string want = guest::normalize_knob_value(*base);
+    auto w = vm_->channel.write(path, want, options_.command_timeout);
+    if (!w) {
+      if (w.error().kind == guest::ChannelError::Kind::interrupted)
+        return util::fail("interrupted", util::Error::Kind::interrupted);
+      util::log_warn("qemu: restoring {} failed ({}); the next trial reboots", path, w.error().message);
+      kill_vm(&st);
+      return false;
+    }
+    if (w->rc != 0 || guest::normalize_knob_value(w->readback) != want) {
+      util::log_warn("qemu: {} reads '{}' after restoring '{}'; the next trial reboots", path,
+                     guest::normalize_knob_value(w->readback), want);
+      kill_vm(&st);
+      return false;
+    }
+  }
+  return true;
+}
+
+util::Result<TrialOutcome> QemuTarget::run_trial(const TrialRequest& request) {
+  if (util::stop_requested()) return util::fail("interrupted", util::Error::Kind::interrupted);
+  auto t0 = Clock::now();
+  TrialState st;
+  st.out.ok = true;
+
+  auto t_ir = Clock::now();
+  auto ir = initramfs_for(request);
+  st.out.timings["initramfs"] = since(t_ir);
+  bool going = true;
+  if (!ir) {
+    if (ir.error().kind == util::Error::Kind::interrupted) return std::unexpected(ir.error());
+    going = st.fail("configure", "cannot build the initramfs: " + ir.error().message);
+  }
+  if (going) {
+    KT_TRY(going, ensure_vm(request, ir->path, st));
+  }
+  if (going) {
+    auto t = Clock::now();
+    KT_TRY(going, apply_knobs(request, st));
+    st.out.timings["apply"] = since(t);
+  }
+  if (going && request.workload) {
+    KT_TRY(going, run_workload(request, st));
+  }
+  // Restore after success and after apply/parse failures (the VM is sound);
+  // the other failures have killed it already.
+  if (vm_) {
+    auto t = Clock::now();
+    KT_TRY(bool restored, restore(st));
+    (void)restored;
+    st.out.timings["restore"] = since(t);
+  }
+  if (!st.console_captured && vm_) st.console = vm_->channel.console().log_since(st.log_mark);
+  st.out.artifacts.push_back({"console.log", std::move(st.console)});
+  if (!st.workload_log.empty()) st.out.artifacts.push_back({"workload.log", std::move(st.workload_log)});
+  st.out.worker = fmt::format("qemu-{}-boot{}", accel_, boots_);
+  st.out.timings["total"] = since(t0);
+  return std::move(st.out);
+}
+
+}  // namespace kerntune::targets
