@@ -1,0 +1,298 @@
+"""Scores the benchmark runs and renders the Markdown tables (used by suite.py).
+
+Score (Bayesmark's normalized score): for a run and a checkpoint k (25/50/100%
+of the budget), the recommended point is the best observed one among the first
+k evaluations (by the value the optimizer saw, so noisy problems recommend by
+the noisy value) and it is scored by its noise-free value:
+    score = (f(rec) - f*) / (median over seeds of random search's (f(best) - f*) at k)
+0 = the optimum, 1 = random search's median. Two objectives: f(rec) - f* is
+replaced by (maximal hypervolume - hypervolume of the first k points). A run
+with no successful evaluation yet scores the problem's fallback (the default
+configuration). Per problem, kerntune is compared with each peer by a Wilcoxon
+signed-rank test on the final scores, paired by seed.
+"""
+import json
+import math
+import os
+import re
+import statistics
+
+from scipy import stats
+
+CHECKPOINTS = (0.25, 0.5, 1.0)
+ORDER = ("kerntune", "random", "sobol", "tpe", "cmaes", "ot_ego", "dlib")
+LABEL = {"kerntune": "kerntune", "random": "random", "sobol": "Sobol", "tpe": "Optuna TPE",
+         "cmaes": "Optuna CMA-ES", "ot_ego": "OpenTURNS EGO", "dlib": "dlib"}
+ALPHA = 0.05
+
+
+def load_run(path):
+    header, evals, tail = None, [], {}
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            j = json.loads(line)
+            if header is None:
+                header = j
+            elif "i" in j:
+                evals.append(j)
+            elif j.get("done"):
+                tail = j
+    return header, evals, tail
+
+
+def hypervolume_2d(points, ref):
+    pts = sorted(p for p in points if p[0] < ref[0] and p[1] < ref[1])
+    volume, best = 0.0, ref[1]
+    for a, b in pts:
+        if b < best:
+            volume += (ref[0] - a) * (best - b)
+            best = b
+    return volume
+
+
+def gap(problem, evals, k):
+    """Distance from the optimum of the recommendation after k evaluations."""
+    prefix = [e for e in evals[:k] if not e["failed"]]
+    if problem["n_objectives"] == 2:
+        hv = hypervolume_2d([tuple(e["truth"]) for e in prefix], problem["reference"])
+        return problem["optimum"] - hv
+    if not prefix:
+        fallback = problem["fallback"]
+        return (fallback if fallback is not None else math.inf) - problem["optimum"]
+    best = min(prefix, key=lambda e: e["observed"][0])
+    return best["truth"][0] - problem["optimum"]
+
+
+def category(problem):
+    kinds = {q["type"] for q in problem["params"]}
+    tags = []
+    if kinds - {"real"}:
+        tags.append("mixed")
+    if problem["noise_sd"] > 0:
+        tags.append("noisy")
+    if problem["can_fail"]:
+        tags.append("failure")
+    if problem["n_objectives"] > 1:
+        tags.append("2-objective")
+    return tags
+
+
+def analyze(results, problems):
+    out = {"problems": [], "checkpoints": list(CHECKPOINTS)}
+    for p in problems:
+        pdir = os.path.join(results, p["name"])
+        runs = {}
+        for o in ORDER:
+            odir = os.path.join(pdir, o)
+            if not os.path.isdir(odir):
+                continue
+            for fn in sorted(os.listdir(odir)):
+                m = re.fullmatch(r"seed(\d+)\.jsonl", fn)
+                if not m:
+                    continue
+                header, evals, tail = load_run(os.path.join(odir, fn))
+                if not tail:
+                    continue
+                runs.setdefault(o, {})[int(m.group(1))] = (header["budget"], evals, tail)
+        entry = {"name": p["name"], "description": p["description"], "dims": len(p["params"]),
+                 "tags": category(p), "optimizers": {}}
+        if "random" not in runs:
+            out["problems"].append(entry)
+            continue
+        budget = next(iter(runs["random"].values()))[0]
+        entry["budget"] = budget
+        ks = [max(1, math.ceil(budget * c)) for c in CHECKPOINTS]
+        norm = []
+        for k in ks:
+            med = statistics.median(gap(p, ev, k) for _, ev, _ in runs["random"].values())
+            norm.append(med if med > 0 else math.nan)
+        scores = {}
+        for o, by_seed in runs.items():
+            scores[o] = {s: [gap(p, ev, k) / n if n == n else math.nan for k, n in zip(ks, norm)]
+                         for s, (_, ev, _) in by_seed.items()}
+        for o, by_seed in runs.items():
+            sc = scores[o]
+            info = {"seeds": len(sc),
+                    "mean": [statistics.fmean(v[i] for v in sc.values()) for i in range(len(ks))],
+                    "median": [statistics.median(v[i] for v in sc.values()) for i in range(len(ks))],
+                    "truncated": sum(1 for _, _, t in by_seed.values() if t.get("truncated")),
+                    "evaluations": statistics.fmean(len(ev) for _, ev, _ in by_seed.values()),
+                    "failures": statistics.fmean(sum(e["failed"] for e in ev) for _, ev, _ in by_seed.values()),
+                    "opt_s": statistics.fmean(statistics.fmean(e["opt_s"] for e in ev) if ev else 0
+                                              for _, ev, _ in by_seed.values())}
+            if o != "kerntune" and "kerntune" in scores:
+                common = sorted(set(sc) & set(scores["kerntune"]))
+                a = [scores["kerntune"][s][-1] for s in common]
+                b = [sc[s][-1] for s in common]
+                diffs = [x - y for x, y in zip(a, b)]
+                p_value = 1.0
+                if len(common) >= 5 and any(abs(d) > 1e-12 for d in diffs):
+                    p_value = float(stats.wilcoxon(a, b).pvalue)
+                info["paired_seeds"] = len(common)
+                info["p_value"] = p_value
+                # negative: kerntune's scores are lower (better) than the peer's
+                info["mean_diff"] = statistics.fmean(diffs) if diffs else 0.0
+                info["median_diff"] = statistics.median(diffs) if diffs else 0.0
+            entry["optimizers"][o] = info
+        out["problems"].append(entry)
+    return out
+
+
+def verdict(info):
+    """'better' / 'worse' / '' for kerntune against this peer (Wilcoxon, alpha 0.05)."""
+    if "p_value" not in info or info["p_value"] >= ALPHA:
+        return ""
+    return "better" if info["median_diff"] < 0 or (info["median_diff"] == 0 and info["mean_diff"] < 0) else "worse"
+
+
+def fmt(x):
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return f"{x:.2f}" if abs(x) < 100 else f"{x:.0f}"
+
+
+def render(summary):
+    probs = [p for p in summary["problems"] if p["optimizers"]]
+    present = [o for o in ORDER if any(o in p["optimizers"] for p in probs)]
+    lines = []
+    seeds = sorted({i["seeds"] for p in probs for i in p["optimizers"].values()})
+    mode = "quick mode (40% budgets, few seeds — a smoke check, not a result)" if summary.get("quick") else "full budgets"
+    lines.append(f"Command: `{summary['command']}` — {mode}; seeds per cell: "
+                 f"{seeds[0]}–{seeds[-1]}" if seeds and seeds[0] != seeds[-1] else
+                 f"Command: `{summary['command']}` — {mode}; seeds per cell: {seeds[0] if seeds else 0}")
+    lines.append(f"(wall time {summary.get('wall_seconds', 0) / 60:.0f} min on the shared 2-core machine).")
+    lines.append("")
+    lines.append("Mean normalized score at 100% of the budget (0 = optimum, 1 = random search's median; "
+                 "lower is better). ▲ / ▼: kerntune significantly better / worse than that optimizer on "
+                 "that problem (Wilcoxon signed-rank, paired by seed, p < 0.05). Bold: best mean in the row. "
+                 "– : does not apply.")
+    lines.append("")
+    lines.append("| problem | d | budget | " + " | ".join(LABEL[o] for o in present) + " |")
+    lines.append("|---|---|---|" + "---|" * len(present))
+    for p in probs:
+        row = [f"{p['name']}" + (f" ({', '.join(p['tags'])})" if p["tags"] else ""), str(p["dims"]),
+               str(p.get("budget", "–"))]
+        means = {o: p["optimizers"][o]["mean"][-1] for o in present if o in p["optimizers"]}
+        best = min((v for v in means.values() if v == v), default=None)
+        for o in present:
+            if o not in p["optimizers"]:
+                row.append("–")
+                continue
+            info = p["optimizers"][o]
+            cell = fmt(info["mean"][-1])
+            if best is not None and info["mean"][-1] == best:
+                cell = f"**{cell}**"
+            v = verdict(info)
+            cell += " ▲" if v == "better" else " ▼" if v == "worse" else ""
+            if info["truncated"]:
+                cell += f" ({info['truncated']} cut)"
+            row.append(cell)
+        lines.append("| " + " | ".join(row) + " |")
+    # suite means: over every problem an optimizer runs, and over the problems all run
+    common = [p for p in probs if all(o in p["optimizers"] for o in present)]
+    lines.append("| **mean, all problems it runs** | | | " + " | ".join(
+        fmt(statistics.fmean(p["optimizers"][o]["mean"][-1] for p in probs if o in p["optimizers"]))
+        + f" ({sum(o in p['optimizers'] for p in probs)})" for o in present) + " |")
+    if common:
+        lines.append(f"| **mean, the {len(common)} problems all run** | | | " + " | ".join(
+            fmt(statistics.fmean(p["optimizers"][o]["mean"][-1] for p in common)) for o in present) + " |")
+    lines.append("")
+    lines.append("Mean score at 25% / 50% of the budget:")
+    lines.append("")
+    lines.append("| problem | " + " | ".join(LABEL[o] for o in present) + " |")
+    lines.append("|---|" + "---|" * len(present))
+    for p in probs:
+        cells = []
+        for o in present:
+            info = p["optimizers"].get(o)
+            cells.append("–" if info is None else f"{fmt(info['mean'][0])} / {fmt(info['mean'][1])}")
+        lines.append(f"| {p['name']} | " + " | ".join(cells) + " |")
+    fail_probs = [p for p in probs if "failure" in p["tags"]]
+    for p in fail_probs:
+        lines.append("")
+        lines.append(f"Failed evaluations on `{p['name']}` (mean per run of {p.get('budget')}; "
+                     "▲ / ▼ as above refer to the score):")
+        lines.append("")
+        lines.append("| " + " | ".join(LABEL[o] for o in present if o in p["optimizers"]) + " |")
+        lines.append("|" + "---|" * sum(o in p["optimizers"] for o in present))
+        lines.append("| " + " | ".join(fmt(p["optimizers"][o]["failures"]) for o in present
+                                       if o in p["optimizers"]) + " |")
+    lines.append("")
+    lines.append("Optimizer time per proposal (mean seconds, all problems; includes Python/Optuna overhead "
+                 "for the Python peers):")
+    lines.append("")
+    lines.append("| " + " | ".join(LABEL[o] for o in present) + " |")
+    lines.append("|" + "---|" * len(present))
+    lines.append("| " + " | ".join(
+        f"{statistics.fmean(p['optimizers'][o]['opt_s'] for p in probs if o in p['optimizers']):.3f}"
+        for o in present) + " |")
+    lines.append("")
+    lines.extend(goals(summary, probs, present))
+    return "\n".join(lines)
+
+
+def goals(summary, probs, present):
+    """The issue's goals, checked against this run."""
+    out = ["Goals (issue 4), checked automatically against this run:", ""]
+    if not any("kerntune" in p["optimizers"] for p in probs):
+        return out + ["* kerntune has no runs."]
+    means = {o: statistics.fmean(p["optimizers"][o]["mean"][-1] for p in probs if o in p["optimizers"])
+             for o in present}
+    best = min(means, key=means.get)
+    common = [p for p in probs if all(o in p["optimizers"] for o in present)]
+    cm = {o: statistics.fmean(p["optimizers"][o]["mean"][-1] for p in common) for o in present} if common else {}
+    cbest = min(cm, key=cm.get) if cm else None
+    ok = best == "kerntune"
+    out.append(f"* Best mean score over the suite: {'met' if ok else 'NOT met'} — lowest mean over all the "
+               f"problems each runs: {LABEL[best]} ({fmt(means[best])}; kerntune {fmt(means['kerntune'])})"
+               + (f"; over the {len(common)} problems all run: {LABEL[cbest]} ({fmt(cm[cbest])}; kerntune "
+                  f"{fmt(cm['kerntune'])})." if cm else "."))
+    not_better = [p["name"] for p in probs if "random" in p["optimizers"]
+                  and verdict(p["optimizers"]["random"]) != "better"]
+    out.append("* Significantly better than random on every problem: "
+               + ("met." if not not_better else f"NOT met on {', '.join(not_better)}."))
+    worse = [f"{p['name']} vs {LABEL[o]}" for p in probs
+             if set(p["tags"]) & {"mixed", "noisy", "failure"}
+             for o, info in p["optimizers"].items() if o != "kerntune" and verdict(info) == "worse"]
+    out.append("* Never significantly worse than a peer on the mixed, noisy and failure problems: "
+               + ("met." if not worse else f"NOT met: {', '.join(worse)}."))
+    for p in probs:
+        if "failure" not in p["tags"] or "kerntune" not in p["optimizers"]:
+            continue
+        f = {o: i["failures"] for o, i in p["optimizers"].items()}
+        fewest = min(f, key=f.get)
+        met = f["kerntune"] <= f[fewest]
+        out.append(f"* Fewest failed evaluations on {p['name']}: {'met' if met else 'NOT met'} — kerntune "
+                   f"{fmt(f['kerntune'])}, fewest {LABEL[fewest]} {fmt(f[fewest])}.")
+    wallclock = [f"{p['name']}/{LABEL[o]} ({i['truncated']})" for p in probs
+                 for o, i in p["optimizers"].items() if i["truncated"]]
+    if wallclock:
+        out.append("* Runs cut by the per-job timeout (scored on the evaluations made): "
+                   + ", ".join(wallclock) + ".")
+    return out
+
+
+def write_section(path, key, body):
+    """Replaces the generated block KEY in the Markdown file (creating file and block if needed)."""
+    begin = f"<!-- BEGIN generated:{key} (benchmarks/bo; do not edit by hand) -->"
+    end = f"<!-- END generated:{key} -->"
+    text = ""
+    if os.path.exists(path):
+        with open(path) as f:
+            text = f.read()
+    block = f"{begin}\n{body}\n{end}"
+    if begin in text and end in text:
+        a = text.index(begin)
+        b = text.index(end) + len(end)
+        text = text[:a] + block + text[b:]
+    else:
+        if not text:
+            text = "# Benchmarks\n\nMeasured results of kerntune's own benchmarks, with the commands that produce them.\n"
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
