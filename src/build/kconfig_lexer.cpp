@@ -180,6 +180,9 @@ util::Result<std::string> Preprocessor::eval_clause(const std::string& clause,
   if (name == "lineno") return std::to_string(line_);
   if (call_args.empty()) {
     if (auto it = env_.find(name); it != env_.end()) return it->second;
+    // An environment value kerntune does not know (CC_VERSION_TEXT, …):
+    // like a shell call, the base .config has the real value.
+    shell_used_ = true;
   }
   return std::string();
 }
