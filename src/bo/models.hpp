@@ -1,0 +1,53 @@
+#pragma once
+// The surrogate models of one ask() and the acquisition built on them
+// (internal to src/bo). docs/bo.md explains each piece.
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "kerntune/bo/gp.hpp"
+#include "kerntune/bo/optimizer.hpp"
+#include "search.hpp"
+
+namespace kerntune::bo::detail {
+
+/// How the acquisition reads the models.
+enum class Mode {
+  improve,           ///< log-EI (or UCB) + log P(constraints) + log P(feasible)
+  find_constraints,  ///< no observed point meets the outcome constraints yet: Σ log P
+  find_feasible,     ///< no successful trial yet: optimistic log P(feasible)
+};
+
+/// Scale of the squashing noise of the ±1 feasibility regression:
+/// P(feasible) = Φ(μ / √(σ² + κ²)).
+inline constexpr double kFeasibilityKappa = 0.5;
+/// Optimism of find_feasible mode: μ + β σ in place of μ.
+inline constexpr double kFeasibilityBeta = 2.0;
+/// UCB's exploration weight (on standardized targets).
+inline constexpr double kUcbBeta = 2.0;
+
+struct Models {
+  Mode mode = Mode::improve;
+  Options::Acquisition acquisition = Options::Acquisition::log_ei;
+  std::optional<Gp> objective;  ///< standardized scalar objective (improve mode)
+  double incumbent = 0;         ///< best posterior mean among feasible observed points
+  std::optional<Gp> feasibility;  ///< ±1 labels minus their mean
+  double feasibility_offset = 0;  ///< that mean, added back to the latent
+  std::vector<Gp> constraints;  ///< standardized constraint values
+  std::vector<double> thresholds;  ///< 0 in each constraint's standardized units
+
+  /// Kriging believer: conditions every model on its own mean at x.
+  util::Status fantasize(const Point& x);
+};
+
+class ModelAcquisition final : public Acquisition {
+ public:
+  explicit ModelAcquisition(const Models& m) : m_(m) {}
+  void values(const Eigen::MatrixXd& X, Eigen::VectorXd& out) const override;
+  double value_grad(const Point& x, Eigen::VectorXd* grad) const override;
+
+ private:
+  const Models& m_;
+};
+
+}  // namespace kerntune::bo::detail

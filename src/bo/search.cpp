@@ -1,0 +1,253 @@
+#include "search.hpp"
+
+#include <LBFGSB.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "sequences.hpp"
+
+namespace kerntune::bo::detail {
+
+bool same_point(const Point& a, const Point& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    bool na = std::isnan(a[i]), nb = std::isnan(b[i]);
+    if (na != nb) return false;
+    if (!na && std::abs(a[i] - b[i]) > 1e-12) return false;
+  }
+  return true;
+}
+
+namespace {
+
+bool excluded_point(const Point& x, const std::vector<Point>& excluded) {
+  return std::any_of(excluded.begin(), excluded.end(), [&](const Point& e) { return same_point(x, e); });
+}
+
+double step_of(const Dim& d) { return d.levels > 1 ? 1.0 / static_cast<double>(d.levels - 1) : 1.0; }
+
+/// Whether gradient steps move this coordinate (continuous, or an integer
+/// with enough levels that snapping after the step loses little).
+bool gradient_coordinate(const Dim& d) {
+  return d.kind == Dim::Kind::continuous || (d.kind == Dim::Kind::integer && d.levels > 12);
+}
+
+struct Candidates {
+  std::vector<Point> pts;
+  void add(const Problem& p, Point x, const std::vector<Point>& excluded) {
+    x = p.repair(x);
+    if (!p.valid(x) || excluded_point(x, excluded)) return;
+    pts.push_back(std::move(x));
+  }
+};
+
+Eigen::MatrixXd to_matrix(const std::vector<Point>& pts, std::size_t d) {
+  Eigen::MatrixXd X(static_cast<Eigen::Index>(pts.size()), static_cast<Eigen::Index>(d));
+  for (std::size_t i = 0; i < pts.size(); ++i)
+    for (std::size_t j = 0; j < d; ++j) X(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = pts[i][j];
+  return X;
+}
+
+void raw_candidates(const Problem& p, const SearchSpec& spec, const std::vector<Point>& excluded,
+                    Candidates& c) {
+  std::size_t d = p.dims.size();
+  std::mt19937_64 rng(derive_seed({spec.seed, 17}));
+  std::uniform_real_distribution<double> u01(0, 1);
+  for (int i = 0; i < spec.n_raw; ++i) {
+    std::vector<double> u = sobol_unit(d, spec.seed, static_cast<std::uint64_t>(i));
+    if (!spec.box) {
+      c.add(p, unit_to_point(p.dims, u), excluded);
+      continue;
+    }
+    const TrustBox& b = *spec.box;
+    Point x = b.center;
+    int cat_changes = 0;
+    bool changed = false;
+    for (std::size_t j = 0; j < d; ++j) {
+      if (u01(rng) >= b.perturb_probability) continue;
+      if (p.dims[j].kind == Dim::Kind::categorical) {
+        if (cat_changes >= b.max_category_changes) continue;
+        ++cat_changes;
+        x[j] = std::floor(u[j] * p.dims[j].categories);
+      } else {
+        x[j] = b.lo[j] + u[j] * (b.hi[j] - b.lo[j]);
+      }
+      changed = true;
+    }
+    if (!changed) {  // at least one coordinate moves
+      std::size_t j = static_cast<std::size_t>(u01(rng) * static_cast<double>(d)) % d;
+      x[j] = p.dims[j].kind == Dim::Kind::categorical ? std::floor(u[j] * p.dims[j].categories)
+                                                      : b.lo[j] + u[j] * (b.hi[j] - b.lo[j]);
+    }
+    c.add(p, std::move(x), excluded);
+  }
+}
+
+void perturbations(const Problem& p, const SearchSpec& spec, const std::vector<Point>& excluded,
+                   Candidates& c) {
+  if (spec.anchors.empty()) return;
+  std::size_t d = p.dims.size();
+  std::mt19937_64 rng(derive_seed({spec.seed, 29}));
+  std::uniform_real_distribution<double> u01(0, 1);
+  std::normal_distribution<double> normal(0, 1);
+  double prob = std::max(0.2, std::min(1.0, 3.0 / static_cast<double>(d)));
+  for (int i = 0; i < spec.n_perturb; ++i) {
+    // Favour the best anchors: anchor k with weight ~ 1/(k+1).
+    std::size_t k = std::min(spec.anchors.size() - 1,
+                             static_cast<std::size_t>(std::floor(std::pow(u01(rng), 2) * static_cast<double>(spec.anchors.size()))));
+    Point x = spec.anchors[k];
+    double scale = (i % 3 == 0) ? 0.02 : (i % 3 == 1 ? 0.08 : 0.25);
+    bool changed = false;
+    for (std::size_t j = 0; j < d; ++j) {
+      if (u01(rng) >= prob) continue;
+      const Dim& dim = p.dims[j];
+      if (dim.kind == Dim::Kind::categorical) {
+        if (u01(rng) < 0.5) continue;
+        x[j] = std::floor(u01(rng) * dim.categories);
+      } else {
+        double v = std::isnan(x[j]) ? u01(rng) : x[j] + scale * normal(rng);
+        if (dim.kind == Dim::Kind::integer) v += (normal(rng) > 0 ? 1 : -1) * step_of(dim) * (u01(rng) < 0.5);
+        x[j] = std::clamp(v, 0.0, 1.0);
+        if (spec.box) x[j] = std::clamp(x[j], spec.box->lo[j], spec.box->hi[j]);
+      }
+      changed = true;
+    }
+    if (changed) c.add(p, std::move(x), excluded);
+  }
+}
+
+/// L-BFGS-B on the gradient coordinates of x (discrete ones held), then repair.
+struct Negated {
+  const Acquisition* acq;
+  Point base;
+  std::vector<std::size_t> free;
+  double operator()(const Eigen::VectorXd& z, Eigen::VectorXd& grad) {
+    Point x = base;
+    for (std::size_t k = 0; k < free.size(); ++k) x[free[k]] = z[static_cast<Eigen::Index>(k)];
+    Eigen::VectorXd g;
+    double v = acq->value_grad(x, &g);
+    grad.resize(z.size());
+    for (std::size_t k = 0; k < free.size(); ++k) grad[static_cast<Eigen::Index>(k)] = -g[static_cast<Eigen::Index>(free[k])];
+    if (!std::isfinite(v)) {
+      grad.setZero();
+      return 1e30;
+    }
+    return -v;
+  }
+};
+
+SearchResult gradient_refine(const Problem& p, const Acquisition& acq, const SearchSpec& spec,
+                             SearchResult start) {
+  std::vector<std::size_t> free;
+  for (std::size_t j = 0; j < p.dims.size(); ++j)
+    if (gradient_coordinate(p.dims[j]) && !std::isnan(start.x[j])) free.push_back(j);
+  if (free.empty() || spec.grad_iterations <= 0) return start;
+  Eigen::VectorXd z(static_cast<Eigen::Index>(free.size())), lb(z.size()), ub(z.size());
+  for (std::size_t k = 0; k < free.size(); ++k) {
+    auto e = static_cast<Eigen::Index>(k);
+    z[e] = start.x[free[k]];
+    lb[e] = spec.box ? spec.box->lo[free[k]] : 0.0;
+    ub[e] = spec.box ? spec.box->hi[free[k]] : 1.0;
+    z[e] = std::clamp(z[e], lb[e], ub[e]);
+  }
+  Negated f{&acq, start.x, free};
+  LBFGSpp::LBFGSBParam<double> param;
+  param.max_iterations = spec.grad_iterations;
+  param.epsilon = 1e-6;
+  param.epsilon_rel = 1e-6;
+  param.max_linesearch = 20;
+  LBFGSpp::LBFGSBSolver<double> solver(param);
+  double fx = 0;
+  try {
+    solver.minimize(f, z, fx, lb, ub);
+  } catch (const std::exception&) {
+    // keep z as the solver left it; checked below
+  }
+  Point x = start.x;
+  for (std::size_t k = 0; k < free.size(); ++k) x[free[k]] = z[static_cast<Eigen::Index>(k)];
+  x = p.repair(x);
+  if (!p.valid(x)) return start;
+  double v = acq.value_grad(x, nullptr);
+  if (std::isfinite(v) && v > start.value) return {x, v};
+  return start;
+}
+
+SearchResult neighbour_refine(const Problem& p, const Acquisition& acq, const SearchSpec& spec,
+                              SearchResult cur, const std::vector<Point>& excluded) {
+  std::size_t d = p.dims.size();
+  for (int round = 0; round < spec.neighbour_rounds; ++round) {
+    Candidates nb;
+    for (std::size_t j = 0; j < d; ++j) {
+      const Dim& dim = p.dims[j];
+      if (std::isnan(cur.x[j])) continue;
+      if (dim.kind == Dim::Kind::categorical) {
+        for (int c = 0; c < dim.categories; ++c) {
+          if (c == static_cast<int>(cur.x[j])) continue;
+          Point x = cur.x;
+          x[j] = c;
+          nb.add(p, std::move(x), excluded);
+        }
+      } else if (dim.kind == Dim::Kind::integer) {
+        for (double s : {-2.0, -1.0, 1.0, 2.0}) {
+          Point x = cur.x;
+          x[j] = x[j] + s * step_of(dim);
+          if (x[j] < -1e-9 || x[j] > 1 + 1e-9) continue;
+          if (spec.box && (x[j] < spec.box->lo[j] - 1e-9 || x[j] > spec.box->hi[j] + 1e-9)) continue;
+          nb.add(p, std::move(x), excluded);
+        }
+      }
+    }
+    if (nb.pts.empty()) break;
+    Eigen::VectorXd vals;
+    acq.values(to_matrix(nb.pts, d), vals);
+    Eigen::Index best = 0;
+    vals.maxCoeff(&best);
+    if (!(vals[best] > cur.value + 1e-12)) break;
+    cur = {nb.pts[static_cast<std::size_t>(best)], vals[best]};
+  }
+  return cur;
+}
+
+}  // namespace
+
+std::optional<SearchResult> maximize(const Problem& problem, const Acquisition& acq,
+                                     const SearchSpec& spec, const std::vector<Point>& excluded) {
+  std::size_t d = problem.dims.size();
+  Candidates c;
+  raw_candidates(problem, spec, excluded, c);
+  perturbations(problem, spec, excluded, c);
+  if (c.pts.empty()) return std::nullopt;
+  Eigen::VectorXd vals;
+  acq.values(to_matrix(c.pts, d), vals);
+  std::vector<std::size_t> order(c.pts.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    double va = std::isfinite(vals[static_cast<Eigen::Index>(a)]) ? vals[static_cast<Eigen::Index>(a)] : -1e300;
+    double vb = std::isfinite(vals[static_cast<Eigen::Index>(b)]) ? vals[static_cast<Eigen::Index>(b)] : -1e300;
+    return va > vb;
+  });
+  std::optional<SearchResult> best;
+  int starts = 0;
+  std::vector<Point> seen;
+  for (std::size_t i = 0; i < order.size() && starts < spec.n_starts; ++i) {
+    const Point& x0 = c.pts[order[i]];
+    if (excluded_point(x0, seen)) continue;
+    seen.push_back(x0);
+    ++starts;
+    SearchResult r{x0, vals[static_cast<Eigen::Index>(order[i])]};
+    if (!std::isfinite(r.value)) r.value = -1e300;
+    r = gradient_refine(problem, acq, spec, r);
+    r = neighbour_refine(problem, acq, spec, r, excluded);
+    if (excluded_point(r.x, excluded)) continue;
+    if (!best || r.value > best->value) best = r;
+  }
+  if (!best) {
+    std::size_t i = order.front();
+    best = SearchResult{c.pts[i], vals[static_cast<Eigen::Index>(i)]};
+  }
+  return best;
+}
+
+}  // namespace kerntune::bo::detail

@@ -1,0 +1,130 @@
+// log-EI and friends: accuracy far in the tail, gradients, the model-based
+// acquisition's gradient over the mixed space.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <numbers>
+
+#include "kerntune/bo/acquisition.hpp"
+#include "models.hpp"
+#include "test_problems.hpp"
+
+namespace kerntune::bo {
+namespace {
+
+/// log h(z) for z << 0 from the asymptotic expansion
+/// h(z) = φ(z)/z² · (1 − 3/z² + 15/z⁴ − 105/z⁶ + 945/z⁸ − 10395/z¹⁰ …).
+double log_h_asymptotic(double z) {
+  long double w = 1.0L / (static_cast<long double>(z) * z), term = 1, sum = 1;
+  for (int k = 1; k < 10; ++k) {
+    term *= -static_cast<long double>(2 * k + 1) * w;
+    sum += term;
+  }
+  return static_cast<double>(-0.5L * z * z - 0.5L * std::log(2 * std::numbers::pi_v<long double>) -
+                             std::log(static_cast<long double>(z) * z) + std::log(sum));
+}
+
+/// Direct long-double evaluation (fine where cancellation is mild).
+double log_h_long_double(double z) {
+  long double lz = z;
+  long double phi = std::exp(-0.5L * lz * lz) / std::sqrt(2 * std::numbers::pi_v<long double>);
+  long double cdf = 0.5L * std::erfc(-lz / std::numbers::sqrt2_v<long double>);
+  return static_cast<double>(std::log(phi + lz * cdf));
+}
+
+TEST(LogEi, AccurateAtMinusFortyWhereEiUnderflows) {
+  double ref = log_h_asymptotic(-40);
+  EXPECT_NEAR(log_h(-40), ref, 1e-12 * std::abs(ref));
+  // Plain double evaluation of h underflows to 0 there: log gives -inf.
+  double phi = std::exp(-800.0) / std::sqrt(2 * std::numbers::pi);
+  EXPECT_EQ(std::log(phi + -40.0 * 0.5 * std::erfc(40 / std::numbers::sqrt2)), -INFINITY);
+  for (double z : {-25.0, -60.0, -200.0, -1e4}) {
+    double r = log_h_asymptotic(z);
+    EXPECT_NEAR(log_h(z), r, 1e-11 * std::abs(r)) << z;
+  }
+}
+
+TEST(LogEi, MatchesLongDoubleInTheModerateRange) {
+  for (double z : {-8.0, -5.0, -3.0, -1.5, -1.0, -0.999, -0.5, 0.0, 0.7, 2.0, 6.0}) {
+    double r = log_h_long_double(z);
+    EXPECT_NEAR(log_h(z), r, 1e-12 * std::max(1.0, std::abs(r))) << z;
+  }
+}
+
+TEST(LogEi, DerivativesMatchFiniteDifferences) {
+  for (double z : {-100.0, -40.0, -10.0, -2.0, -1.0001, -0.9999, 0.0, 1.0, 5.0}) {
+    double h = 1e-6 * std::max(1.0, std::abs(z));
+    EXPECT_NEAR(d_log_h(z), (log_h(z + h) - log_h(z - h)) / (2 * h), 1e-5 * std::max(1.0, std::abs(z))) << z;
+    EXPECT_NEAR(d_log_ndtr(z), (log_ndtr(z + h) - log_ndtr(z - h)) / (2 * h), 1e-5 * std::max(1.0, std::abs(z))) << z;
+  }
+  // log Φ in the tail against its asymptotic series.
+  double z = -40;
+  double ref = -0.5 * z * z - 0.5 * std::log(2 * std::numbers::pi) - std::log(-z) +
+               std::log(1 - 1 / (z * z) + 3 / std::pow(z, 4) - 15 / std::pow(z, 6) + 105 / std::pow(z, 8));
+  EXPECT_NEAR(log_ndtr(z), ref, 1e-12 * std::abs(ref));
+  // log_ei's partial derivatives.
+  for (auto [m, v, b] : {std::tuple{0.3, 0.04, 0.0}, {5.0, 0.01, 0.0}, {-1.0, 2.0, 0.5}}) {
+    double dm = 0, dv = 0;
+    log_ei(m, v, b, &dm, &dv);
+    double h = 1e-6;
+    EXPECT_NEAR(dm, (log_ei(m + h, v, b) - log_ei(m - h, v, b)) / (2 * h), 1e-4 * std::max(1.0, std::abs(dm)));
+    EXPECT_NEAR(dv, (log_ei(m, v + h, b) - log_ei(m, v - h, b)) / (2 * h), 1e-4 * std::max(1.0, std::abs(dv)));
+  }
+}
+
+TEST(ModelAcquisition, GradientMatchesFiniteDifferencesInEveryMode) {
+  std::vector<Dim> dims{{Dim::Kind::continuous, 0, 0}, {Dim::Kind::categorical, 0, 3}, {Dim::Kind::continuous, 0, 0}};
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> u(0, 1);
+  int n = 15;
+  Eigen::MatrixXd X(n, 3);
+  Eigen::VectorXd y(n), lab(n), con(n), zero = Eigen::VectorXd::Zero(n);
+  for (int i = 0; i < n; ++i) {
+    X(i, 0) = u(rng);
+    X(i, 1) = std::floor(3 * u(rng));
+    X(i, 2) = X(i, 1) == 2 ? std::nan("") : u(rng);
+    y[i] = std::sin(5 * X(i, 0)) + 0.3 * X(i, 1);
+    lab[i] = X(i, 0) > 0.7 ? -1 : 1;
+    con[i] = X(i, 0) - 0.5;
+  }
+  detail::Models m;
+  Gp obj(dims), feas(dims), c(dims);
+  for (Gp* g : {&obj, &feas, &c}) g->set_hyper(g->prior_mode());
+  ASSERT_TRUE(obj.condition(X, y, zero));
+  ASSERT_TRUE(feas.condition(X, lab, zero));
+  ASSERT_TRUE(c.condition(X, con, zero));
+  m.objective = obj;
+  m.incumbent = y.minCoeff();
+  m.feasibility = feas;
+  m.feasibility_offset = 0.2;
+  m.constraints = {c};
+  m.thresholds = {0.1};
+  for (auto mode : {detail::Mode::improve, detail::Mode::find_constraints, detail::Mode::find_feasible}) {
+    for (auto a : {Options::Acquisition::log_ei, Options::Acquisition::ucb}) {
+      m.mode = mode;
+      m.acquisition = a;
+      detail::ModelAcquisition acq(m);
+      for (Point x : {Point{0.1, 0, 0.4}, Point{0.8, 1, 0.9}, Point{0.45, 2, std::nan("")}}) {
+        Eigen::VectorXd g;
+        double v = acq.value_grad(x, &g);
+        Eigen::MatrixXd row(1, 3);
+        row << x[0], x[1], x[2];
+        Eigen::VectorXd vb;
+        acq.values(row, vb);
+        EXPECT_NEAR(v, vb[0], 1e-9);
+        for (std::size_t j : {0u, 2u}) {
+          if (std::isnan(x[j])) continue;
+          const double h = 1e-6;
+          Point xp = x, xm = x;
+          xp[j] += h;
+          xm[j] -= h;
+          double fd = (acq.value_grad(xp, nullptr) - acq.value_grad(xm, nullptr)) / (2 * h);
+          EXPECT_NEAR(g[static_cast<Eigen::Index>(j)], fd, 1e-4 * std::max(1.0, std::abs(fd)));
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace kerntune::bo
