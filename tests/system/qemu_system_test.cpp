@@ -1,0 +1,294 @@
+// System tests of the qemu target: real QEMU boots of the Debian 6.1 kernel
+// that scripts/fetch-kernel unpacks into .cache/kernel, with the initramfs and
+// guest agent kerntune builds. Each case boots its own VM(s).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "kerntune/targets/qemu_target.hpp"
+#include "kerntune/util/subprocess.hpp"
+#include "kerntune/workloads/workload.hpp"
+
+namespace fs = std::filesystem;
+using namespace kerntune;
+using namespace std::chrono_literals;
+using targets::TrialOutcome;
+using targets::TrialRequest;
+
+namespace {
+
+std::unique_ptr<targets::QemuTarget> make_target() {
+  auto kernel = targets::default_kernel({KERNTUNE_SOURCE_DIR});
+  if (!kernel || !fs::exists(*kernel)) {
+    ADD_FAILURE() << "no kernel image: run scripts/fetch-kernel (system tests need a real kernel)";
+    return nullptr;
+  }
+  if (!util::which("qemu-system-x86_64")) {
+    ADD_FAILURE() << "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)";
+    return nullptr;
+  }
+  targets::QemuOptions o;
+  o.kernel = *kernel;
+  o.work_dir = std::string(KERNTUNE_BINARY_DIR) + "/qemu-system-work";
+  o.boot_timeout = 120s;  // a loaded 2-core TCG host can take a while
+  if (const char* a = std::getenv("KERNTUNE_TEST_ACCEL")) o.accel = a;
+  EXPECT_EQ(o.validate(), "");
+  return std::make_unique<targets::QemuTarget>(o);
+}
+
+// A workload whose argv runs in the guest and reports KERNTUNE_METRIC lines.
+workloads::Workload probe(std::vector<std::string> command, std::vector<std::string> metrics,
+                          std::chrono::milliseconds timeout = 60s) {
+  workloads::Workload w;
+  w.name = "probe";
+  w.file = "(test)";
+  w.command = std::move(command);
+  w.repeats = 1;
+  w.warmup = 0;
+  w.timeout = timeout;
+  for (auto& m : metrics) {
+    workloads::MetricSpec s;
+    s.name = m;
+    s.source = workloads::MetricSpec::Source::kerntune_metric;
+    w.metrics.push_back(s);
+  }
+  return w;
+}
+
+workloads::Workload shell_probe(const std::string& script, std::vector<std::string> metrics) {
+  return probe({"sh", "-c", script}, std::move(metrics));
+}
+
+TrialOutcome trial(targets::QemuTarget& t, TrialRequest r) {
+  auto out = t.run_trial(r);
+  EXPECT_TRUE(out.has_value()) << out.error().format();
+  return out ? *out : TrialOutcome::failure("test", "run_trial returned an Error");
+}
+
+std::string why(const TrialOutcome& o) {
+  std::string s = o.failure_stage + ": " + o.failure_reason;
+  for (const auto& a : o.artifacts)
+    if (a.name == "console.log") s += "\n--- console ---\n" + a.content.substr(a.content.size() > 3000 ? a.content.size() - 3000 : 0);
+  return s;
+}
+
+double sample(const TrialOutcome& o, const std::string& metric) {
+  auto it = o.samples.find(metric);
+  if (it == o.samples.end() || it->second.empty()) {
+    ADD_FAILURE() << "no samples for " << metric;
+    return -1;
+  }
+  return it->second.front();
+}
+
+}  // namespace
+
+TEST(QemuSystem, SysctlAndSysfsAreAppliedReadBackRestoredAndTheVmIsReused) {
+  auto t = make_target();
+  ASSERT_TRUE(t);
+  auto w = shell_probe(
+      "echo KERNTUNE_METRIC swappiness $(cat /proc/sys/vm/swappiness);"
+      "case \"$(cat /sys/kernel/mm/transparent_hugepage/enabled)\" in *'[never]'*) n=1;; *) n=0;; esac;"
+      "echo KERNTUNE_METRIC thp_never $n",
+      {"swappiness", "thp_never"});
+  TrialRequest a;
+  a.seq = 1;
+  a.sysctls = {{"vm.swappiness", "23"}, {"kernel.sched_autogroup_enabled", "0"}};
+  a.sysfs = {{"kernel/mm/transparent_hugepage/enabled", "never"}};
+  a.workload = &w;
+  auto out = trial(*t, a);
+  ASSERT_TRUE(out.ok) << why(out);
+  EXPECT_EQ(out.effective["vm.swappiness"], "23");
+  EXPECT_EQ(out.effective["kernel.sched_autogroup_enabled"], "0");
+  EXPECT_EQ(out.effective["kernel/mm/transparent_hugepage/enabled"], "never");
+  EXPECT_EQ(sample(out, "swappiness"), 23);  // seen by a program in the guest
+  EXPECT_EQ(sample(out, "thp_never"), 1);
+  EXPECT_GT(out.timings["boot"], 0);
+  for (const char* stage : {"apply", "workload", "restore", "total"}) EXPECT_TRUE(out.timings.contains(stage)) << stage;
+  // Guest-wide metrics beside the workload's own.
+  double mem_min = sample(out, "sys.mem_available_min_kb");
+  EXPECT_GT(mem_min, 100 * 1024);
+  EXPECT_LT(mem_min, 512 * 1024);
+  EXPECT_GT(sample(out, "sys.slab_kb"), 0);
+  EXPECT_GT(sample(out, "sys.cached_kb"), 0);
+  EXPECT_GT(sample(out, "sys.pgfault"), 0);
+  EXPECT_GT(sample(out, "sys.ctxt"), 0);
+  EXPECT_EQ(out.units["sys.mem_available_min_kb"], "kB");
+  EXPECT_EQ(t->boot_count(), 1);
+
+  // Same kernel and cmdline: the VM is reused, and the knobs are back at their boot values.
+  TrialRequest b;
+  b.seq = 2;
+  b.workload = &w;
+  auto out2 = trial(*t, b);
+  ASSERT_TRUE(out2.ok) << why(out2);
+  EXPECT_EQ(t->boot_count(), 1);
+  EXPECT_EQ(out2.timings["boot"], 0);
+  EXPECT_EQ(sample(out2, "swappiness"), 60);
+  EXPECT_EQ(sample(out2, "thp_never"), 0);
+  t->shutdown();
+}
+
+TEST(QemuSystem, BootParameterAppearsInTheGuestCmdlineAndAChangeReboots) {
+  auto t = make_target();
+  ASSERT_TRUE(t);
+  TrialRequest a;
+  a.boot.cmdline = "kerntune.marker=4711 mitigations=off";
+  auto out = trial(*t, a);
+  ASSERT_TRUE(out.ok) << why(out);
+  std::string cmdline = out.effective["cmdline"];
+  EXPECT_NE(cmdline.find("kerntune.marker=4711"), std::string::npos) << cmdline;
+  EXPECT_NE(cmdline.find("mitigations=off"), std::string::npos) << cmdline;
+  EXPECT_NE(cmdline.find("console=ttyS0"), std::string::npos) << cmdline;
+  TrialRequest b;
+  b.boot.cmdline = "kerntune.marker=4712";
+  auto out2 = trial(*t, b);
+  ASSERT_TRUE(out2.ok) << why(out2);
+  EXPECT_EQ(t->boot_count(), 2);
+  std::string cmdline2 = out2.effective["cmdline"];
+  EXPECT_NE(cmdline2.find("kerntune.marker=4712"), std::string::npos) << cmdline2;
+  EXPECT_EQ(cmdline2.find("mitigations=off"), std::string::npos) << cmdline2;
+  t->shutdown();
+}
+
+TEST(QemuSystem, HostileSysctlValueIsAppliedLiterallyOrRefusedNeverExecuted) {
+  auto t = make_target();
+  ASSERT_TRUE(t);
+  auto check = shell_probe(
+      "if [ -e /tmp/pwned ] || [ -e /tmp/pwned2 ]; then p=1; else p=0; fi; echo KERNTUNE_METRIC pwned $p",
+      {"pwned"});
+  // kernel.hostname takes any bytes up to its first newline (64 at most).
+  std::string hostile = "a'\"b;$(touch /tmp/pwned)`touch /tmp/pwned2`\nreboot -f";
+  TrialRequest a;
+  a.sysctls = {{"kernel.hostname", hostile}};
+  a.workload = &check;
+  auto out = trial(*t, a);
+  if (out.ok) {
+    EXPECT_EQ(out.effective["kernel.hostname"], "a'\"b;$(touch /tmp/pwned)`touch /tmp/pwned2`");
+    EXPECT_EQ(sample(out, "pwned"), 0);
+  } else {
+    EXPECT_EQ(out.failure_stage, "apply") << why(out);
+  }
+  // Either way, in the same boot, nothing ran.
+  TrialRequest b;
+  b.workload = &check;
+  auto out2 = trial(*t, b);
+  ASSERT_TRUE(out2.ok) << why(out2);
+  EXPECT_EQ(t->boot_count(), 1);
+  EXPECT_EQ(sample(out2, "pwned"), 0);
+  t->shutdown();
+}
+
+TEST(QemuSystem, HangingWorkloadIsKilledAtItsTimeoutAndTheNextTrialWorks) {
+  auto t = make_target();
+  ASSERT_TRUE(t);
+  auto hang = probe({"sleep", "1000"}, {"never"}, 3s);
+  TrialRequest a;
+  a.workload = &hang;
+  auto t0 = std::chrono::steady_clock::now();
+  auto out = trial(*t, a);
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_FALSE(out.ok);
+  EXPECT_EQ(out.failure_stage, "timeout") << why(out);
+  EXPECT_NE(out.failure_reason.find("3 s"), std::string::npos) << out.failure_reason;
+  EXPECT_LT(took - out.timings["boot"], 30.0);
+  bool console = false;
+  for (const auto& art : out.artifacts) console = console || (art.name == "console.log" && !art.content.empty());
+  EXPECT_TRUE(console);
+
+  auto ok = shell_probe("echo KERNTUNE_METRIC answer 42", {"answer"});
+  TrialRequest b;
+  b.workload = &ok;
+  auto out2 = trial(*t, b);
+  ASSERT_TRUE(out2.ok) << why(out2);
+  EXPECT_EQ(sample(out2, "answer"), 42);
+  EXPECT_EQ(t->boot_count(), 2);  // the hung VM was killed; a fresh one booted
+  t->shutdown();
+}
+
+TEST(QemuSystem, KernelPanicAtBootIsABootFailureWithin30Seconds) {
+  auto t = make_target();
+  ASSERT_TRUE(t);
+  TrialRequest a;
+  a.boot.cmdline = "rdinit=/nonexistent";
+  auto t0 = std::chrono::steady_clock::now();
+  auto out = trial(*t, a);
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_FALSE(out.ok);
+  EXPECT_EQ(out.failure_stage, "boot") << why(out);
+  EXPECT_NE(out.failure_reason.find("Kernel panic"), std::string::npos) << out.failure_reason;
+  EXPECT_LT(took, 30.0);
+  std::string console;
+  for (const auto& art : out.artifacts)
+    if (art.name == "console.log") console = art.content;
+  EXPECT_NE(console.find("Kernel panic - not syncing"), std::string::npos);
+}
+
+TEST(QemuSystem, MissingSysctlFailsAtApplyMissingMetricAtParseCrashAtWorkload) {
+  auto t = make_target();
+  ASSERT_TRUE(t);
+  auto ok = shell_probe("echo KERNTUNE_METRIC answer 42", {"answer"});
+  TrialRequest a;
+  a.sysctls = {{"vm.swappiness", "11"}, {"vm.kerntune_no_such_knob", "1"}};
+  a.workload = &ok;
+  auto out = trial(*t, a);
+  EXPECT_FALSE(out.ok);
+  EXPECT_EQ(out.failure_stage, "apply");
+  EXPECT_NE(out.failure_reason.find("vm.kerntune_no_such_knob"), std::string::npos) << out.failure_reason;
+
+  // The VM stays (apply failures restore what was written): swappiness is back to 60.
+  auto silent = shell_probe("echo KERNTUNE_METRIC swappiness $(cat /proc/sys/vm/swappiness)",
+                            {"swappiness", "throughput"});
+  TrialRequest b;
+  b.workload = &silent;
+  auto out2 = trial(*t, b);
+  EXPECT_FALSE(out2.ok);
+  EXPECT_EQ(out2.failure_stage, "parse") << why(out2);
+  EXPECT_NE(out2.failure_reason.find("throughput"), std::string::npos) << out2.failure_reason;
+  EXPECT_EQ(t->boot_count(), 1);
+
+  auto crash = shell_probe("echo about to fail; exit 7", {"answer"});
+  TrialRequest c;
+  c.workload = &crash;
+  auto out3 = trial(*t, c);
+  EXPECT_FALSE(out3.ok);
+  EXPECT_EQ(out3.failure_stage, "workload");
+  EXPECT_NE(out3.failure_reason.find("exit code 7"), std::string::npos) << out3.failure_reason;
+  EXPECT_NE(out3.failure_reason.find("about to fail"), std::string::npos) << out3.failure_reason;
+
+  auto verify = shell_probe("echo KERNTUNE_METRIC swappiness $(cat /proc/sys/vm/swappiness)", {"swappiness"});
+  TrialRequest d;
+  d.workload = &verify;
+  auto out4 = trial(*t, d);
+  ASSERT_TRUE(out4.ok) << why(out4);
+  EXPECT_EQ(sample(out4, "swappiness"), 60);
+  EXPECT_EQ(t->boot_count(), 2);
+  t->shutdown();
+}
+
+TEST(QemuSystem, RealWorkloadWithSharedLibrariesRunsInTheGuest) {
+  auto t = make_target();
+  ASSERT_TRUE(t);
+  workloads::Workload w;
+  w.name = "hackbench-small";
+  w.file = "(test)";
+  w.binaries = {"hackbench"};
+  w.command = {"hackbench", "-g", "2", "-l", "20"};
+  w.repeats = 2;
+  w.warmup = 1;
+  w.timeout = 60s;
+  workloads::MetricSpec m;
+  m.name = "time";
+  m.regex = "^Time: (?<value>[0-9]+\\.[0-9]+)";
+  m.unit = "s";
+  w.metrics = {m};
+  TrialRequest r;
+  r.workload = &w;
+  auto out = trial(*t, r);
+  ASSERT_TRUE(out.ok) << why(out);
+  ASSERT_EQ(out.samples["time"].size(), 2u);
+  EXPECT_GT(out.samples["time"][0], 0);
+  EXPECT_EQ(out.units["time"], "s");
+  EXPECT_EQ(out.samples["sys.ctxt"].size(), 2u);
+  t->shutdown();
+}
