@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <map>
+#include <algorithm>
 #include <set>
 
 #include "kerntune/util/text.hpp"
@@ -137,6 +138,55 @@ TEST(ShippedSpaces, CmdlineDefaultsAgreeWithWhatTheGuestShows) {
   EXPECT_EQ(defaults.at("transparent_hugepage"), active_value(dump.sysfs.at("kernel/mm/transparent_hugepage/enabled")));
   EXPECT_EQ(dump.sysfs.at("module/workqueue/parameters/power_efficient"), defaults.at("workqueue.power_efficient") == "1" ? "Y" : "N");
   EXPECT_EQ(dump.sysfs.at("module/rcupdate/parameters/rcu_expedited"), defaults.at("rcupdate.rcu_expedited"));
+  auto text = kerntune::util::read_file(kSource + "/tests/data/guest-defaults-6.1.txt");
+  ASSERT_TRUE(text);
+  EXPECT_NE(text->find("\nclocksource " + defaults.at("clocksource") + " "), std::string::npos);
+}
+
+// tests/data/guest-check-6.1.txt (scripts/dump-guest-defaults --check-spaces):
+// the guest accepted every range end, choice value and bool of each sysctl and
+// sysfs knob, read back exactly (multi-value files: the active one), and booted
+// with every non-default value of each boot parameter without calling it unknown.
+TEST(ShippedSpaces, EveryValueWasAcceptedByTheBootedGuest) {
+  auto text = kerntune::util::read_file(kSource + "/tests/data/guest-check-6.1.txt");
+  ASSERT_TRUE(text) << text.error().format();
+  std::map<std::string, std::string> written;  // "NAME VALUE" -> read back
+  std::vector<std::string> cmdlines;
+  for (const auto& line : kerntune::util::split(*text, '\n')) {
+    EXPECT_FALSE(line.starts_with("write-fail")) << line;
+    EXPECT_FALSE(line.starts_with("dmesg")) << line;
+    if (line.starts_with("write-ok ")) {
+      auto arrow = line.find(" -> ");
+      ASSERT_NE(arrow, std::string::npos) << line;
+      written[line.substr(9, arrow - 9)] = trim(line.substr(arrow + 4));
+    }
+    if (line.starts_with("cmdline ")) cmdlines.push_back(" " + line.substr(8) + " ");
+  }
+  ASSERT_EQ(cmdlines.size(), 2u);
+  for (const auto& f : kFiles) {
+    for (const auto& p : parameters_of(f)) {
+      std::string name = p["name"].as<std::string>();
+      std::string type = p["type"].as<std::string>();
+      std::vector<std::string> values = type == "bool" ? std::vector<std::string>{"0", "1"}
+                                        : p["values"] ? p["values"].as<std::vector<std::string>>()
+                                                      : std::vector<std::string>{p["range"][0].as<std::string>(),
+                                                                                 p["range"][1].as<std::string>()};
+      SCOPED_TRACE(f + ": " + name);
+      for (const auto& v : values) {
+        if (p["domain"].as<std::string>() == "cmdline") {
+          std::string token = type == "bool" ? (v == "1" ? " " + name + " " : "") : " " + name + "=" + v + " ";
+          if (token.empty() || v == kernel_text(p)) continue;  // the default needs no boot of its own
+          bool booted = std::any_of(cmdlines.begin(), cmdlines.end(),
+                                    [&](const std::string& c) { return c.find(token) != std::string::npos; });
+          EXPECT_TRUE(booted) << "no checked boot had '" << trim(token) << "'";
+          continue;
+        }
+        auto it = written.find(name + " " + v);
+        ASSERT_NE(it, written.end()) << "value " << v << " was not written in the guest";
+        EXPECT_EQ(active_value(it->second), v);
+      }
+    }
+  }
 }
 
 #ifdef KT_HAVE_SPACE
