@@ -58,8 +58,9 @@ util::Status check_kernel_tree(const std::string& dir) {
 util::Result<GitState> git_state(const std::string& dir) {
   Git g;
   Ptr<git_repository, git_repository_free> repo;
-  if (git_repository_open_ext(&repo.p, dir.c_str(), 0, nullptr) != 0)
-    return util::fail(fmt::format("'{}' is not in a git repository: {}", dir, git_message()));
+  // NO_SEARCH: a tree unpacked inside some other checkout is not that checkout.
+  if (git_repository_open_ext(&repo.p, dir.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr) != 0)
+    return util::fail(fmt::format("'{}' is not a git repository: {}", dir, git_message()));
   git_oid head;
   if (git_reference_name_to_id(&head, repo.p, "HEAD") != 0)
     return util::fail(fmt::format("'{}': cannot resolve HEAD: {}", dir, git_message()));
