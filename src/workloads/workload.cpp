@@ -106,6 +106,14 @@ util::Result<MetricSpec> parse_metric(const YAML::Node& node, const std::string&
 
 std::string stem_of(const std::string& path) { return fs::path(path).stem().string(); }
 
+// A search dir that holds a workloads/ folder (e.g. recipes/) stands for that
+// folder, so recipes next to it are never taken for workloads.
+fs::path workload_dir(const std::string& dir) {
+  std::error_code ec;
+  fs::path sub = fs::path(dir) / "workloads";
+  return fs::is_directory(sub, ec) ? sub : fs::path(dir);
+}
+
 }  // namespace
 
 const MetricSpec* Workload::find_metric(std::string_view metric_name) const {
@@ -191,8 +199,8 @@ util::Result<Workload> load_workload(const std::string& name_or_path,
   } else {
     std::vector<std::string> tried;
     for (const auto& dir : search_dirs) {
-      for (const auto& candidate : {fs::path(dir) / (name_or_path + ".yaml"), fs::path(dir) / (name_or_path + ".yml"),
-                                    fs::path(dir) / "workloads" / (name_or_path + ".yaml")}) {
+      fs::path d = workload_dir(dir);
+      for (const auto& candidate : {d / (name_or_path + ".yaml"), d / (name_or_path + ".yml")}) {
         std::error_code ec;
         if (fs::is_regular_file(candidate, ec)) {
           path = candidate.string();
@@ -218,12 +226,10 @@ util::Result<Workload> load_workload(const std::string& name_or_path,
 std::vector<std::string> available_workloads(const std::vector<std::string>& search_dirs) {
   std::set<std::string> names;
   for (const auto& dir : search_dirs) {
-    for (const auto& d : {fs::path(dir), fs::path(dir) / "workloads"}) {
-      std::error_code ec;
-      for (fs::directory_iterator it(d, ec), end; !ec && it != end; it.increment(ec)) {
-        auto ext = it->path().extension().string();
-        if ((ext == ".yaml" || ext == ".yml") && it->is_regular_file(ec)) names.insert(it->path().stem().string());
-      }
+    std::error_code ec;
+    for (fs::directory_iterator it(workload_dir(dir), ec), end; !ec && it != end; it.increment(ec)) {
+      auto ext = it->path().extension().string();
+      if ((ext == ".yaml" || ext == ".yml") && it->is_regular_file(ec)) names.insert(it->path().stem().string());
     }
   }
   return {names.begin(), names.end()};

@@ -154,6 +154,7 @@ TEST(LoadWorkload, SearchDirsPathsAndDidYouMean) {
   const std::string body = "command: [true]\nmetrics: [{name: x, kerntune_metric: true}]\n";
   dir.write("recipes/workloads/alpha.yaml", body);
   dir.write("other/beta.yml", body);
+  dir.write("recipes/campaign.yaml", "target: qemu\n");  // a recipe beside workloads/: never a workload
   std::vector<std::string> dirs{dir.str() + "/recipes", dir.str() + "/other"};
 
   auto a = kw::load_workload("alpha", dirs);  // found under DIR/workloads/
@@ -173,6 +174,7 @@ TEST(LoadWorkload, SearchDirsPathsAndDidYouMean) {
   ASSERT_FALSE(no_file);
   EXPECT_NE(no_file.error().format().find("file not found"), std::string::npos);
   EXPECT_EQ(kw::available_workloads(dirs), (std::vector<std::string>{"alpha", "beta"}));
+  EXPECT_FALSE(kw::load_workload("campaign", dirs));
 
   // Errors from a file carry its path.
   auto bad = dir.write("recipes/workloads/bad.yaml", "command: [a]\nmetrics: [{name: x}]\n");

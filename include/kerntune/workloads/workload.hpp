@@ -53,8 +53,9 @@ struct Workload {
 
 /// Loads recipes/workloads/NAME.yaml or a path. `name_or_path` is a path when
 /// it contains '/' or ends in .yaml/.yml; otherwise each of `search_dirs` is
-/// tried, in order, for DIR/NAME.yaml, DIR/NAME.yml and DIR/workloads/NAME.yaml
-/// (so both "recipes/workloads" and "recipes" work as a search dir).
+/// tried, in order, for NAME.yaml and NAME.yml — in DIR/workloads/ when DIR
+/// has such a folder, else in DIR itself (so both "recipes/workloads" and
+/// "recipes" work as a search dir, and recipes are never taken for workloads).
 /// Every fault in the file is an Error located at FILE:LINE:COL: unknown keys
 /// (with did-you-mean), a missing or non-list command, a bad duration, an
 /// unknown direction, a regex that does not compile or lacks (?<value>…).
@@ -64,7 +65,8 @@ util::Result<Workload> load_workload(const std::string& name_or_path,
 /// Parses a workload from YAML text; `file` names it in errors and in Workload::file.
 util::Result<Workload> parse_workload(const std::string& text, const std::string& file);
 
-/// Names (file stems) of the workloads found in `search_dirs`, sorted, unique.
+/// Names (file stems) of the workloads found in `search_dirs` (same folder
+/// rule as load_workload), sorted, unique.
 std::vector<std::string> available_workloads(const std::vector<std::string>& search_dirs);
 
 /// Extracts every metric of the workload from one repeat's output (stdout and
