@@ -98,7 +98,7 @@ int count_budget(const std::vector<TrialSummary>& trials) {
 
 double Runner::drift_factor(std::size_t upto) const {
   if (recipe_.baseline_every <= 0) return 1.0;
-  const Objective& obj = recipe_.optimized().front();
+  const Objective obj = recipe_.optimized().front();
   std::optional<double> first, latest;
   for (std::size_t i = 0; i < upto && i < trials_.size(); ++i) {
     const auto& t = trials_[i];
@@ -189,7 +189,7 @@ util::Status Runner::setup() {
     case TuneOptions::Progress::lines: mode = Progress::Mode::lines; break;
     case TuneOptions::Progress::quiet: mode = Progress::Mode::quiet; break;
   }
-  const Objective& main = recipe_.optimized().front();
+  const Objective main = recipe_.optimized().front();
   progress_ = std::make_unique<Progress>(mode, budget_, main.metric, main.maximize);
   for (const auto& t : trials_) {
     auto it = t.metrics.find(main.metric);
@@ -245,7 +245,7 @@ util::Result<bool> Runner::run_trial(const space::Assignment& a, const std::stri
   if (counts_toward_budget(kind)) optimizer_->tell(observe(recipe_, s, drift_factor(trials_.size() - 1)));
   if (!outcome->ok) ++summary_.trials_failed;
 
-  const Objective& main = recipe_.optimized().front();
+  const Objective main = recipe_.optimized().front();
   std::optional<double> value;
   if (s.metrics.contains(main.metric) && s.status == "ok") value = s.metrics.at(main.metric);
   if (kind == "baseline" && value) progress_->set_baseline(*value);
@@ -262,7 +262,7 @@ util::Result<bool> Runner::run_trial(const space::Assignment& a, const std::stri
 // stored are skipped (each confirm trial pairs with the rebaseline before it).
 util::Status Runner::confirm_phase() {
   if (recipe_.confirm_top <= 0) return {};
-  const Objective& main = recipe_.optimized().front();
+  const Objective main = recipe_.optimized().front();
   std::vector<std::size_t> order;
   for (std::size_t i = 0; i < trials_.size(); ++i)
     if (trials_[i].kind == "proposal" && trials_[i].status == "ok" && trials_[i].metrics.contains(main.metric))

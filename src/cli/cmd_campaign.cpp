@@ -12,6 +12,7 @@
 #include "kerntune/campaign/results.hpp"
 #include "kerntune/util/log.hpp"
 #include "kerntune/util/text.hpp"
+#include "kerntune/util/yaml.hpp"
 
 namespace kerntune::cli {
 namespace {
@@ -133,7 +134,7 @@ void add_campaign_commands(CLI::App& app, int& exit_code) {
     ReadOptions ro{targs->db, summary->campaign, false};
     auto loaded = load(ro);
     if (!loaded) { exit_code = report_error(loaded.error()); return; }
-    const auto& main = recipe->optimized().front();
+    const auto main = recipe->optimized().front();
     auto best = campaign::best_index(loaded->trials, main.metric, main.maximize);
     if (!best) { std::cout << "no successful trial: nothing to recommend\n"; exit_code = 1; return; }
     auto imp = campaign::improvement(loaded->trials, *best, main.metric);
