@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <string>
+#include <vector>
 
 #include "kerntune/store/store.hpp"
 #include "temp_dir.hpp"
@@ -168,6 +170,40 @@ TEST(StoreDurability, SigkillLosesNothingCommitted) {
     ASSERT_TRUE(artifacts && artifacts->size() == 1);
     EXPECT_EQ((*artifacts)[0].content.size(), 4096 + i);
   }
+}
+
+TEST(StoreDurability, ConcurrentFirstOpensCreateOneSchema) {
+  // Several processes start on a store that does not exist yet: each must
+  // end up with a migrated store (one creates it, the others wait on the
+  // write lock and find it done), and every one's write must land.
+  TempDir dir;
+  std::string path = dir.file("kt.db");
+  std::vector<pid_t> children;
+  for (int i = 0; i < 4; ++i) {
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      auto store = Store::open(path);
+      if (!store) ::_exit(3);
+      CampaignRow row;
+      row.name = "c" + std::to_string(i);
+      ::_exit(store->create_campaign(row) ? 0 : 4);
+    }
+    children.push_back(pid);
+  }
+  for (pid_t pid : children) {
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+  }
+  auto store = Store::open(path, {.read_only = true});
+  ASSERT_TRUE(store) << store.error().format();
+  auto all = store->campaigns();
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), 4u);
+  RawDb raw(path, SQLITE_OPEN_READONLY);
+  EXPECT_EQ(raw.scalar("SELECT count(*) FROM kerntune_meta"), "1");
 }
 
 }  // namespace
