@@ -26,6 +26,11 @@ LABEL = {"kerntune": "kerntune", "random": "random", "sobol": "Sobol", "tpe": "O
 ALPHA = 0.05
 
 
+def nmean(xs):
+    xs = [x for x in xs if x == x]
+    return statistics.fmean(xs) if xs else math.nan
+
+
 def load_run(path):
     header, evals, tail = None, [], {}
     with open(path) as f:
@@ -109,22 +114,31 @@ def analyze(results, problems):
         for k in ks:
             med = statistics.median(gap(p, ev, k) for _, ev, _ in runs["random"].values())
             norm.append(med if med > 0 else math.nan)
+        # A run cut by the timeout counts only at the checkpoints it reached.
         scores = {}
         for o, by_seed in runs.items():
-            scores[o] = {s: [gap(p, ev, k) / n if n == n else math.nan for k, n in zip(ks, norm)]
+            scores[o] = {s: [gap(p, ev, k) / n if n == n and len(ev) >= k else math.nan
+                             for k, n in zip(ks, norm)]
                          for s, (_, ev, _) in by_seed.items()}
+
+        def column(sc, i, f):
+            vals = [v[i] for v in sc.values() if v[i] == v[i]]
+            return f(vals) if vals else math.nan
+
         for o, by_seed in runs.items():
             sc = scores[o]
             info = {"seeds": len(sc),
-                    "mean": [statistics.fmean(v[i] for v in sc.values()) for i in range(len(ks))],
-                    "median": [statistics.median(v[i] for v in sc.values()) for i in range(len(ks))],
+                    "seeds_full": sum(1 for v in sc.values() if v[-1] == v[-1]),
+                    "mean": [column(sc, i, statistics.fmean) for i in range(len(ks))],
+                    "median": [column(sc, i, statistics.median) for i in range(len(ks))],
                     "truncated": sum(1 for _, _, t in by_seed.values() if t.get("truncated")),
                     "evaluations": statistics.fmean(len(ev) for _, ev, _ in by_seed.values()),
                     "failures": statistics.fmean(sum(e["failed"] for e in ev) for _, ev, _ in by_seed.values()),
                     "opt_s": statistics.fmean(statistics.fmean(e["opt_s"] for e in ev) if ev else 0
                                               for _, ev, _ in by_seed.values())}
             if o != "kerntune" and "kerntune" in scores:
-                common = sorted(set(sc) & set(scores["kerntune"]))
+                common = sorted(s for s in set(sc) & set(scores["kerntune"])
+                                if sc[s][-1] == sc[s][-1] and scores["kerntune"][s][-1] == scores["kerntune"][s][-1])
                 a = [scores["kerntune"][s][-1] for s in common]
                 b = [sc[s][-1] for s in common]
                 diffs = [x - y for x, y in zip(a, b)]
@@ -176,6 +190,7 @@ def render(summary):
         row = [f"{p['name']}" + (f" ({', '.join(p['tags'])})" if p["tags"] else ""), str(p["dims"]),
                str(p.get("budget", "–"))]
         means = {o: p["optimizers"][o]["mean"][-1] for o in present if o in p["optimizers"]}
+        max_seeds = max(i["seeds_full"] for i in p["optimizers"].values())
         best = min((v for v in means.values() if v == v), default=None)
         for o in present:
             if o not in p["optimizers"]:
@@ -189,16 +204,19 @@ def render(summary):
             cell += " ▲" if v == "better" else " ▼" if v == "worse" else ""
             if info["truncated"]:
                 cell += f" ({info['truncated']} cut)"
+            if info["seeds_full"] < max_seeds:
+                cell += f" n={info['seeds_full']}"
             row.append(cell)
         lines.append("| " + " | ".join(row) + " |")
     # suite means: over every problem an optimizer runs, and over the problems all run
     common = [p for p in probs if all(o in p["optimizers"] for o in present)]
     lines.append("| **mean, all problems it runs** | | | " + " | ".join(
-        fmt(statistics.fmean(p["optimizers"][o]["mean"][-1] for p in probs if o in p["optimizers"]))
-        + f" ({sum(o in p['optimizers'] for p in probs)})" for o in present) + " |")
+        fmt(nmean(p["optimizers"][o]["mean"][-1] for p in probs if o in p["optimizers"]))
+        + f" ({sum(o in p['optimizers'] and p['optimizers'][o]['mean'][-1] == p['optimizers'][o]['mean'][-1] for p in probs)})"
+        for o in present) + " |")
     if common:
         lines.append(f"| **mean, the {len(common)} problems all run** | | | " + " | ".join(
-            fmt(statistics.fmean(p["optimizers"][o]["mean"][-1] for p in common)) for o in present) + " |")
+            fmt(nmean(p["optimizers"][o]["mean"][-1] for p in common)) for o in present) + " |")
     lines.append("")
     lines.append("Mean score at 25% / 50% of the budget:")
     lines.append("")
@@ -239,11 +257,11 @@ def goals(summary, probs, present):
     out = ["Goals (issue 4), checked automatically against this run:", ""]
     if not any("kerntune" in p["optimizers"] for p in probs):
         return out + ["* kerntune has no runs."]
-    means = {o: statistics.fmean(p["optimizers"][o]["mean"][-1] for p in probs if o in p["optimizers"])
+    means = {o: nmean(p["optimizers"][o]["mean"][-1] for p in probs if o in p["optimizers"])
              for o in present}
     best = min(means, key=means.get)
     common = [p for p in probs if all(o in p["optimizers"] for o in present)]
-    cm = {o: statistics.fmean(p["optimizers"][o]["mean"][-1] for p in common) for o in present} if common else {}
+    cm = {o: nmean(p["optimizers"][o]["mean"][-1] for p in common) for o in present} if common else {}
     cbest = min(cm, key=cm.get) if cm else None
     ok = best == "kerntune"
     out.append(f"* Best mean score over the suite: {'met' if ok else 'NOT met'} — lowest mean over all the "

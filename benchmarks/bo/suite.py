@@ -26,6 +26,7 @@ import analyze  # noqa: E402
 
 CPP = ("kerntune", "random", "sobol", "dlib")
 PY = ("tpe", "cmaes", "ot_ego")
+SLOW = ("ot_ego",)
 ALL = ("kerntune", "random", "sobol", "tpe", "cmaes", "ot_ego", "dlib")
 
 
@@ -109,6 +110,7 @@ def main():
     ap.add_argument("--problems", help="comma-separated subset")
     ap.add_argument("--optimizers", help="comma-separated subset of " + ",".join(ALL))
     ap.add_argument("--deadline", help="UTC HH:MM: start no job after it (results so far are rendered)")
+    ap.add_argument("--cap", default="", help="fewer seeds for slow optimizers, e.g. ot_ego=10")
     ap.add_argument("--timeout", type=float, default=1800, help="seconds per job; the prefix is kept")
     ap.add_argument("--docs", default=os.path.join(ROOT, "docs", "benchmarks.md"))
     ap.add_argument("--no-docs", action="store_true", help="do not touch docs/benchmarks.md")
@@ -142,12 +144,13 @@ def main():
         now = dt.datetime.now(dt.timezone.utc)
         deadline = now.replace(hour=h, minute=m, second=0, microsecond=0)
 
+    caps = {k: int(v) for k, v in (c.split("=") for c in a.cap.split(",") if c)}
     jobs = []
     for seed in range(seeds):
         for p in problems:
             budget = max(10, int(round(p["budget"] * scale)))
             for o in optimizers:
-                if not applies(o, p):
+                if not applies(o, p) or seed >= caps.get(o, seeds):
                     continue
                 out = os.path.join(results, p["name"], o, f"seed{seed}.jsonl")
                 if is_done(out):
@@ -161,6 +164,7 @@ def main():
         ctx = multiprocessing.get_context("fork")
         with cf.ProcessPoolExecutor(max_workers=a.jobs, mp_context=ctx, initializer=_init_worker) as pool:
             pending = set()
+            running = {}
             queue = list(jobs)
             done_count = 0
             while queue or pending:
@@ -170,7 +174,16 @@ def main():
                               flush=True)
                         queue.clear()
                         break
-                    pending.add(pool.submit(run_job, queue.pop(0)))
+                    # Slow optimizers (EGO) take at most one worker, so the others keep moving.
+                    busy_slow = any(running[f]["optimizer"] in SLOW for f in pending)
+                    pick = next((i for i, j in enumerate(queue)
+                                 if not (busy_slow and j["optimizer"] in SLOW)), None)
+                    if pick is None:
+                        break
+                    job = queue.pop(pick)
+                    fut = pool.submit(run_job, job)
+                    running[fut] = job
+                    pending.add(fut)
                 if not pending:
                     break
                 finished, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
