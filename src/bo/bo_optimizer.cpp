@@ -2,6 +2,7 @@
 // models fitted from scratch at every ask and an acquisition maximized over
 // the mixed space. docs/bo.md describes every step.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <numeric>
 
@@ -65,9 +66,9 @@ std::vector<Point> BoOptimizer::sobol_points(int q, const std::vector<Point>& pe
 FitOptions fit_options(std::size_t n, std::uint64_t seed) {
   FitOptions f;
   f.seed = seed;
-  f.restarts = n <= 60 ? 3 : 2;
-  f.max_iterations = n <= 100 ? 60 : 40;
-  f.max_points = 150;
+  f.restarts = n <= 50 ? 3 : (n <= 120 ? 2 : 1);
+  f.max_iterations = n <= 120 ? 50 : 30;
+  f.max_points = 100;
   return f;
 }
 
@@ -113,6 +114,12 @@ util::Result<Models> BoOptimizer::build(const Targets& t, std::size_t n_pending)
   for (Eigen::Index i = 0; i < mu.size(); ++i)
     if (t.feasible_ok[static_cast<std::size_t>(i)]) best = std::min(best, mu[i]);
   m.incumbent = best;
+  if (util::log_level() >= util::LogLevel::debug) {
+    std::string ls;
+    for (std::size_t j = 0; j < prob_.dims.size(); ++j) ls += fmt::format(" {:.3g}", gp.kernel().lengthscale(static_cast<int>(j)));
+    util::log_debug("bo: scale {:.3g} noise {:.3g} incumbent {:.3g} lengthscales{}", gp.kernel().variance(),
+                    gp.noise_floor(), best, ls);
+  }
   m.objective = std::move(gp);
   m.mode = Mode::improve;
   return m;
@@ -146,7 +153,7 @@ std::optional<TrustBox> BoOptimizer::trust_box(const Targets& t, const Models& m
 SearchSpec BoOptimizer::search_spec(const Targets& t, std::size_t n_pending, int index) const {
   SearchSpec s;
   std::size_t n = obs_.size() + n_pending;
-  s.n_raw = static_cast<int>(std::clamp<std::size_t>(120000 / std::max<std::size_t>(n, 60), 128, 1024));
+  s.n_raw = static_cast<int>(std::clamp<std::size_t>(60000 / std::max<std::size_t>(n, 30), 128, 1024));
   s.n_perturb = s.n_raw / 3;
   s.n_starts = n > 400 ? 3 : 5;
   s.grad_iterations = n > 400 ? 15 : 25;
@@ -169,7 +176,9 @@ util::Result<std::vector<Point>> BoOptimizer::ask(int q, const std::vector<Point
   Targets t = make_targets(prob_.dims, obs_, to);
   bool too_early = static_cast<int>(obs_.size()) < n_initial() || (t.n_ok < 2 && t.n_fail == 0) || d == 0;
   if (too_early) return sobol_points(q, pending);
+  auto t0 = std::chrono::steady_clock::now();
   auto built = build(t, pending.size());
+  auto t1 = std::chrono::steady_clock::now();
   if (!built) {
     util::log_warn("bo: model fit failed ({}); proposing space-filling points", built.error().message);
     return sobol_points(q, pending);
@@ -189,6 +198,7 @@ util::Result<std::vector<Point>> BoOptimizer::ask(int q, const std::vector<Point
       spec.box.reset();
       found = maximize(prob_, acq, spec, excluded);
     }
+    if (found) util::log_debug("bo: acquisition value {:.4g}", found->value);
     Point x;
     if (found) {
       x = found->x;
@@ -202,6 +212,10 @@ util::Result<std::vector<Point>> BoOptimizer::ask(int q, const std::vector<Point
       // still keeps the batch's points distinct.
     }
   }
+  auto t2 = std::chrono::steady_clock::now();
+  util::log_debug("bo: n={} d={} q={}: models {:.1f} ms, acquisition {:.1f} ms", obs_.size(), d, q,
+                  std::chrono::duration<double, std::milli>(t1 - t0).count(),
+                  std::chrono::duration<double, std::milli>(t2 - t1).count());
   return out;
 }
 

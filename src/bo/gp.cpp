@@ -197,7 +197,15 @@ util::Result<FitSummary> Gp::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd
   if (options.start && options.start->size() == n_hyper()) starts.push_back(*options.start);
   starts.push_back(prior_mode());
   std::normal_distribution<double> normal(0, 1);
-  for (int r = 1; r < options.restarts; ++r) {
+  if (options.restarts > 1) {
+    // A start with short lengthscales: from the prior mode alone, L-BFGS tends
+    // to stay in the "this dimension is irrelevant" basin with few data.
+    Eigen::VectorXd s = prior_mode();
+    for (int i = 1; i < kernel_.n_params(); ++i)
+      if (i != kernel_.mix_index()) s[i] -= 1.5 * priors_.lengthscale_sigma;
+    starts.push_back(s);
+  }
+  for (int r = 2; r < options.restarts; ++r) {
     Eigen::VectorXd s = prior_mode();
     for (int i = 0; i < s.size(); ++i) s[i] += 0.75 * normal(rng);  // within the prior's bulk
     starts.push_back(s);
@@ -213,8 +221,8 @@ util::Result<FitSummary> Gp::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd
   param.max_iterations = options.max_iterations;
   param.epsilon = 1e-4;
   param.epsilon_rel = 1e-4;
-  param.past = 1;
-  param.delta = 1e-7;
+  param.past = 2;
+  param.delta = 1e-5;  // stop when the posterior changes by < 1e-5 relative
   param.max_linesearch = 30;
   for (Eigen::VectorXd s : starts) {
     s = s.cwiseMax(lb).cwiseMin(ub);

@@ -204,10 +204,15 @@ Targets make_targets(const std::vector<Dim>& dims, const std::vector<Observation
   // Scalar objective, transform, standardization, known noise.
   std::vector<double> raw = scalarize(ok, o.n_objectives, o.scalarization_seed);
   Eigen::VectorXd y = Eigen::Map<Eigen::VectorXd>(raw.data(), static_cast<Eigen::Index>(raw.size()));
+  // Standardize, power-transform (when it clearly helps), standardize again;
+  // `slope` carries the chain rule for known noise variances.
+  double mean0 = 0, sd0 = 1;
+  standardize(y, mean0, sd0);
   Eigen::VectorXd ty, slope;
   power_transform(y, ty, slope);
   double mean = 0, sd = 1;
   standardize(ty, mean, sd);
+  slope /= sd0;
   t.y = ty;
   t.noise = Eigen::VectorXd::Zero(t.y.size());
   if (o.n_objectives == 1) {
@@ -247,9 +252,10 @@ Targets make_targets(const std::vector<Dim>& dims, const std::vector<Observation
       if (pok.size() >= 3) {
         std::vector<double> praw = scalarize(pok, o.n_objectives, o.scalarization_seed);
         Eigen::VectorXd py = Eigen::Map<Eigen::VectorXd>(praw.data(), static_cast<Eigen::Index>(praw.size()));
+        double pm = 0, ps = 1;
+        standardize(py, pm, ps);
         Eigen::VectorXd pty, pslope;
         power_transform(py, pty, pslope);
-        double pm = 0, ps = 1;
         standardize(pty, pm, ps);
         auto gp = std::make_shared<Gp>(dims);
         Eigen::MatrixXd PX = rows_of(pp, d);
