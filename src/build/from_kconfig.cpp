@@ -7,6 +7,7 @@
 #include <cctype>
 #include <functional>
 #include <map>
+#include <algorithm>
 #include <set>
 
 #include "kerntune/util/text.hpp"
@@ -53,9 +54,11 @@ F atom(std::string text) {
   f->atom = std::move(text);
   return f;
 }
+std::string text(const F& f, int parent = 0);
 F f_and(F x, F y) {
   if (x->kind == Formula::Kind::konst) return x->value ? y : x;
   if (y->kind == Formula::Kind::konst) return y->value ? x : y;
+  if (text(x) == text(y)) return x;  // `if A` around `depends on A`
   auto f = std::make_shared<Formula>();
   f->kind = Formula::Kind::and_;
   f->a = x;
@@ -65,6 +68,7 @@ F f_and(F x, F y) {
 F f_or(F x, F y) {
   if (x->kind == Formula::Kind::konst) return x->value ? x : y;
   if (y->kind == Formula::Kind::konst) return y->value ? y : x;
+  if (text(x) == text(y)) return x;
   auto f = std::make_shared<Formula>();
   f->kind = Formula::Kind::or_;
   f->a = x;
@@ -74,13 +78,20 @@ F f_or(F x, F y) {
 F f_not(F x) {
   if (x->kind == Formula::Kind::konst) return konst(!x->value);
   if (x->kind == Formula::Kind::not_) return x->a;
+  if (x->kind == Formula::Kind::atom) {  // A == B  →  A != B
+    for (auto [from, to] : {std::pair{" == ", " != "}, std::pair{" != ", " == "}}) {
+      auto at = x->atom.find(from);
+      if (at != std::string::npos && x->atom.find(to) == std::string::npos)
+        return atom(x->atom.substr(0, at) + to + x->atom.substr(at + 4));
+    }
+  }
   auto f = std::make_shared<Formula>();
   f->kind = Formula::Kind::not_;
   f->a = x;
   return f;
 }
 
-std::string text(const F& f, int parent = 0) {  // parent: 0 top, 1 or, 2 and, 3 not
+std::string text(const F& f, int parent) {  // parent: 0 top, 1 or, 2 and, 3 not
   switch (f->kind) {
     case Formula::Kind::konst: return f->value ? "true" : "false";
     case Formula::Kind::atom: return parent == 3 ? "(" + f->atom + ")" : f->atom;
@@ -108,6 +119,8 @@ class WhenBuilder {
  public:
   WhenBuilder(KconfigEval& ev, const std::map<int, std::string>& tuned, std::vector<std::string>& warnings)
       : ev_(ev), tree_(ev.tree()), tuned_(tuned), warnings_(warnings) {}
+  /// Members of tuned choices that can never be selected (kept out of `values`).
+  std::set<int> excluded;
 
   /// value(e) != n (nz) or value(e) == y (!nz).
   F build(const KExprPtr& e, bool nz, const std::string& for_name) {
@@ -125,13 +138,16 @@ class WhenBuilder {
   F leaf(int sym, bool nz) {
     const KSymbol& s = tree_.symbol(sym);
     if (auto it = tuned_.find(sym); it != tuned_.end()) {
+      if (s.is_choice) return konst(true);  // a member's own choice: assumed active
       const std::string n = quote_name(it->second);
       if (s.type == SymType::tristate) return atom(nz ? n + " != n" : n + " == y");
       return atom(n + " == true");
     }
     if (s.is_choice_value) {
-      if (auto it = tuned_.find(s.choice); it != tuned_.end())
+      if (auto it = tuned_.find(s.choice); it != tuned_.end()) {
+        if (excluded.count(sym)) return konst(false);
         return atom(quote_name(it->second) + " == " + s.name);
+      }
     }
     Tri t = ev_.tri(sym);
     return konst(nz ? t != Tri::n : t == Tri::y);
@@ -272,6 +288,21 @@ util::Result<GeneratedSpace> space_from_kconfig(KconfigEval& ev, const FromKconf
     order.push_back(id);
   }
   WhenBuilder when(ev, tuned, out.warnings);
+  // Choice members whose prompt can never show under the base are left out.
+  for (int id : order) {
+    const KSymbol& s = tree.symbol(id);
+    if (!s.is_choice) continue;
+    for (int m : s.members) {
+      bool hp = false;
+      KExprPtr mc = prompt_condition(tree.symbol(m), hp);
+      F f = when.build(mc, true, tree.symbol(m).name);
+      if (!hp || (f->kind == Formula::Kind::konst && !f->value)) {
+        when.excluded.insert(m);
+        out.warnings.push_back(fmt::format("{}: left out {}: not selectable under the base configuration (needs {})",
+                                           tuned[id], tree.symbol(m).name, tree.expr_text(mc)));
+      }
+    }
+  }
   for (int id : order) {
     const KSymbol& s = tree.symbol(id);
     GeneratedParameter p;
@@ -296,8 +327,27 @@ util::Result<GeneratedSpace> space_from_kconfig(KconfigEval& ev, const FromKconf
       case SymType::tristate:
         if (s.is_choice) {
           p.type = "choice";
-          for (int m : s.members) p.values.push_back(tree.symbol(m).name);
-          p.default_text = def.empty() && !p.values.empty() ? p.values.front() : def;
+          for (int m : s.members)
+            if (!when.excluded.count(m)) p.values.push_back(tree.symbol(m).name);
+          if (p.values.empty()) {
+            out.warnings.push_back(fmt::format("skipped {}: no member is selectable", p.name));
+            continue;
+          }
+          // the default member, also when the choice is inactive under the base
+          if (std::find(p.values.begin(), p.values.end(), def) == p.values.end()) {
+            def.clear();
+            for (const auto& pr : s.props)
+              if (pr.kind == KProperty::Kind::default_ && pr.target >= 0 && !when.excluded.count(pr.target) &&
+                  when.build(pr.cond, true, p.name)->kind != Formula::Kind::konst) {
+                def = tree.symbol(pr.target).name;
+                break;
+              } else if (pr.kind == KProperty::Kind::default_ && pr.target >= 0 && !when.excluded.count(pr.target) &&
+                         when.build(pr.cond, true, p.name)->value) {
+                def = tree.symbol(pr.target).name;
+                break;
+              }
+          }
+          p.default_text = def.empty() ? p.values.front() : def;
         } else if (s.type == SymType::boolean) {
           p.type = "bool";
           p.default_text = def == "y" ? "true" : "false";
