@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include <algorithm>
 #include <cmath>
@@ -19,6 +20,8 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
+
+constexpr milliseconds kKvmProbe{20000};
 
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
@@ -100,8 +103,29 @@ struct QemuTarget::TrialState {
 };
 
 QemuTarget::QemuTarget(QemuOptions options) : options_(std::move(options)) {
-  accel_ = options_.accel == "auto" ? detect_accel() : options_.accel;
   if (options_.work_dir.empty()) options_.work_dir = (fs::temp_directory_path() / "kerntune-qemu").string();
+  accel_ = options_.accel == "auto" ? detect_accel() : options_.accel;
+  if (options_.accel == "auto" && accel_ == "kvm") {
+    auto memo = util::read_file(kvm_memo_path());
+    if (memo && util::trim(*memo) == kvm_memo_key()) accel_ = "tcg";
+  }
+}
+
+// /dev/kvm can exist and create VMs while QEMU cannot boot Linux on it (nested
+// virtualization without the features it needs). A failed KVM boot under
+// accel: auto is remembered per host kernel and QEMU binary in the work dir.
+std::string QemuTarget::kvm_memo_path() const { return (fs::path(options_.work_dir) / "kvm-broken").string(); }
+
+std::string QemuTarget::kvm_memo_key() const {
+  struct utsname u{};
+  uname(&u);
+  return fmt::format("{} {}", u.release, options_.qemu_binary);
+}
+
+void QemuTarget::remember_kvm_broken() {
+  std::error_code ec;
+  fs::create_directories(options_.work_dir, ec);
+  (void)util::write_file(kvm_memo_path(), kvm_memo_key() + "\n");
 }
 
 QemuTarget::~QemuTarget() { shutdown(); }
@@ -122,6 +146,11 @@ void QemuTarget::kill_vm(TrialState* st) {
 }
 
 util::Result<Initramfs> QemuTarget::initramfs_for(const TrialRequest& request) {
+  if (!request.boot.initramfs.empty()) {  // the caller's own (it must start the kerntune agent)
+    if (!fs::is_regular_file(request.boot.initramfs))
+      return util::fail(fmt::format("initramfs '{}' does not exist", request.boot.initramfs));
+    return Initramfs{request.boot.initramfs, {}, true, static_cast<std::size_t>(fs::file_size(request.boot.initramfs))};
+  }
   InitramfsSpec spec;
   if (request.workload) {
     spec.binaries = request.workload->binaries;
@@ -181,17 +210,35 @@ util::Result<bool> QemuTarget::ensure_vm(const TrialRequest& request, const std:
     return true;
   }
   kill_vm();
-  util::Child::Options co;
-  co.argv = qemu_argv(options_, accel_, kernel, initramfs, cmdline);
-  co.merge_stderr = true;
   auto t0 = Clock::now();
-  KT_TRY(util::Child child, util::Child::spawn(co));
-  ++boots_;
-  util::log_info("qemu: boot {} ({}, {} vCPU, {}): {}", boots_, accel_, options_.cpus, options_.memory, cmdline);
-  vm_ = std::make_unique<Vm>(Vm{key, guest::GuestChannel(std::move(child)), {}, {}, {}});
-  st.log_mark = 0;
-  if (auto r = vm_->channel.wait_ready(options_.boot_timeout); !r)
+  while (true) {
+    util::Child::Options co;
+    co.argv = qemu_argv(options_, accel_, kernel, initramfs, cmdline);
+    co.merge_stderr = true;
+    KT_TRY(util::Child child, util::Child::spawn(co));
+    ++boots_;
+    util::log_info("qemu: boot {} ({}, {} vCPU, {}): {}", boots_, accel_, options_.cpus, options_.memory, cmdline);
+    vm_ = std::make_unique<Vm>(Vm{key, guest::GuestChannel(std::move(child)), {}, {}, {}});
+    st.log_mark = 0;
+    // accel: auto picked KVM but no KVM boot has worked yet: a short first try, then TCG.
+    bool probing = options_.accel == "auto" && accel_ == "kvm" && !kvm_verified_;
+    auto limit = probing ? std::min(options_.boot_timeout, kKvmProbe) : options_.boot_timeout;
+    auto r = vm_->channel.wait_ready(limit);
+    if (r) {
+      kvm_verified_ = kvm_verified_ || accel_ == "kvm";
+      break;
+    }
+    if (probing && r.error().kind != guest::ChannelError::Kind::panic &&
+        r.error().kind != guest::ChannelError::Kind::interrupted) {
+      util::log_warn("qemu: KVM did not boot the guest ({}); using TCG from now on", r.error().message);
+      kill_vm();
+      --boots_;
+      accel_ = "tcg";
+      remember_kvm_broken();
+      continue;
+    }
     return channel_failure(r.error(), "boot", "booting", st);
+  }
   auto cl = vm_->channel.read("/proc/cmdline", options_.command_timeout);
   if (!cl) return channel_failure(cl.error(), "boot", "reading /proc/cmdline", st);
   vm_->cmdline = util::trim(cl->payload);
@@ -294,8 +341,7 @@ util::Result<bool> QemuTarget::run_workload(const TrialRequest& request, TrialSt
     if (!measured) continue;
     auto metrics = workloads::extract_metrics(w, r->output);
     if (!metrics)
-      return st.fail("parse", fmt::format("workload '{}' ({}): {} (output tail: {})", wname, label,
-                                          metrics.error().message, output_tail(r->output, 3)));
+      return st.fail("parse", fmt::format("workload '{}' ({}): {}", wname, label, metrics.error().message));
     for (const auto& [name, value] : *metrics) st.out.samples[name].push_back(value);
     auto sys = [&](const char* name, double value, const char* unit) {
       st.out.samples[name].push_back(value);

@@ -63,7 +63,9 @@ std::optional<std::string> default_kernel(const std::vector<std::string>& start_
 /// lib/modules/<release> beside an unpacked kernel (…/boot/vmlinuz-R → …/lib/modules/R), if it exists.
 std::optional<std::string> modules_dir_for_kernel(const std::string& kernel);
 
-/// "kvm" when /dev/kvm can create a VM, else "tcg".
+/// "kvm" when /dev/kvm can create a VM, else "tcg". (QemuTarget with accel: auto
+/// still falls back to TCG when the first KVM boot does not reach the agent
+/// within 20 s, and remembers that in <work_dir>/kvm-broken.)
 std::string detect_accel();
 
 /// The QEMU argv for one boot (no shell; values are separate arguments).
@@ -102,11 +104,15 @@ class QemuTarget final : public Target {
                                      const std::string& doing, TrialState& st);
   /// Kills the VM's process group; with `st`, keeps its console log for the trial.
   void kill_vm(TrialState* st = nullptr);
+  std::string kvm_memo_path() const;
+  std::string kvm_memo_key() const;
+  void remember_kvm_broken();
 
   QemuOptions options_;
   std::string accel_;
   std::unique_ptr<Vm> vm_;
   int boots_ = 0;
+  bool kvm_verified_ = false;  ///< a KVM boot has reached the agent
   std::map<std::string, Initramfs> initramfs_cache_;  // by workload inputs
 };
 
