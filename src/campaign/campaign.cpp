@@ -114,6 +114,21 @@ double Runner::drift_factor(std::size_t upto) const {
 
 util::Status Runner::setup() {
   std::string name = opts_.campaign_name.empty() ? recipe_.name : opts_.campaign_name;
+  // Everything that can refuse the recipe runs before the campaign is created,
+  // so a bad recipe never leaves a half-made campaign behind.
+  work_dir_ = opts_.work_dir;
+  if (work_dir_.empty()) work_dir_ = (fs::temp_directory_path() / fmt::format("kerntune-{}", ::getpid())).string();
+  std::error_code ec;
+  fs::create_directories(work_dir_, ec);
+  if (ec) return util::io_error(fmt::format("cannot create work folder '{}': {}", work_dir_, ec.message()));
+  targets::TargetContext ctx{recipe_.file, recipe_.dir, work_dir_, recipe_.metric_names()};
+  KT_TRY(target_, targets::make_target(recipe_.target, ctx));
+  if (!recipe_.workload.empty()) {
+    std::vector<std::string> dirs = {recipe_.dir + "/workloads", recipe_.dir, recipe_.dir + "/../recipes/workloads"};
+    KT_TRY(auto w, workloads::load_workload(recipe_.workload, dirs));
+    workload_ = std::move(w);
+  }
+
   KT_TRY(auto existing, store_.find_campaign(name));
   if (existing) {
     if (existing->recipe_hash != recipe_.hash && !opts_.allow_recipe_change)
@@ -140,20 +155,6 @@ util::Status Runner::setup() {
   for (const auto& t : stored) {
     trials_.push_back(summarize(t));
     next_seq_ = std::max(next_seq_, t.seq + 1);
-  }
-
-  work_dir_ = opts_.work_dir;
-  if (work_dir_.empty()) work_dir_ = (fs::temp_directory_path() / fmt::format("kerntune-{}-{}", ::getpid(), campaign_.id)).string();
-  std::error_code ec;
-  fs::create_directories(work_dir_, ec);
-  if (ec) return util::io_error(fmt::format("cannot create work folder '{}': {}", work_dir_, ec.message()));
-
-  targets::TargetContext ctx{recipe_.file, recipe_.dir, work_dir_, recipe_.metric_names()};
-  KT_TRY(target_, targets::make_target(recipe_.target, ctx));
-  if (!recipe_.workload.empty()) {
-    std::vector<std::string> dirs = {recipe_.dir + "/workloads", recipe_.dir, recipe_.dir + "/../recipes/workloads"};
-    KT_TRY(auto w, workloads::load_workload(recipe_.workload, dirs));
-    workload_ = std::move(w);
   }
 
   problem_ = make_problem(recipe_.space);

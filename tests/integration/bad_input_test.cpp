@@ -4,17 +4,17 @@
 
 #include "cli.hpp"
 
-using kt_test::kerntune;
+using kt_test::run_cli;
 
 namespace {
 
-const char* kGood = R"(name: ok
+const char* kGood = R"kt(name: ok
 parameters:
   - {name: x, domain: generic, type: real, range: [0, 1], default: 0.5}
 target: {kind: command, argv: [python3, -c, "print('KERNTUNE_METRIC y 1')"], timeout: 10s}
 objectives: [{metric: y, direction: minimize}]
 budget: {trials: 2}
-)";
+)kt";
 
 struct Case {
   const char* name;
@@ -34,7 +34,7 @@ std::string replace(std::string s, const std::string& from, const std::string& t
 TEST(BadInput, GoodRecipeRuns) {
   kt_test::TempDir dir;
   kt_test::write(dir / "r.yaml", kGood);
-  auto r = kerntune({"tune", dir / "r.yaml", "--db", dir / "k.db", "--progress", "quiet"});
+  auto r = run_cli({"tune", dir / "r.yaml", "--db", dir / "k.db", "--progress", "quiet"});
   EXPECT_EQ(r.code, 0) << r.err;
 }
 
@@ -65,7 +65,7 @@ TEST(BadInput, EachFaultIsLocatedAndExitsTwo) {
     kt_test::TempDir dir;
     std::string path = dir / "recipe.yaml";
     kt_test::write(path, c.text);
-    auto r = kerntune({"tune", path, "--db", dir / "k.db", "--progress", "quiet"});
+    auto r = run_cli({"tune", path, "--db", dir / "k.db", "--progress", "quiet"});
     EXPECT_EQ(r.code, 2) << c.name << ": " << r.err;
     std::string expected_prefix = "kerntune: error: " + path + ":";
     if (c.line > 0) expected_prefix += std::to_string(c.line) + ":";
@@ -74,7 +74,7 @@ TEST(BadInput, EachFaultIsLocatedAndExitsTwo) {
     EXPECT_EQ(r.err.find("terminate called"), std::string::npos) << c.name;
     // Nothing half-written: a refused recipe leaves no campaign behind.
     if (std::filesystem::exists(dir / "k.db")) {
-      auto t = kerntune({"trials", "--db", dir / "k.db", "--json"});
+      auto t = run_cli({"trials", "--db", dir / "k.db", "--json"});
       EXPECT_NE(t.code, 0) << c.name << " left a campaign: " << t.out;
     }
   }
@@ -82,16 +82,16 @@ TEST(BadInput, EachFaultIsLocatedAndExitsTwo) {
 
 TEST(BadInput, MissingRecipeFile) {
   kt_test::TempDir dir;
-  auto r = kerntune({"tune", dir / "nope.yaml", "--db", dir / "k.db"});
+  auto r = run_cli({"tune", dir / "nope.yaml", "--db", dir / "k.db"});
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("nope.yaml: file not found"), std::string::npos) << r.err;
 }
 
 TEST(BadInput, BadCliFlagsExitTwo) {
-  EXPECT_EQ(kerntune({"tune"}).code, 2);
-  EXPECT_EQ(kerntune({"tune", "x.yaml", "--trials", "-4"}).code, 2);
-  EXPECT_EQ(kerntune({"frobnicate"}).code, 2);
-  auto help = kerntune({"tune", "--help"});
+  EXPECT_EQ(run_cli({"tune"}).code, 2);
+  EXPECT_EQ(run_cli({"tune", "x.yaml", "--trials", "-4"}).code, 2);
+  EXPECT_EQ(run_cli({"frobnicate"}).code, 2);
+  auto help = run_cli({"tune", "--help"});
   EXPECT_EQ(help.code, 0);
   EXPECT_NE(help.out.find("Examples:"), std::string::npos);
 }
@@ -102,7 +102,7 @@ TEST(BadInput, ForeignDatabaseIsRefusedUnmodified) {
   std::string junk(4096, '\0');
   for (std::size_t i = 0; i < junk.size(); ++i) junk[i] = static_cast<char>((i * 2654435761u) >> 13);
   kt_test::write(dir / "junk.db", junk);
-  auto r = kerntune({"tune", dir / "r.yaml", "--db", dir / "junk.db", "--progress", "quiet"});
+  auto r = run_cli({"tune", dir / "r.yaml", "--db", dir / "junk.db", "--progress", "quiet"});
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.code, -1);
   EXPECT_EQ(*kerntune::util::read_file(dir / "junk.db"), junk);

@@ -3,7 +3,7 @@
 
 #include "cli.hpp"
 
-using kt_test::kerntune;
+using kt_test::run_cli;
 using nlohmann::json;
 
 namespace {
@@ -11,7 +11,7 @@ namespace {
 json trials_json(const std::string& db, const std::string& campaign = "") {
   std::vector<std::string> args = {"trials", "--db", db, "--json"};
   if (!campaign.empty()) args.insert(args.end(), {"--campaign", campaign});
-  auto r = kerntune(args);
+  auto r = run_cli(args);
   EXPECT_EQ(r.code, 0) << r.err;
   return json::parse(r.out);
 }
@@ -30,7 +30,7 @@ TEST(DemoCampaign, RunsToBudgetAndBestIsTheMinimum) {
   kt_test::TempDir dir;
   kt_test::copy_demo(dir.path);
   std::string db = dir / "kt.db";
-  auto r = kerntune({"tune", dir / "recipe.yaml", "--db", db, "--progress", "lines"});
+  auto r = run_cli({"tune", dir / "recipe.yaml", "--db", db, "--progress", "lines"});
   ASSERT_EQ(r.code, 0) << r.err << r.out;
   EXPECT_NE(r.out.find("best trial"), std::string::npos) << r.out;
 
@@ -51,9 +51,9 @@ TEST(DemoCampaign, RunsToBudgetAndBestIsTheMinimum) {
   }
   // Baseline first, with the defaults.
   EXPECT_EQ(trials[0]["kind"], "baseline");
-  EXPECT_EQ(trials[0]["params"], json::parse(R"({"x":0.0,"n":64,"mode":"none","fast":false,"level":"m"})"));
+  EXPECT_EQ(trials[0]["params"], json::parse(R"kt({"x":0.0,"n":64,"mode":"none","fast":false,"level":"m"})kt"));
 
-  auto b = kerntune({"best", "--db", db, "--json"});
+  auto b = run_cli({"best", "--db", db, "--json"});
   ASSERT_EQ(b.code, 0) << b.err;
   json best = json::parse(b.out);
   EXPECT_EQ(best["seq"], min_seq);
@@ -61,7 +61,7 @@ TEST(DemoCampaign, RunsToBudgetAndBestIsTheMinimum) {
   EXPECT_LT(min_y, trials[0]["metrics"]["y"].get<double>());
 
   // Running the finished campaign again runs nothing.
-  auto again = kerntune({"tune", dir / "recipe.yaml", "--db", db, "--progress", "lines"});
+  auto again = run_cli({"tune", dir / "recipe.yaml", "--db", db, "--progress", "lines"});
   ASSERT_EQ(again.code, 0) << again.err;
   EXPECT_NE(again.err.find("0 run now"), std::string::npos) << again.err;
   EXPECT_EQ(trials_json(db).size(), 40u);
@@ -72,8 +72,8 @@ TEST(DemoCampaign, ProposalsAreReproducibleFromTheSeed) {
     kt_test::TempDir dir;
     kt_test::copy_demo(dir.path);
     kt_test::write(dir / "r.yaml", with_optimizer(dir / "recipe.yaml", kind, 12));
-    ASSERT_EQ(kerntune({"tune", dir / "r.yaml", "--db", dir / "a.db", "--progress", "quiet"}).code, 0);
-    ASSERT_EQ(kerntune({"tune", dir / "r.yaml", "--db", dir / "b.db", "--progress", "quiet"}).code, 0);
+    ASSERT_EQ(run_cli({"tune", dir / "r.yaml", "--db", dir / "a.db", "--progress", "quiet"}).code, 0);
+    ASSERT_EQ(run_cli({"tune", dir / "r.yaml", "--db", dir / "b.db", "--progress", "quiet"}).code, 0);
     json a = trials_json(dir / "a.db"), b = trials_json(dir / "b.db");
     ASSERT_EQ(a.size(), 12u);
     ASSERT_EQ(b.size(), 12u);
@@ -85,23 +85,23 @@ TEST(DemoCampaign, ProposalsAreReproducibleFromTheSeed) {
 
 TEST(DemoCampaign, FailedTrialsAreOutcomesNotAborts) {
   kt_test::TempDir dir;
-  kt_test::write(dir / "bb.py", R"(import json, os, sys, time
+  kt_test::write(dir / "bb.py", R"kt(import json, os, sys, time
 p = json.load(open(os.environ["KERNTUNE_PARAMS"]))
 if p["x"] > 6: sys.exit(4)            # crashes
 if p["x"] < -3: time.sleep(30)        # hangs
 if 4 < p["x"] <= 6: print("no metric here"); sys.exit(0)
 print("KERNTUNE_METRIC y", (p["x"] - 1) ** 2, "ms")
-)");
-  kt_test::write(dir / "r.yaml", R"(name: failing
+)kt");
+  kt_test::write(dir / "r.yaml", R"kt(name: failing
 seed: 1
 parameters:
   - {name: x, domain: generic, type: real, range: [-5, 10], default: 0}
-target: {kind: command, argv: [python3, bb.py], timeout: 2s}
+target: {kind: command, argv: [python3, bb.py], timeout: 8s}
 objectives: [{metric: y, direction: minimize}]
 budget: {trials: 16}
 optimizer: {kind: sobol}
-)");
-  auto r = kerntune({"tune", dir / "r.yaml", "--db", dir / "k.db", "--progress", "lines"});
+)kt");
+  auto r = run_cli({"tune", dir / "r.yaml", "--db", dir / "k.db", "--progress", "lines"});
   ASSERT_EQ(r.code, 0) << r.err;
   json trials = trials_json(dir / "k.db");
   ASSERT_EQ(trials.size(), 16u);

@@ -39,7 +39,7 @@ struct CliResult {
   std::string out, err;
 };
 
-inline CliResult kerntune(const std::vector<std::string>& args, const std::string& cwd = "",
+inline CliResult run_cli(const std::vector<std::string>& args, const std::string& cwd = "",
                           std::chrono::milliseconds timeout = std::chrono::minutes(10)) {
   kerntune::util::RunOptions o;
   o.argv = {kerntune_bin()};

@@ -10,13 +10,13 @@
 #include "cli.hpp"
 #include "kerntune/store/store.hpp"
 
-using kt_test::kerntune;
+using kt_test::run_cli;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
 namespace {
 
-const char* kRecipe = R"(name: killme
+const char* kRecipe = R"kt(name: killme
 seed: 11
 parameters:
   - {name: x, domain: generic, type: real, range: [-5, 10], default: 0}
@@ -25,20 +25,20 @@ parameters:
 target: {kind: command, argv: [python3, slow.py], timeout: 30s}
 objectives: [{metric: y, direction: minimize}]
 budget: {trials: 24}
-)";
+)kt";
 
 // Appends one line per evaluation to evals.log (the count of black-box runs).
-const char* kBlackBox = R"(import json, os, time, math
+const char* kBlackBox = R"kt(import json, os, time, math
 p = json.load(open(os.environ["KERNTUNE_PARAMS"]))
 with open("evals.log", "a") as f:
     f.write("%s\n" % os.environ["KERNTUNE_TRIAL"])
 time.sleep(0.25)
 y = (p["x"] - 2) ** 2 + (math.log(p["k"]) - 2) ** 2 + {"a": 1, "b": 0, "c": 2}[p["m"]]
 print("KERNTUNE_METRIC y %.6f" % y)
-)";
+)kt";
 
 std::vector<json> read_trials(const std::string& db) {
-  auto r = kerntune({"trials", "--db", db, "--json"});
+  auto r = run_cli({"trials", "--db", db, "--json"});
   EXPECT_EQ(r.code, 0) << r.err;
   auto j = json::parse(r.out);
   return {j.begin(), j.end()};
@@ -85,7 +85,7 @@ TEST(KillResume, SigkillAtRandomMomentsLosesNothing) {
     ASSERT_TRUE(child->wait(5s));
     EXPECT_EQ(child->term_signal(), SIGKILL);
   }
-  auto fin = kerntune({"tune", dir / "r.yaml", "--db", db, "--progress", "lines"}, dir.path.string());
+  auto fin = run_cli({"tune", dir / "r.yaml", "--db", db, "--progress", "lines"}, dir.path.string());
   ASSERT_EQ(fin.code, 0) << fin.err;
 
   auto trials = read_trials(db);
@@ -110,7 +110,7 @@ TEST(KillResume, SigkillAtRandomMomentsLosesNothing) {
 
   // Resume reproduces the proposals of an uninterrupted run with the same seed.
   std::string clean_db = dir / "clean.db";
-  auto clean = kerntune({"tune", dir / "r.yaml", "--db", clean_db, "--progress", "quiet"}, dir.path.string());
+  auto clean = run_cli({"tune", dir / "r.yaml", "--db", clean_db, "--progress", "quiet"}, dir.path.string());
   ASSERT_EQ(clean.code, 0) << clean.err;
   auto reference = read_trials(clean_db);
   ASSERT_EQ(reference.size(), trials.size());
@@ -132,7 +132,7 @@ TEST(KillResume, SigtermStopsCleanlyAndResumes) {
   auto partial = read_trials(db);
   EXPECT_GT(partial.size(), 0u);
   EXPECT_LT(partial.size(), 24u);
-  auto fin = kerntune({"tune", dir / "r.yaml", "--db", db, "--progress", "lines"}, dir.path.string());
+  auto fin = run_cli({"tune", dir / "r.yaml", "--db", db, "--progress", "lines"}, dir.path.string());
   ASSERT_EQ(fin.code, 0) << fin.err;
   EXPECT_NE(fin.err.find("resuming campaign 'killme'"), std::string::npos) << fin.err;
   EXPECT_EQ(read_trials(db).size(), 24u);
