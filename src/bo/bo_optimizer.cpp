@@ -108,8 +108,7 @@ util::Result<Models> BoOptimizer::build(const Targets& t, std::size_t n_pending)
   (void)fs;
   KT_TRY_STATUS(gp.condition(t.X_ok, t.y, t.noise));
   // Noise-aware incumbent: the best posterior mean among feasible observed points.
-  Eigen::VectorXd mu, var;
-  gp.predict(t.X_ok, mu, var);
+  Eigen::VectorXd mu = gp.train_mean();
   double best = std::numeric_limits<double>::infinity();
   for (Eigen::Index i = 0; i < mu.size(); ++i)
     if (t.feasible_ok[static_cast<std::size_t>(i)]) best = std::min(best, mu[i]);

@@ -294,6 +294,16 @@ util::Status Gp::add_point(const double* x, double y, double noise) {
   return {};
 }
 
+Eigen::VectorXd Gp::train_mean() const {
+  // (K_f + D)α = y_resid  ⇒  K_f α = y_resid − Dα; add the prior mean back.
+  Eigen::VectorXd m = y_ - ((noise_known_.array() + noise_) * alpha_.array()).matrix();
+  for (int i = 0; i < n(); ++i) {
+    Eigen::VectorXd xi = X_.row(i).transpose();
+    m[i] += prior_mean(xi.data());
+  }
+  return m;
+}
+
 void Gp::predict(const Eigen::MatrixXd& Xs, Eigen::VectorXd& mean, Eigen::VectorXd& var) const {
   int m = static_cast<int>(Xs.rows()), n = this->n();
   Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> A = X_, B = Xs;

@@ -202,6 +202,10 @@ TEST(Gp, PosteriorMatchesClosedFormTwoPointCase) {
   gp.predict_one(&xs, m, v, nullptr, nullptr);
   EXPECT_NEAR(m, mean, 1e-10);
   EXPECT_NEAR(v, var, 1e-10);
+  // Means at the training points, the O(n) way and the general way.
+  Eigen::VectorXd tm = gp.train_mean(), pm, pv;
+  gp.predict(X, pm, pv);
+  EXPECT_NEAR((tm - pm).norm(), 0.0, 1e-10);
   Eigen::MatrixXd Xs(1, 1);
   Xs << 0.3;
   Eigen::VectorXd mb, vb;

@@ -87,6 +87,8 @@ class Gp {
 
   int n() const { return static_cast<int>(X_.rows()); }
   const Eigen::MatrixXd& X() const { return X_; }
+  /// Posterior mean at the training points, O(n): y − (σ²_n + noise)·α.
+  Eigen::VectorXd train_mean() const;
   /// Posterior mean and latent variance at the rows of Xs.
   void predict(const Eigen::MatrixXd& Xs, Eigen::VectorXd& mean, Eigen::VectorXd& var) const;
   /// Posterior at one point, with gradients over its continuous coordinates.
