@@ -112,6 +112,7 @@ def main():
     ap.add_argument("--deadline", help="UTC HH:MM: start no job after it (results so far are rendered)")
     ap.add_argument("--cap", default="", help="fewer seeds for slow optimizers, e.g. ot_ego=10")
     ap.add_argument("--timeout", type=float, default=1800, help="seconds per job; the prefix is kept")
+    ap.add_argument("--slow-timeout", type=float, default=300, help="seconds per job of a slow optimizer (EGO)")
     ap.add_argument("--docs", default=os.path.join(ROOT, "docs", "benchmarks.md"))
     ap.add_argument("--no-docs", action="store_true", help="do not touch docs/benchmarks.md")
     ap.add_argument("--analyze-only", action="store_true")
@@ -156,7 +157,8 @@ def main():
                 if is_done(out):
                     continue
                 jobs.append(dict(problem=p["name"], optimizer=o, seed=seed, budget=budget, out=out,
-                                 eval_exe=eval_exe, run_exe=run_exe, timeout=a.timeout))
+                                 eval_exe=eval_exe, run_exe=run_exe,
+                                 timeout=min(a.timeout, a.slow_timeout) if o in SLOW else a.timeout))
     started = time.monotonic()
     statuses = {}
     if not a.analyze_only and jobs:
