@@ -18,6 +18,7 @@ if(KERNTUNE_SANITIZE)
   target_link_options(kt_standard_settings INTERFACE -fsanitize=address,undefined)
 endif()
 target_include_directories(kt_standard_settings INTERFACE ${PROJECT_SOURCE_DIR}/include)
+target_compile_definitions(kt_standard_settings INTERFACE KERNTUNE_VERSION_STRING="${PROJECT_VERSION}")
 
 # kerntune_module(NAME [DEPS lib...])
 # One static library per module: src/NAME/*.cpp, public headers in include/kerntune/NAME/.

@@ -59,6 +59,38 @@ bo::Observation observe(const Recipe& recipe, const TrialSummary& t, double drif
   return o;
 }
 
+}  // namespace
+
+nlohmann::json campaign_metadata(const Recipe& recipe, const std::string& target_kind) {
+  nlohmann::json params = nlohmann::json::array();
+  for (const auto& p : recipe.space.parameters()) {
+    nlohmann::json j;
+    j["name"] = p.name;
+    j["domain"] = space::to_string(p.domain);
+    j["type"] = space::to_string(p.type);
+    j["default"] = space::to_json(p.default_value);
+    if (p.type == space::Type::integer || p.type == space::Type::real) j["range"] = {p.lo, p.hi};
+    if (!p.values.empty()) j["values"] = p.values;
+    if (!p.when_text.empty()) j["when"] = p.when_text;
+    params.push_back(j);
+  }
+  nlohmann::json objectives = nlohmann::json::array();
+  for (const auto& o : recipe.objectives) {
+    nlohmann::json j{{"metric", o.metric}};
+    if (o.is_objective) j["direction"] = o.maximize ? "maximize" : "minimize";
+    if (!o.limit_op.empty()) j["limit"] = fmt::format("{} {}", o.limit_op, o.limit);
+    objectives.push_back(j);
+  }
+  return {{"kerntune_version", KERNTUNE_VERSION_STRING},
+          {"parameters", params},
+          {"objectives", objectives},
+          {"target", target_kind},
+          {"workload", recipe.workload},
+          {"defaults", space::to_json(recipe.space.defaults())}};
+}
+
+namespace {
+
 class Runner {
  public:
   Runner(const Recipe& r, store::Store& s, const TuneOptions& o) : recipe_(r), store_(s), opts_(o) {}
@@ -150,6 +182,7 @@ util::Status Runner::setup() {
   }
   summary_.campaign_id = campaign_.id;
   summary_.campaign = campaign_.name;
+  KT_TRY_STATUS(store_.set_campaign_metadata(campaign_.id, campaign_metadata(recipe_, target_->kind()).dump()));
 
   KT_TRY(auto stored, store_.trials(campaign_.id));
   for (const auto& t : stored) {

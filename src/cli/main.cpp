@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
                "(a command, a QEMU VM, …), measures a workload and converges with Bayesian optimization.\n"
                "Every trial is stored in SQLite; running the same command again resumes.",
                "kerntune"};
-  app.set_version_flag("--version", std::string(KERNTUNE_VERSION));
+  app.set_version_flag("--version", std::string(KERNTUNE_VERSION_STRING));
   app.require_subcommand(1);
   app.footer("Examples:\n"
              "  kerntune tune recipes/quickstart.yaml          run (or resume) a campaign\n"

@@ -2,6 +2,7 @@
 // The campaign loop: baseline, then ask → realize → run → record → tell until
 // the budget is spent; resume from the store; stop cleanly on SIGINT/SIGTERM.
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,6 +33,13 @@ struct TuneSummary {
   bool stopped = false;       ///< interrupted by a signal
   bool finished = false;      ///< budget reached
 };
+
+/// What a campaign stores as its metadata_json (export, report and gate read
+/// it without the recipe file): kerntune_version, parameters (name, domain,
+/// type, default, range/values, when), objectives (metric, direction, limit),
+/// target kind, workload, defaults (the baseline assignment). Later steps add
+/// keys (e.g. kernel provenance); readers ignore keys they do not know.
+nlohmann::json campaign_metadata(const Recipe& recipe, const std::string& target_kind);
 
 /// Runs (or resumes) the campaign a recipe describes, storing every trial.
 util::Result<TuneSummary> tune(const Recipe& recipe, store::Store& store, const TuneOptions& options);
