@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
                "kerntune"};
   app.set_version_flag("--version", std::string(KERNTUNE_VERSION_STRING));
   app.require_subcommand(1);
+  app.fallthrough();  // -q/-v may follow the subcommand
   app.footer("Examples:\n"
              "  kerntune tune recipes/quickstart.yaml          run (or resume) a campaign\n"
              "  kerntune best --json                            the best trial so far\n"
