@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <fmt/format.h>
 
+#include "cmd_kconfig.hpp"
 #include "commands.hpp"
 #include "kerntune/util/log.hpp"
 
@@ -47,6 +48,7 @@ int main(int argc, char** argv) {
   CLI::App* space = app.add_subcommand("space", "Check, show and sample search-space files");
   space->require_subcommand(1);
   cli::add_space_commands(*space, exit_code);
+  cli::add_kconfig_commands(*space, exit_code);
   cli::add_campaign_commands(app, exit_code);
   // @@MORE-COMMANDS@@
 
