@@ -287,13 +287,17 @@ TEST(QemuSystem, MissingSysctlFailsAtApplyMissingMetricAtParseCrashAtWorkload) {
   t->shutdown();
 }
 
-TEST(QemuSystem, RealWorkloadWithSharedLibrariesRunsInTheGuest) {
+TEST(QemuSystem, RealWorkloadWithSharedLibrariesAndModulesRunsInTheGuest) {
   auto t = make_target();
   ASSERT_TRUE(t);
   workloads::Workload w;
   w.name = "hackbench-small";
   w.file = "(test)";
   w.binaries = {"hackbench"};
+  // A module with a dependency (xfrm_user needs xfrm_algo): /init loads both;
+  // the setup command fails the trial if either is absent.
+  w.modules = {"xfrm_user"};
+  w.setup = {{"sh", "-c", "grep -q '^xfrm_algo ' /proc/modules && grep -q '^xfrm_user ' /proc/modules"}};
   w.command = {"hackbench", "-g", "2", "-l", "20"};
   w.repeats = 2;
   w.warmup = 1;
@@ -312,5 +316,6 @@ TEST(QemuSystem, RealWorkloadWithSharedLibrariesRunsInTheGuest) {
   EXPECT_GT(out.samples["time"][0], 0);
   EXPECT_EQ(out.units["time"], "s");
   EXPECT_EQ(out.samples["sys.ctxt"].size(), 2u);
+  EXPECT_TRUE(out.timings.contains("setup"));
   t->shutdown();
 }
