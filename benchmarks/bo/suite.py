@@ -202,6 +202,7 @@ def main():
     summary["wall_seconds"] = time.monotonic() - started
     summary["statuses"] = statuses
     summary["quick"] = a.quick
+    summary["loadavg"] = os.getloadavg()[1]
     with open(os.path.join(results, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
     md = analyze.render(summary)
