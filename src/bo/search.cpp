@@ -217,27 +217,39 @@ std::optional<SearchResult> maximize(const Problem& problem, const Acquisition& 
   std::size_t d = problem.dims.size();
   Candidates c;
   raw_candidates(problem, spec, excluded, c);
+  std::size_t n_space_filling = c.pts.size();
   perturbations(problem, spec, excluded, c);
   if (c.pts.empty()) return std::nullopt;
   Eigen::VectorXd vals;
   acq.values(to_matrix(c.pts, d), vals);
+  auto value = [&](std::size_t i) {
+    double v = vals[static_cast<Eigen::Index>(i)];
+    return std::isfinite(v) ? v : -1e300;
+  };
   std::vector<std::size_t> order(c.pts.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    double va = std::isfinite(vals[static_cast<Eigen::Index>(a)]) ? vals[static_cast<Eigen::Index>(a)] : -1e300;
-    double vb = std::isfinite(vals[static_cast<Eigen::Index>(b)]) ? vals[static_cast<Eigen::Index>(b)] : -1e300;
-    return va > vb;
-  });
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return value(a) > value(b); });
+  // Starts: the best candidates overall, but at least a third of them from the
+  // space-filling set, so that distant modes of the acquisition get refined
+  // even when perturbations of the incumbent crowd the top of the list.
+  std::vector<std::size_t> starts_idx;
+  int want_global = std::max(1, spec.n_starts / 3);
+  for (std::size_t i : order) {
+    if (static_cast<int>(starts_idx.size()) >= spec.n_starts - want_global) break;
+    starts_idx.push_back(i);
+  }
+  for (std::size_t i : order) {
+    if (static_cast<int>(starts_idx.size()) >= spec.n_starts) break;
+    if (i < n_space_filling && std::find(starts_idx.begin(), starts_idx.end(), i) == starts_idx.end())
+      starts_idx.push_back(i);
+  }
   std::optional<SearchResult> best;
-  int starts = 0;
   std::vector<Point> seen;
-  for (std::size_t i = 0; i < order.size() && starts < spec.n_starts; ++i) {
-    const Point& x0 = c.pts[order[i]];
+  for (std::size_t i : starts_idx) {
+    const Point& x0 = c.pts[i];
     if (excluded_point(x0, seen)) continue;
     seen.push_back(x0);
-    ++starts;
-    SearchResult r{x0, vals[static_cast<Eigen::Index>(order[i])]};
-    if (!std::isfinite(r.value)) r.value = -1e300;
+    SearchResult r{x0, value(i)};
     r = gradient_refine(problem, acq, spec, r);
     r = neighbour_refine(problem, acq, spec, r, excluded);
     if (excluded_point(r.x, excluded)) continue;

@@ -163,6 +163,7 @@ Targets make_targets(const std::vector<Dim>& dims, const std::vector<Observation
     lab.push_back(good ? 1.0 : -1.0);
     if (good) {
       ok_of_obs[i] = static_cast<int>(ok.size());
+      t.ok_index.push_back(i);
       ok.push_back(&ob);
       ok_pts.push_back(&ob.x);
     }

@@ -34,6 +34,7 @@ struct Targets {
   double label_offset = 0;   ///< that mean
   Eigen::MatrixXd X_ok;      ///< successful observations
   std::vector<Point> points_ok;
+  std::vector<std::size_t> ok_index;  ///< observation index of each successful trial
   Eigen::VectorXd y;         ///< transformed, standardized scalar objective
   Eigen::VectorXd noise;     ///< known noise variance, same units (0 unknown)
   std::vector<bool> feasible_ok;  ///< observed constraints all <= 0

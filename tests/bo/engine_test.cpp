@@ -7,6 +7,7 @@
 
 #include "kerntune/bo/optimizer.hpp"
 #include "kerntune/bo/pareto.hpp"
+#include "kerntune/bo/recommend.hpp"
 #include "kerntune/util/log.hpp"
 #include "search.hpp"
 #include "test_problems.hpp"
@@ -304,6 +305,40 @@ TEST(Targets, PowerTransformTamesASkewedMetric) {
   Eigen::VectorXd lin(40);
   for (int i = 0; i < 40; ++i) lin[i] = i;
   EXPECT_EQ(detail::power_transform(lin, t, slope), 1.0);  // symmetric data untouched
+}
+
+}  // namespace
+}  // namespace kerntune::bo
+
+namespace kerntune::bo {
+namespace {
+
+TEST(Recommend, PrefersTheConsistentRegionOverALuckyNoisyPoint) {
+  // f(x) = (x − 0.3)² measured with noise; one far point got a lucky draw.
+  std::vector<Observation> obs;
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> noise(0, 0.01);
+  for (int i = 0; i < 25; ++i) {
+    Observation o;
+    o.x = {i / 24.0};
+    o.objectives = {(o.x[0] - 0.3) * (o.x[0] - 0.3) + noise(rng)};
+    obs.push_back(o);
+  }
+  obs[22].objectives[0] = -0.03;  // x ≈ 0.92: an outlier below every honest value
+  auto r = recommend({Dim{}}, obs);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_NEAR(obs[*r].x[0], 0.3, 0.1);
+  // Failures and infeasible points are never recommended.
+  obs[7].ok = false;
+  for (auto& o : obs) o.constraints = {o.x[0] < 0.25 ? 1.0 : -1.0};
+  auto r2 = recommend({Dim{}}, obs);
+  ASSERT_TRUE(r2.has_value());
+  EXPECT_GE(obs[*r2].x[0], 0.25);
+  EXPECT_NE(*r2, 7u);
+  std::vector<Observation> none(1);
+  none[0].x = {0.5};
+  none[0].ok = false;
+  EXPECT_FALSE(recommend({Dim{}}, none).has_value());
 }
 
 }  // namespace
