@@ -47,6 +47,8 @@ struct Problem {
 struct Observation {
   Point x;
   /// false: the trial failed (build/boot/crash/timeout); `objectives` is ignored.
+  /// An ok trial with fewer than n_objectives values or a non-finite one is
+  /// treated as failed as well (docs/bo.md, "Failures").
   bool ok = true;
   /// One value per objective, to be MINIMIZED (the campaign negates maximized metrics).
   std::vector<double> objectives;
