@@ -280,7 +280,10 @@ util::Result<BuildOutcome> Builder::build(const space::Assignment& values) {
   int jobs = config_.jobs > 0 ? config_.jobs : static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
   mk.extra = {fmt::format("-j{}", jobs)};
   if (config_.ccache && util::which("ccache")) mk.extra.push_back("CC=ccache gcc");
-  mk.on_output = [&log](std::string_view chunk) { log.write(chunk.data(), static_cast<std::streamsize>(chunk.size())); };
+  mk.on_output = [&log](std::string_view chunk) {
+    log.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    log.flush();  // the log can be followed while make runs
+  };
   util::log_info("kconfig: building {} ({}), log {}", config_.target, out.config_hash.substr(0, 12), out.log);
   KT_TRY(util::RunResult rr, run_make(mk, obj.string(), {config_.target}));
   log.close();

@@ -10,6 +10,8 @@
 
 #include "kerntune/build/from_kconfig.hpp"
 #include "kerntune/build/kconfig_apply.hpp"
+#include "kerntune/space/space.hpp"
+#include "kerntune/util/yaml.hpp"
 #include "kerntune/util/text.hpp"
 #include "test_tree.hpp"
 
@@ -61,7 +63,11 @@ TEST(KconfigSpaceFiles, MatchAFreshFromKconfigRun) {
     }
     EXPECT_EQ(*text, space->yaml()) << name << " differs from a fresh run; regenerate with "
                                            "KERNTUNE_REGENERATE_SPACES=1 and review the diff";
-    // every parameter has the fields the space schema needs
+    // the space loader accepts it (types, ranges, defaults, when: expressions)
+    auto loaded = kerntune::space::Space::load_file(e.path().string());
+    ASSERT_TRUE(loaded) << loaded.error().format();
+    EXPECT_EQ(loaded->size(), space->parameters.size());
+    // every parameter names real Kconfig symbols
     YAML::Node y = YAML::Load(*text);
     for (const auto& p : y["parameters"]) {
       EXPECT_EQ(p["domain"].as<std::string>(), "kconfig");
@@ -78,4 +84,26 @@ TEST(KconfigSpaceFiles, MatchAFreshFromKconfigRun) {
   if (!std::getenv("KERNTUNE_REGENERATE_SPACES")) {
     EXPECT_GE(checked, 1);
   }
+}
+
+// The Kconfig parameters of recipes/kconfig-tiny.yaml load as a space and name
+// real 6.1 symbols of the right type.
+TEST(KconfigSpaceFiles, TinyRecipeParameters) {
+  std::string src = kb::test::linux_source();
+  kb::KconfigOptions o;
+  o.source_dir = src;
+  auto tree = kb::KconfigTree::parse(o);
+  ASSERT_TRUE(tree) << tree.error().format();
+  std::string file = std::string(KERNTUNE_SOURCE_DIR) + "/recipes/kconfig-tiny.yaml";
+  auto y = util::load_yaml_file(file);
+  ASSERT_TRUE(y) << y.error().format();
+  auto space = kerntune::space::Space::from_yaml((*y)["parameters"], (*y)["constraints"], file);
+  ASSERT_TRUE(space) << space.error().format();
+  for (const auto& p : space->parameters()) {
+    int id = tree->find(p.name);
+    ASSERT_GE(id, 0) << p.name;
+    EXPECT_EQ(kb::to_string(tree->symbol(id).type), kerntune::space::to_string(p.type)) << p.name;
+  }
+  auto options = (*y)["kernel_source"]["options"];
+  for (const auto& kv : options) EXPECT_GE(tree->find(kv.first.as<std::string>()), 0) << kv.first.as<std::string>();
 }
