@@ -5,7 +5,9 @@
 #include <cstdlib>
 #include <fmt/format.h>
 
+#include "cmd_export_gate.hpp"
 #include "cmd_kconfig.hpp"
+#include "cmd_report.hpp"
 #include "commands.hpp"
 #include "kerntune/util/log.hpp"
 
@@ -50,6 +52,9 @@ int main(int argc, char** argv) {
   cli::add_space_commands(*space, exit_code);
   cli::add_kconfig_commands(*space, exit_code);
   cli::add_campaign_commands(app, exit_code);
+  cli::add_export_commands(app, exit_code);
+  cli::add_gate_commands(app, exit_code);
+  cli::add_report_commands(app, exit_code);
   // @@MORE-COMMANDS@@
 
   try {

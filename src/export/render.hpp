@@ -1,0 +1,44 @@
+#pragma once
+// Text of each bundle file from the exported parameter values (internal to
+// the export module; formats described in docs/export.md).
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace kerntune::bundle::detail {
+
+struct ParamValue {
+  std::string name;
+  std::string domain;  ///< kconfig | cmdline | sysctl | sysfs | generic
+  std::string type;    ///< bool | tristate | int | real | choice
+  nlohmann::json default_value;
+  nlohmann::json proposed;   ///< null when the parameter was inactive
+  nlohmann::json effective;  ///< null when the target did not report it
+  /// The value the bundle sets: effective when reported, else proposed.
+  const nlohmann::json& value() const { return effective.is_null() ? proposed : effective; }
+};
+
+/// A value as sysctl/sysfs/kernel text: booleans 1/0, numbers without
+/// trailing zeros, strings verbatim.
+std::string value_text(const nlohmann::json& v);
+
+/// `key = value` lines of the sysctl-domain parameters (`use_default`: the
+/// baseline values, for rollback/). Empty when there is none.
+std::string sysctl_conf(const std::vector<ParamValue>& params, bool use_default, const std::string& header);
+/// sysfsutils format (/etc/sysfs.d/*.conf): `path/under/sys = value`.
+std::string sysfs_conf(const std::vector<ParamValue>& params, bool use_default, const std::string& header);
+/// The cmdline-domain words: a true bool is the bare word, a false bool is
+/// left out, anything else is name=value (as campaign::realize renders it).
+std::string cmdline_words(const std::vector<ParamValue>& params, bool use_default);
+/// /etc/default/grub.d/90-kerntune.cfg: appends the words to
+/// GRUB_CMDLINE_LINUX_DEFAULT (sh double-quote escaping).
+std::string grub_cfg(const std::string& words, const std::string& header);
+/// merge_config.sh fragment of the kconfig-domain parameters: CONFIG_X=y/m,
+/// "# CONFIG_X is not set", numbers, quoted strings; a choice value names
+/// the member symbol to set.
+std::string kconfig_fragment(const std::vector<ParamValue>& params, bool use_default, const std::string& header);
+/// TuneD profile: [main] summary=, [sysctl], [sysfs] (/sys/… paths),
+/// [bootloader] cmdline=.
+std::string tuned_conf(const std::vector<ParamValue>& params, const std::string& summary);
+
+}  // namespace kerntune::bundle::detail
