@@ -193,24 +193,32 @@ std::optional<Reply> ConsoleParser::take(int id) {
   return r;
 }
 
-std::string normalize_knob_value(std::string_view raw) {
-  std::string s = util::trim(raw);
-  if (auto open = s.find('['); open != std::string::npos) {
-    auto close = s.find(']', open);
-    if (close != std::string::npos && s.find(' ') != std::string::npos)
-      return s.substr(open + 1, close - open - 1);
+std::string normalize_knob_value(std::string_view raw, bool choice_lists) {
+  std::vector<std::string> tokens;
+  std::string cur;
+  for (char c : raw) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      if (!cur.empty()) tokens.push_back(std::move(cur));
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  if (!cur.empty()) tokens.push_back(std::move(cur));
+  if (choice_lists && tokens.size() >= 2) {
+    // "always [madvise] never", "none (voluntary) full": the one marked choice.
+    const std::string* marked = nullptr;
+    int count = 0;
+    for (const auto& t : tokens) {
+      if (t.size() >= 3 && ((t.front() == '[' && t.back() == ']') || (t.front() == '(' && t.back() == ')'))) {
+        marked = &t;
+        ++count;
+      }
+    }
+    if (count == 1) return marked->substr(1, marked->size() - 2);
   }
   std::string out;
-  bool space = false;
-  for (char c : s) {
-    if (c == ' ' || c == '\t' || c == '\n') {
-      space = true;
-      continue;
-    }
-    if (space && !out.empty()) out += ' ';
-    space = false;
-    out += c;
-  }
+  for (const auto& t : tokens) out += (out.empty() ? "" : " ") + t;
   return out;
 }
 

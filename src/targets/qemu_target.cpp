@@ -70,6 +70,9 @@ std::optional<std::string> sysfs_path(std::string rel) {
   return "/sys/" + rel;
 }
 
+// Choice lists ("[x]", "(x)") exist in sysfs and debugfs, not in /proc/sys.
+bool is_sysfs(const std::string& path) { return util::starts_with(path, "/sys/"); }
+
 std::string exit_description(int rc) {
   if (rc > 128 && rc < 128 + 65) return fmt::format("was killed by signal {} ({})", rc - 128, strsignal(rc - 128));
   return fmt::format("failed with exit code {}", rc);
@@ -273,7 +276,7 @@ util::Result<bool> QemuTarget::apply_knobs(const TrialRequest& request, TrialSta
     switch (w->rc) {
       case 0:
         st.touched.push_back(k.path);
-        st.out.effective[k.name] = guest::normalize_knob_value(w->readback);
+        st.out.effective[k.name] = guest::normalize_knob_value(w->readback, is_sysfs(k.path));
         break;
       case 4:  // write-only file (vm.drop_caches, compact_memory): the value stands as written
         st.touched.push_back(k.path);
@@ -370,7 +373,7 @@ util::Result<bool> QemuTarget::restore(TrialState& st) {
   for (const auto& path : order) {
     const auto& base = vm_->baseline[path];
     if (!base) continue;  // unreadable at boot: nothing to restore to
-    std::string want = guest::normalize_knob_value(*base);
+    std::string want = guest::normalize_knob_value(*base, is_sysfs(path));
     auto w = vm_->channel.write(path, want, options_.command_timeout);
     if (!w) {
       if (w.error().kind == guest::ChannelError::Kind::interrupted)
@@ -379,9 +382,9 @@ util::Result<bool> QemuTarget::restore(TrialState& st) {
       kill_vm(&st);
       return false;
     }
-    if (w->rc != 0 || guest::normalize_knob_value(w->readback) != want) {
+    if (w->rc != 0 || guest::normalize_knob_value(w->readback, is_sysfs(path)) != want) {
       util::log_warn("qemu: {} reads '{}' after restoring '{}'; the next trial reboots", path,
-                     guest::normalize_knob_value(w->readback), want);
+                     guest::normalize_knob_value(w->readback, is_sysfs(path)), want);
       kill_vm(&st);
       return false;
     }

@@ -103,8 +103,9 @@ TEST(QemuSystem, SysctlAndSysfsAreAppliedReadBackRestoredAndTheVmIsReused) {
       "echo KERNTUNE_METRIC swappiness $(cat /proc/sys/vm/swappiness);"
       "case \"$(cat /sys/kernel/mm/transparent_hugepage/enabled)\" in"
       " *'[always]'*) n=0;; *'[madvise]'*) n=1;; *) n=2;; esac;"
-      "echo KERNTUNE_METRIC thp $n",
-      {"swappiness", "thp"});
+      "echo KERNTUNE_METRIC thp $n;"
+      "echo KERNTUNE_METRIC preempt_full $(grep -c '(full)' /sys/kernel/debug/sched/preempt)",
+      {"swappiness", "thp", "preempt_full"});
   TrialRequest before;
   before.workload = &w;
   auto out0 = trial(*t, before);
@@ -115,7 +116,8 @@ TEST(QemuSystem, SysctlAndSysfsAreAppliedReadBackRestoredAndTheVmIsReused) {
 
   TrialRequest a;
   a.sysctls = {{"vm.swappiness", "23"}, {"kernel.sched_autogroup_enabled", "0"}};
-  a.sysfs = {{"kernel/mm/transparent_hugepage/enabled", thp_value}};
+  // A debugfs knob with a "(value)" list, given as an absolute path.
+  a.sysfs = {{"kernel/mm/transparent_hugepage/enabled", thp_value}, {"/sys/kernel/debug/sched/preempt", "full"}};
   a.workload = &w;
   auto out = trial(*t, a);
   ASSERT_TRUE(out.ok) << why(out);
@@ -124,6 +126,8 @@ TEST(QemuSystem, SysctlAndSysfsAreAppliedReadBackRestoredAndTheVmIsReused) {
   EXPECT_EQ(out.effective["kernel/mm/transparent_hugepage/enabled"], thp_value);
   EXPECT_EQ(sample(out, "swappiness"), 23);  // seen by a program in the guest
   EXPECT_EQ(sample(out, "thp"), thp_value == "never" ? 2 : 0);
+  EXPECT_EQ(out.effective["/sys/kernel/debug/sched/preempt"], "full");
+  EXPECT_EQ(sample(out, "preempt_full"), 1);
   EXPECT_EQ(out.timings["boot"], 0);  // same kernel and cmdline: the VM was reused
   for (const char* stage : {"apply", "workload", "restore", "total"}) EXPECT_TRUE(out.timings.contains(stage)) << stage;
   // Guest-wide metrics beside the workload's own.
@@ -144,6 +148,8 @@ TEST(QemuSystem, SysctlAndSysfsAreAppliedReadBackRestoredAndTheVmIsReused) {
   EXPECT_EQ(t->boot_count(), 1);
   EXPECT_EQ(sample(out2, "swappiness"), sample(out0, "swappiness"));
   EXPECT_EQ(sample(out2, "thp"), thp_boot);
+  EXPECT_EQ(sample(out0, "preempt_full"), 0);  // Debian 6.1 boots with voluntary
+  EXPECT_EQ(sample(out2, "preempt_full"), 0);
   t->shutdown();
 }
 

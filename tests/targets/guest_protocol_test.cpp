@@ -112,4 +112,11 @@ TEST(KnobValue, NormalizesLikeAPersonWouldWriteIt) {
   EXPECT_EQ(kt::normalize_knob_value("[always] defer defer+madvise madvise never\n"), "always");
   EXPECT_EQ(kt::normalize_knob_value("kerntune-guest\n"), "kerntune-guest");
   EXPECT_EQ(kt::normalize_knob_value(""), "");
+  EXPECT_EQ(kt::normalize_knob_value("none (voluntary) full\n"), "voluntary");
+  EXPECT_EQ(kt::normalize_knob_value("(none)\n"), "(none)");
+  // /proc/sys strings are not choice lists.
+  EXPECT_EQ(kt::normalize_knob_value("a [b] c\n", false), "a [b] c");
+  EXPECT_EQ(kt::normalize_knob_value("a [b] c\n", true), "b");
+  // Two marked entries: not a choice list.
+  EXPECT_EQ(kt::normalize_knob_value("[a] [b]\n"), "[a] [b]");
 }

@@ -77,8 +77,10 @@ class ConsoleParser {
 };
 
 /// Reads a /proc or /sys value the way a person would write it back:
-/// trailing newline removed; for choice files ("always [madvise] never") the
-/// bracketed choice; runs of whitespace (tabs in tcp_rmem) become one space.
-std::string normalize_knob_value(std::string_view raw);
+/// trailing newline removed; runs of whitespace (tabs in tcp_rmem) become one
+/// space; with `choice_lists` (sysfs and debugfs files), a list with exactly
+/// one marked entry gives that entry: "always [madvise] never" → "madvise",
+/// "none (voluntary) full" → "voluntary".
+std::string normalize_knob_value(std::string_view raw, bool choice_lists = true);
 
 }  // namespace kerntune::targets::guest
