@@ -3,8 +3,10 @@
 
 Every optimizer x problem x seed is one job writing JSON lines into
 RESULTS/PROBLEM/OPTIMIZER/seedN.jsonl; finished jobs are kept, so an
-interrupted run resumes. Jobs are ordered by seed, so a --deadline cuts every
-optimizer at the same number of seeds. See benchmarks/README.md.
+interrupted run resumes. Within a problem jobs run in seed order (so a
+--deadline cuts its optimizers at about the same seed); across problems the
+next job comes from the problem that has used the least time, so cheap
+problems collect more seeds than expensive ones. See benchmarks/README.md.
 """
 import argparse
 import concurrent.futures as cf
@@ -167,6 +169,7 @@ def main():
         with cf.ProcessPoolExecutor(max_workers=a.jobs, mp_context=ctx, initializer=_init_worker) as pool:
             pending = set()
             running = {}
+            spent = {}
             queue = list(jobs)
             done_count = 0
             while queue or pending:
@@ -178,10 +181,13 @@ def main():
                         break
                     # Slow optimizers (EGO) take at most one worker, so the others keep moving.
                     busy_slow = any(running[f]["optimizer"] in SLOW for f in pending)
-                    pick = next((i for i, j in enumerate(queue)
-                                 if not (busy_slow and j["optimizer"] in SLOW)), None)
-                    if pick is None:
+                    eligible = [i for i, j in enumerate(queue) if not (busy_slow and j["optimizer"] in SLOW)]
+                    if not eligible:
                         break
+                    # Time-fair across problems: the next job comes from the problem that has
+                    # used the least time so far, so cheap problems collect more seeds before a
+                    # deadline (within a problem, jobs stay in seed order).
+                    pick = min(eligible, key=lambda i: (spent.get(queue[i]["problem"], 0.0), i))
                     job = queue.pop(pick)
                     fut = pool.submit(run_job, job)
                     running[fut] = job
@@ -191,6 +197,8 @@ def main():
                 finished, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
                 for fut in finished:
                     job, status, secs = fut.result()
+                    running.pop(fut, None)
+                    spent[job["problem"]] = spent.get(job["problem"], 0.0) + secs
                     done_count += 1
                     statuses[status.split(":")[0]] = statuses.get(status.split(":")[0], 0) + 1
                     if status != "ok":
