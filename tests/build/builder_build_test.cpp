@@ -63,3 +63,42 @@ TEST(BuilderBuild, BuildsCachesAndRebuildsOneSymbol) {
   std::printf("cold build %.1f s, cache hit %.1f s, one-symbol rebuild %.1f s\n", first->seconds, same->seconds,
               other->seconds);
 }
+
+// A build that runs out of time is a failed `build` outcome, its folder never
+// becomes a cache entry, and bad proposals are errors (exit code 2 in the CLI).
+TEST(BuilderBuild, TimeoutAndBadProposals) {
+  kb::BuilderConfig c;
+  c.source.kind = kb::SourceSpec::Kind::path;
+  c.source.location = kb::test::linux_source();
+  c.base = "tinyconfig";
+  c.options = {{"PRINTK", "y"}};
+  c.cache_dir = std::string(KERNTUNE_BINARY_DIR) + "/kconfig-test-timeout-cache";
+  fs::remove_all(c.cache_dir);
+  c.jobs = 1;
+  c.nice = 19;
+  c.build_timeout = std::chrono::seconds(3);
+  auto b = kb::Builder::create(c);
+  ASSERT_TRUE(b) << b.error().format();
+
+  auto unknown = b->build({{"NO_SUCH_SYMBOL", true}});
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().kind, kerntune::util::Error::Kind::invalid_input);
+  auto wrong = b->build({{"LOG_BUF_SHIFT", std::string("big")}});
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().kind, kerntune::util::Error::Kind::invalid_input);
+
+  // configure alone: a conflicting proposal is resolved by olddefconfig
+  auto conf = b->configure({{"TCP_CONG_BBR", std::string("y")}, {"LOG_BUF_SHIFT", 14LL}});
+  ASSERT_TRUE(conf) << conf.error().format();
+  ASSERT_TRUE(conf->ok) << conf->reason;
+  EXPECT_EQ(std::get<std::string>(conf->effective.at("TCP_CONG_BBR")), "n");
+  EXPECT_EQ(std::get<long long>(conf->effective.at("LOG_BUF_SHIFT")), 14);
+
+  auto slow = b->build({{"LOG_BUF_SHIFT", 14LL}});
+  ASSERT_TRUE(slow) << slow.error().format();
+  EXPECT_FALSE(slow->ok);
+  EXPECT_EQ(slow->stage, kb::BuildOutcome::Stage::build);
+  EXPECT_NE(slow->reason.find("timed out"), std::string::npos) << slow->reason;
+  EXPECT_EQ(b->cache().entries(), 0u);
+  EXPECT_TRUE(fs::exists(slow->log));
+}
