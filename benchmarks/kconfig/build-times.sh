@@ -16,6 +16,7 @@ build=${1:-$here/build}
 exe=$build/tests/build/builder_build_test
 [[ -x $exe ]] || { echo "build-times: $exe missing (ninja -C $build builder_build_test)" >&2; exit 2; }
 "$here/scripts/fetch-linux-source" >/dev/null
+rm -rf "$build/kconfig-test-build-cache"   # no cached images, no earlier O= folder
 ccache_dir=$(mktemp -d)
 trap 'rm -rf "$ccache_dir"' EXIT
 log=$(mktemp)
