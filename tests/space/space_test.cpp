@@ -292,3 +292,80 @@ TEST(Space, LargeSpaceLoadsFast) {
 
 }  // namespace
 }  // namespace kerntune::space
+
+namespace kerntune::space {
+namespace {
+
+// Robustness: mutated files and random expressions give a Result (a value or a
+// located error), never an exception or a crash.
+TEST(Robustness, MutatedFilesNeverThrow) {
+  const std::string base = R"y(description: fuzz base
+parameters:
+  - {name: CONFIG_HZ, domain: kconfig, type: choice, values: [100, 250, 1000], default: 250}
+  - {name: preempt, domain: cmdline, type: choice, values: [none, voluntary, full], default: none}
+  - {name: level, domain: kconfig, type: tristate, default: m}
+  - {name: fast, domain: generic, type: bool}
+  - {name: vm.dirty_ratio, domain: sysctl, type: int, range: [1, 100], default: 20}
+  - {name: vm.dirty_background_ratio, domain: sysctl, type: int, range: [0, 100], default: 10}
+  - {name: depth, domain: generic, type: int, range: [1, 64], scale: log, default: 4, when: "fast == true"}
+  - {name: w, domain: generic, type: real, range: [0.01, 10], scale: log, default: 1, when: "depth >= 8 || CONFIG_HZ > 100"}
+constraints:
+  - "vm.dirty_background_ratio < vm.dirty_ratio"
+  - "depth * w <= 200 && preempt != full"
+)y";
+  const std::string alphabet = "{}[]:,-\"'`!=<>&|()+*/ \n\tabnmy0123456789.#";
+  std::mt19937_64 rng(2024);
+  int loaded = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string text = base;
+    int edits = 1 + static_cast<int>(rng() % 4);
+    for (int e = 0; e < edits; ++e) {
+      std::size_t pos = rng() % text.size();
+      switch (rng() % 3) {
+        case 0: text.erase(pos, 1 + rng() % 3); break;
+        case 1: text.insert(pos, 1, alphabet[rng() % alphabet.size()]); break;
+        default: text[pos] = alphabet[rng() % alphabet.size()];
+      }
+    }
+    util::Result<Space> s = util::fail("unset");
+    ASSERT_NO_THROW(s = Space::load_string(text, "fuzz.yaml")) << text;
+    if (s) {
+      ++loaded;
+      std::mt19937_64 r2(i);
+      auto a = s->sample(r2);
+      if (a) {
+        ASSERT_TRUE(s->validate(*a).has_value());
+      }
+    } else {
+      EXPECT_FALSE(s.error().message.empty());
+      EXPECT_EQ(s.error().file, "fuzz.yaml");
+    }
+  }
+  EXPECT_GT(loaded, 0);  // some mutations (comments, spaces) keep the file valid
+}
+
+TEST(Robustness, RandomExpressionsNeverThrow) {
+  Space s = load(kConstrained);
+  const std::vector<std::string> pieces = {"vm.dirty_ratio", "on", "extra", "`on`", "(", ")", "!", "&&", "||", "==",
+                                           "!=", "<", "<=", "+", "-", "*", "/", "1", "2.5", "true", "'x'", "foo", " "};
+  std::mt19937_64 rng(7);
+  auto recipe = [&](const std::string& expr) {
+    YAML::Node list(YAML::NodeType::Sequence);
+    list.push_back(expr);
+    return list;
+  };
+  int accepted = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string e;
+    int n = 1 + static_cast<int>(rng() % 8);
+    for (int k = 0; k < n; ++k) e += pieces[rng() % pieces.size()] + " ";
+    Space copy = s;
+    util::Status st;
+    ASSERT_NO_THROW(st = copy.add_constraints(recipe(e), "r.yaml")) << e;
+    accepted += st.has_value();
+  }
+  EXPECT_GT(accepted, 0);
+}
+
+}  // namespace
+}  // namespace kerntune::space
