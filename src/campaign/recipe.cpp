@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <set>
 
+#include "kerntune/space/expr.hpp"
 #include "kerntune/util/text.hpp"
 #include "kerntune/util/yaml.hpp"
 
@@ -100,13 +101,19 @@ util::Status load_search_spaces(const YAML::Node& list, Recipe& r) {
     if (!only.empty()) {
       for (const auto& n : only)
         if (!s.find(n)) return fail_at(item["only"], r.file, fmt::format("'{}' is not a parameter of {}", n, path));
-      YAML::Node params(YAML::NodeType::Sequence);
-      // Rebuild a space holding only the chosen parameters by re-reading their YAML.
-      KT_TRY(YAML::Node doc, util::load_yaml_file(p.string()));
-      YAML::Node all = doc.IsSequence() ? doc : doc["parameters"];
-      for (const auto& pn : all)
-        if (std::find(only.begin(), only.end(), pn["name"].Scalar()) != only.end()) params.push_back(pn);
-      KT_TRY(s, space::Space::from_yaml(params, YAML::Node(), p.string()));
+      auto chosen = [&](const std::string& n) { return std::find(only.begin(), only.end(), n) != only.end(); };
+      std::vector<space::Parameter> params;
+      for (const auto& prm : s.parameters())
+        if (chosen(prm.name)) params.push_back(prm);
+      // A file's constraint is kept when every parameter it names was chosen.
+      std::vector<space::Constraint> constraints;
+      for (const auto& c : s.constraints()) {
+        bool all = c.expr != nullptr;
+        if (c.expr)
+          for (std::size_t i : c.expr->references()) all = all && chosen(s.parameters().at(i).name);
+        if (all) constraints.push_back(c);
+      }
+      KT_TRY(s, space::Space::make(std::move(params), std::move(constraints)));
     }
     KT_TRY_STATUS(r.space.merge(s));
   }
