@@ -151,15 +151,13 @@ util::Result<Recipe> load_recipe(const std::string& path) {
   // Search-space paths resolve against the recipe's folder, then the shipped search-spaces/.
   if (auto ss = root["search_spaces"]) KT_TRY_STATUS(load_search_spaces(ss, r));
   YAML::Node params = root["parameters"];
-  YAML::Node constraints = root["constraints"];
   if (params) {
     if (!params.IsSequence()) return fail_at(params, file, "'parameters' must be a list");
-    KT_TRY(space::Space inline_space, space::Space::from_yaml(params, constraints, file));
+    KT_TRY(space::Space inline_space, space::Space::from_yaml(params, YAML::Node(), file));
     KT_TRY_STATUS(r.space.merge(inline_space));
-  } else if (constraints) {
-    KT_TRY(space::Space cs, space::Space::from_yaml(YAML::Node(YAML::NodeType::Sequence), constraints, file));
-    KT_TRY_STATUS(r.space.merge(cs));
   }
+  // Recipe-level constraints may name parameters from any of the sources above.
+  if (auto constraints = root["constraints"]) KT_TRY_STATUS(r.space.add_constraints(constraints, file));
   if (r.space.size() == 0)
     return fail_at(root, file, "the recipe tunes nothing: add 'parameters:' or 'search_spaces:'");
   KT_TRY_STATUS(r.space.finalize());
