@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fmt/format.h>
 #include <regex>
 
 #include "bundle_fixture.hpp"
@@ -90,8 +91,11 @@ TEST_F(Export, FileFormatsMatchTheTrialsValues) {
   EXPECT_NE(sysctl.find("\nkernel.sched_autogroup_enabled = 1\n"), std::string::npos) << sysctl;
   // Every non-comment line is `key = value` (sysctl -p syntax).
   std::regex line_re(R"(^[a-z0-9_.]+ = \S+$)");
-  for (const auto& line : kerntune::util::split(sysctl, '\n'))
-    if (!line.empty() && line[0] != '#') EXPECT_TRUE(std::regex_match(line, line_re)) << line;
+  for (const auto& line : kerntune::util::split(sysctl, '\n')) {
+    if (!line.empty() && line[0] != '#') {
+      EXPECT_TRUE(std::regex_match(line, line_re)) << line;
+    }
+  }
   EXPECT_NE(read(b + "/sysfs.d/90-kerntune.conf").find("kernel/mm/transparent_hugepage/enabled = always\n"), std::string::npos);
   EXPECT_EQ(read(b + "/cmdline"), "preempt=voluntary\n");  // nosmt=false is left out
   EXPECT_NE(read(b + "/grub/90-kerntune.cfg").find("GRUB_CMDLINE_LINUX_DEFAULT=\"${GRUB_CMDLINE_LINUX_DEFAULT} preempt=voluntary\""),
