@@ -1,0 +1,150 @@
+#pragma once
+// The campaign report: one self-contained HTML page (inline SVG and CSS, a few
+// lines of inline JS for table sorting, a CSP that forbids every network
+// request) answering "what did it find, how sure is it, which knobs mattered".
+// Reading guide: docs/report.md.
+//
+// The report reads only the store's rows (campaign row with its metadata_json,
+// trials, events); the improvement of the best trial over the baseline is
+// passed in by the caller (the CLI computes it with the same function as
+// `kerntune best`, so both always agree).
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kerntune/store/store.hpp"
+#include "kerntune/util/result.hpp"
+
+namespace kerntune::report {
+
+/// One trial as the report sees it: medians over repeats and the raw repeats.
+struct TrialView {
+  std::int64_t id = 0;
+  int seq = 0;
+  std::string kind;
+  std::string status;
+  nlohmann::json params = nlohmann::json::object();
+  std::map<std::string, double> metrics;               ///< median over repeats
+  std::map<std::string, std::vector<double>> samples;  ///< every repeat
+  std::map<std::string, std::string> units;
+  std::string failure_stage, failure_reason;
+  double started_at = 0, finished_at = 0;
+};
+TrialView view(const store::TrialRecord& t);
+
+struct Objective {
+  std::string metric;
+  bool maximize = false;
+};
+
+/// The best trial's metric over the baseline's, with a 95% interval (NaN
+/// bounds when there is no interval). Computed by the caller.
+struct Improvement {
+  double ratio = 1, lo = 1, hi = 1;
+  int n = 0;
+  std::string method;
+};
+
+struct ReportInput {
+  store::CampaignRow campaign;
+  std::vector<store::TrialRecord> trials;
+  std::vector<store::EventRow> events;
+  std::optional<Improvement> improvement;
+};
+
+struct ImportanceOptions {
+  int grid = 16;               ///< grid points per continuous parameter
+  int background = 64;         ///< rows of observed points averaged over
+  int max_points = 150;        ///< GP trained on at most this many trials
+  std::uint64_t seed = 1;
+};
+
+/// Importance of one parameter: the variance of its partial dependence
+/// (first-order functional-ANOVA effect of the GP posterior mean, averaged
+/// over the observed points), its share of the sum over parameters, and the
+/// partial-dependence curve in the metric's units.
+struct ParamImportance {
+  std::string name;
+  double effect_sd = 0;        ///< standard deviation of the PD curve (metric units)
+  double share = 0;            ///< effect variance / sum over parameters
+  double lengthscale = 0;      ///< the GP's ARD lengthscale for this dimension
+  std::vector<std::string> grid_labels;  ///< x values (natural units)
+  std::vector<double> grid_x;            ///< encoded x in [0,1] or category index
+  std::vector<double> pd;                ///< partial dependence, metric units
+  bool categorical = false;
+};
+
+struct Importance {
+  std::string metric;
+  std::vector<ParamImportance> params;   ///< sorted, most important first
+  int points = 0;                        ///< ok trials the model saw
+  std::string note;                      ///< why there is none, when params is empty
+};
+
+/// Parameter metadata (metadata_json "parameters") and objectives
+/// (metadata_json "objectives", or the stored recipe's when metadata lacks them).
+struct ParamMeta {
+  std::string name, domain, type;
+  nlohmann::json default_value;
+  double lo = 0, hi = 1;
+  bool log_scale = false;
+  std::vector<std::string> values;
+  std::string when;
+};
+std::vector<ParamMeta> parameters(const store::CampaignRow& campaign);
+std::vector<Objective> objectives(const store::CampaignRow& campaign);
+/// budget.trials of the stored recipe text; nullopt when absent.
+std::optional<int> budget(const store::CampaignRow& campaign);
+
+/// Index of the best ok baseline/proposal/confirm trial (same rule as
+/// `kerntune best`); nullopt when none has the metric.
+std::optional<std::size_t> best_index(const std::vector<TrialView>& trials, const Objective& objective);
+
+/// Fits a GP (kerntune::bo) on the ok trials' encoded parameters and the
+/// standardized objective, then computes each parameter's partial dependence.
+/// Empty params (with a note) when there are fewer than 5 ok trials or no
+/// parameter varies.
+Importance importance(const std::vector<ParamMeta>& params, const std::vector<TrialView>& trials,
+                      const Objective& objective, const ImportanceOptions& options = {});
+
+struct RenderOptions {
+  ImportanceOptions importance;
+  int partial_dependence_plots = 3;  ///< PD plots for the top N parameters
+};
+
+/// The whole page. Deterministic for given input.
+std::string render_html(const ReportInput& input, const RenderOptions& options = {});
+
+}  // namespace kerntune::report
+
+namespace kerntune::report {
+
+/// A running (or finished) campaign at a glance, for `kerntune status`.
+/// Trials counted toward the budget are baselines and proposals (the
+/// campaign's rule); rebaselines and confirmations are listed separately.
+struct StatusSnapshot {
+  std::string campaign;
+  std::string state;               ///< the campaign row's status
+  int done = 0;                    ///< baseline + proposal trials stored
+  int extra = 0;                   ///< rebaseline + confirm trials stored
+  std::optional<int> budget;       ///< metadata "budget", else the stored recipe's budget.trials
+  int failed = 0;
+  std::optional<TrialView> last;   ///< the most recently finished trial
+  Objective objective;
+  std::optional<double> baseline;  ///< the baseline trial's median
+  std::optional<TrialView> best;
+  double elapsed_seconds = 0;      ///< first trial start → last trial end (or now while running)
+  double since_last_seconds = 0;   ///< now − last trial end
+  std::optional<double> eta_seconds;  ///< remaining trials × median trial time, while running
+};
+/// `now` is unix seconds (passed in so tests are deterministic).
+StatusSnapshot status(const store::CampaignRow& campaign, const std::vector<store::TrialRecord>& trials, double now);
+/// The `status --json` object (docs/schemas/status.schema.json).
+nlohmann::json to_json(const StatusSnapshot& s);
+/// Human-readable lines (no colour).
+std::string format_status(const StatusSnapshot& s);
+
+}  // namespace kerntune::report

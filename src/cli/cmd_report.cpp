@@ -1,0 +1,231 @@
+// report, status, show trial: read-only views of a stored campaign.
+#include "cmd_report.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fmt/format.h>
+#include <iostream>
+#include <thread>
+
+#include "commands.hpp"
+#include "kerntune/campaign/results.hpp"
+#include "kerntune/report/report.hpp"
+#include "kerntune/util/log.hpp"
+#include "kerntune/util/stop.hpp"
+#include "kerntune/util/text.hpp"
+
+namespace kerntune::cli {
+namespace {
+
+std::string env_db() {
+  const char* env = std::getenv("KERNTUNE_DB");
+  return env && *env ? env : "kerntune.db";
+}
+
+struct Source {
+  std::string db = env_db();
+  std::string campaign;
+  bool json = false;
+};
+
+void add_source(CLI::App* cmd, Source& s, bool json) {
+  cmd->add_option("--db", s.db, "SQLite database (default ./kerntune.db or $KERNTUNE_DB)");
+  cmd->add_option("--campaign", s.campaign, "Campaign name (may be left out when the database holds one)");
+  if (json) cmd->add_flag("--json", s.json, "Print JSON on stdout (schema in docs/schemas/)");
+}
+
+struct Opened {
+  store::Store store;
+  store::CampaignRow campaign;
+};
+
+/// Read-only: never migrates, never takes a write lock, never blocks `tune`.
+util::Result<Opened> open(const Source& s) {
+  if (!std::filesystem::exists(s.db))
+    return util::fail(util::Error{util::Error::Kind::invalid_input,
+                                  "database not found (run 'kerntune tune RECIPE' first, or pass --db)", s.db, 0, 0});
+  KT_TRY(store::Store st, store::Store::open(s.db, {.create = false, .read_only = true}));
+  KT_TRY(auto row, campaign::resolve_campaign(st, s.campaign));
+  return Opened{std::move(st), std::move(row)};
+}
+
+double now_unix() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+util::Status write_report(const Source& s, const std::string& out, const report::RenderOptions& ro) {
+  KT_TRY(auto o, open(s));
+  report::ReportInput in;
+  in.campaign = o.campaign;
+  KT_TRY(in.trials, o.store.trials(o.campaign.id));
+  KT_TRY(in.events, o.store.events(o.campaign.id));
+  // The improvement comes from the same function as `kerntune best`.
+  auto objs = report::objectives(o.campaign);
+  if (!objs.empty()) {
+    std::vector<campaign::TrialSummary> sums;
+    for (const auto& t : in.trials) sums.push_back(campaign::summarize(t));
+    if (auto b = campaign::best_index(sums, objs.front().metric, objs.front().maximize))
+      if (auto imp = campaign::improvement(sums, *b, objs.front().metric))
+        in.improvement = report::Improvement{imp->ratio, imp->lo, imp->hi, imp->n, imp->method};
+  }
+  std::string html = report::render_html(in, ro);
+  if (out == "-") {
+    std::cout << html;
+    return {};
+  }
+  KT_TRY_STATUS(util::write_file(out, html));
+  util::log_info("report of campaign '{}' ({} trials) written to {}", o.campaign.name, in.trials.size(), out);
+  return {};
+}
+
+util::Result<report::StatusSnapshot> snapshot(const Source& s) {
+  KT_TRY(auto o, open(s));
+  KT_TRY(auto trials, o.store.trials(o.campaign.id));
+  return report::status(o.campaign, trials, now_unix());
+}
+
+util::Status show_trial(const Source& s, int seq, bool no_artifacts) {
+  KT_TRY(auto o, open(s));
+  KT_TRY(auto trials, o.store.trials(o.campaign.id));
+  const store::TrialRecord* rec = nullptr;
+  for (const auto& t : trials)
+    if (t.seq == seq) rec = &t;
+  if (!rec)
+    return util::fail(util::Error{util::Error::Kind::invalid_input,
+                                  fmt::format("campaign '{}' has no trial {} (it has {} trials, 0 to {})", o.campaign.name, seq,
+                                              trials.size(), trials.empty() ? 0 : trials.back().seq),
+                                  "", 0, 0});
+  std::vector<store::ArtifactRow> artifacts;
+  if (!no_artifacts) {
+    KT_TRY(artifacts, o.store.trial_artifacts(rec->id));
+  }
+  auto sum = campaign::summarize(*rec);
+  if (s.json) {
+    nlohmann::json j = campaign::to_json(sum);
+    j["campaign"] = o.campaign.name;
+    j["id"] = rec->id;
+    j["started_at"] = rec->started_at;
+    j["finished_at"] = rec->finished_at;
+    j["artifacts"] = nlohmann::json::array();
+    for (const auto& a : artifacts) j["artifacts"].push_back({{"name", a.name}, {"content", a.content}});
+    std::cout << j.dump(2) << "\n";
+    return {};
+  }
+  std::cout << fmt::format("trial {} of campaign '{}' ({}) — {}\n", sum.seq, o.campaign.name, sum.kind, sum.status);
+  if (sum.failure) std::cout << fmt::format("  failed at {}: {}\n", sum.failure->first, sum.failure->second);
+  std::cout << fmt::format("  worker {}, {:.1f} s\n", sum.worker.empty() ? "-" : sum.worker, rec->finished_at - rec->started_at);
+  std::cout << "parameters (proposed → effective):\n";
+  for (const auto& [k, v] : sum.params.items()) {
+    std::string eff = sum.effective.contains(k) ? sum.effective[k].dump() : "";
+    std::cout << fmt::format("  {} = {}{}\n", k, v.dump(), !eff.empty() && eff != v.dump() ? "  → " + eff : "");
+  }
+  if (!sum.samples.empty()) std::cout << "metrics (median; repeats):\n";
+  for (const auto& [m, v] : sum.samples) {
+    std::string reps;
+    for (double x : v) reps += fmt::format("{}{:.6g}", reps.empty() ? "" : ", ", x);
+    std::string unit = sum.units.contains(m) ? " " + sum.units.at(m) : "";
+    std::cout << fmt::format("  {} = {:.6g}{}  [{}]\n", m, sum.metrics.count(m) ? sum.metrics.at(m) : std::nan(""), unit, reps);
+  }
+  if (!sum.timings.empty()) {
+    std::cout << "timings (s):";
+    for (const auto& [k, v] : sum.timings) std::cout << fmt::format(" {}={:.3f}", k, v);
+    std::cout << "\n";
+  }
+  for (const auto& a : artifacts) {
+    std::cout << fmt::format("---- artifact {} ({} bytes) ----\n", a.name, a.content.size()) << a.content;
+    if (!a.content.empty() && a.content.back() != '\n') std::cout << "\n";
+  }
+  if (!no_artifacts && artifacts.empty()) std::cout << "(no artifacts stored)\n";
+  return {};
+}
+
+}  // namespace
+
+void add_report_commands(CLI::App& app, int& exit_code) {
+  // ---- report -----------------------------------------------------------
+  struct ReportArgs {
+    Source src;
+    std::string out = "report.html";
+    int pd = 3;
+  };
+  auto ra = std::make_shared<ReportArgs>();
+  CLI::App* rep = app.add_subcommand("report", "Write a self-contained HTML report of a campaign");
+  add_source(rep, ra->src, false);
+  rep->add_option("-o,--out", ra->out, "Output file ('-' for stdout; default report.html)");
+  rep->add_option("--pd-plots", ra->pd, "Partial-dependence plots for the top N parameters (default 3)")->check(CLI::Range(0, 50));
+  rep->footer("Examples:\n"
+              "  kerntune report --out report.html               the only campaign in ./kerntune.db\n"
+              "  kerntune report --db lab.db --campaign qs-2 -o qs-2.html\n"
+              "The page needs no network: open it offline or as a CI artifact. Reading guide: docs/report.md.");
+  rep->callback([ra, &exit_code] {
+    report::RenderOptions ro;
+    ro.partial_dependence_plots = ra->pd;
+    if (auto st = write_report(ra->src, ra->out, ro); !st) exit_code = report_error(st.error());
+  });
+
+  // ---- status -----------------------------------------------------------
+  struct StatusArgs {
+    Source src;
+    bool watch = false;
+    double interval = 2.0;
+  };
+  auto sa = std::make_shared<StatusArgs>();
+  CLI::App* status = app.add_subcommand("status", "Progress of a campaign (read-only; safe while 'tune' runs)");
+  add_source(status, sa->src, true);
+  status->add_flag("-w,--watch", sa->watch, "Refresh until the campaign stops running or Ctrl-C");
+  status->add_option("--interval", sa->interval, "Seconds between refreshes with --watch (default 2)")->check(CLI::Range(0.1, 3600.0));
+  status->footer("Examples:\n"
+                 "  kerntune status                                 one snapshot\n"
+                 "  kerntune status --watch                         follow a running 'kerntune tune' from another shell\n"
+                 "  kerntune status --json | jq .best               machine-readable (one JSON object per refresh with --watch)\n"
+                 "Opens the database read-only: it never blocks or slows the campaign.");
+  status->callback([sa, &exit_code] {
+    if (sa->watch) util::install_stop_handlers();
+    bool tty = isatty(STDOUT_FILENO) != 0;
+    for (;;) {
+      auto snap = snapshot(sa->src);
+      if (!snap) { exit_code = report_error(snap.error()); return; }
+      if (sa->src.json) {
+        std::cout << (sa->watch ? report::to_json(*snap).dump() : report::to_json(*snap).dump(2)) << "\n";
+      } else {
+        if (sa->watch && tty) std::cout << "\x1b[H\x1b[2J";  // home + clear: redraw in place
+        std::cout << report::format_status(*snap);
+        if (sa->watch && !tty) std::cout << "\n";
+      }
+      std::cout.flush();
+      if (!sa->watch || snap->state != "running") return;
+      auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(sa->interval);
+      while (std::chrono::steady_clock::now() < until) {
+        if (util::stop_requested()) { exit_code = 0; return; }  // Ctrl-C ends a watch normally
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
+  });
+
+  // ---- show trial N ---------------------------------------------------------
+  CLI::App* show = app.add_subcommand("show", "Show one stored object in full");
+  show->require_subcommand(1);
+  struct ShowArgs {
+    Source src;
+    int seq = 0;
+    bool no_artifacts = false;
+  };
+  auto sh = std::make_shared<ShowArgs>();
+  CLI::App* trial = show->add_subcommand("trial", "Everything about one trial: parameters, repeats, timings, failure, logs");
+  trial->add_option("seq", sh->seq, "Trial sequence number (0 = the baseline), as 'kerntune trials' lists")->required()->check(CLI::NonNegativeNumber);
+  add_source(trial, sh->src, true);
+  trial->add_flag("--no-artifacts", sh->no_artifacts, "Leave out the stored logs and outputs");
+  trial->footer("Examples:\n"
+                "  kerntune show trial 0                           the baseline, with its logs\n"
+                "  kerntune show trial 17 --json | jq -r '.artifacts[] | select(.name==\"stderr\").content'");
+  show->footer("Examples:\n  kerntune show trial 3\n  kerntune show trial 3 --json");
+  trial->callback([sh, &exit_code] {
+    if (auto st = show_trial(sh->src, sh->seq, sh->no_artifacts); !st) exit_code = report_error(st.error());
+  });
+}
+
+}  // namespace kerntune::cli

@@ -1,0 +1,124 @@
+// `kerntune status`: progress of a campaign from its stored rows.
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+
+#include "kerntune/report/report.hpp"
+#include "kerntune/stats/stats.hpp"
+#include "kerntune/util/text.hpp"
+
+namespace kerntune::report {
+
+StatusSnapshot status(const store::CampaignRow& campaign, const std::vector<store::TrialRecord>& trials, double now) {
+  StatusSnapshot s;
+  s.campaign = campaign.name;
+  s.state = campaign.status;
+  auto md = nlohmann::json::parse(campaign.metadata_json, nullptr, false);
+  if (md.is_object() && md.contains("budget") && md["budget"].is_number_integer()) s.budget = md["budget"].get<int>();
+  else s.budget = budget(campaign);
+  auto objs = objectives(campaign);
+  std::vector<TrialView> views;
+  for (const auto& t : trials) views.push_back(view(t));
+  if (objs.empty())
+    for (const auto& v : views)
+      if (!v.metrics.empty()) { objs.push_back({v.metrics.begin()->first, false}); break; }
+  if (!objs.empty()) s.objective = objs.front();
+  double first_start = 0, last_end = 0;
+  std::vector<double> durations;
+  for (const auto& v : views) {
+    bool counts = v.kind == "baseline" || v.kind == "proposal";
+    (counts ? s.done : s.extra) += 1;
+    s.failed += v.status != "ok";
+    if (first_start == 0 || (v.started_at > 0 && v.started_at < first_start)) first_start = v.started_at;
+    if (v.finished_at >= last_end) {
+      last_end = v.finished_at;
+      s.last = v;
+    }
+    if (v.finished_at > v.started_at) durations.push_back(v.finished_at - v.started_at);
+    if (v.kind == "baseline" && !s.baseline && v.metrics.contains(s.objective.metric)) s.baseline = v.metrics.at(s.objective.metric);
+  }
+  if (auto b = best_index(views, s.objective)) s.best = views[*b];
+  bool running = s.state == "running";
+  if (!views.empty()) {
+    s.elapsed_seconds = std::max(0.0, (running ? std::max(now, last_end) : last_end) - first_start);
+    s.since_last_seconds = std::max(0.0, now - last_end);
+  }
+  if (running && s.budget && !durations.empty()) {
+    // Wall time per trial including the optimizer and any gap between trials.
+    double per = views.size() > 1 ? (last_end - first_start) / static_cast<double>(views.size()) : stats::median(durations);
+    int left = std::max(0, *s.budget - s.done);
+    s.eta_seconds = std::max(0.0, left * per - (left > 0 ? std::min(s.since_last_seconds, per) : 0.0));
+  }
+  return s;
+}
+
+namespace {
+nlohmann::json trial_brief(const TrialView& v) {
+  nlohmann::json j{{"seq", v.seq}, {"kind", v.kind}, {"status", v.status}, {"metrics", v.metrics},
+                   {"started_at", v.started_at}, {"finished_at", v.finished_at}};
+  j["failure"] = v.status == "ok" ? nlohmann::json(nullptr)
+                                  : nlohmann::json{{"stage", v.failure_stage}, {"reason", v.failure_reason}};
+  return j;
+}
+std::string metric_text(const TrialView& v, const std::string& metric) {
+  auto it = v.metrics.find(metric);
+  std::string unit = v.units.contains(metric) ? " " + v.units.at(metric) : "";
+  return it == v.metrics.end() ? "—" : fmt::format("{:.6g}{}", it->second, unit);
+}
+}  // namespace
+
+nlohmann::json to_json(const StatusSnapshot& s) {
+  nlohmann::json j;
+  j["campaign"] = s.campaign;
+  j["state"] = s.state;
+  j["done"] = s.done;
+  j["extra"] = s.extra;
+  j["budget"] = s.budget ? nlohmann::json(*s.budget) : nlohmann::json(nullptr);
+  j["failed"] = s.failed;
+  j["objective"] = {{"metric", s.objective.metric}, {"direction", s.objective.maximize ? "maximize" : "minimize"}};
+  j["baseline"] = s.baseline ? nlohmann::json(*s.baseline) : nlohmann::json(nullptr);
+  j["last_trial"] = s.last ? trial_brief(*s.last) : nlohmann::json(nullptr);
+  if (s.best) {
+    auto b = trial_brief(*s.best);
+    b["params"] = s.best->params;
+    b["value"] = s.best->metrics.at(s.objective.metric);
+    if (s.baseline && *s.baseline != 0) b["ratio_to_baseline"] = b["value"].get<double>() / *s.baseline;
+    j["best"] = b;
+  } else {
+    j["best"] = nullptr;
+  }
+  j["elapsed_seconds"] = s.elapsed_seconds;
+  j["since_last_trial_seconds"] = s.since_last_seconds;
+  j["eta_seconds"] = s.eta_seconds ? nlohmann::json(*s.eta_seconds) : nlohmann::json(nullptr);
+  return j;
+}
+
+std::string format_status(const StatusSnapshot& s) {
+  std::string out = fmt::format("campaign '{}' — {}\n", s.campaign, s.state);
+  std::string progress = s.budget ? fmt::format("{} / {}", s.done, *s.budget) : fmt::format("{}", s.done);
+  if (s.budget && *s.budget > 0)
+    progress += fmt::format(" ({:.0f}%)", 100.0 * std::min(s.done, *s.budget) / *s.budget);
+  if (s.extra) progress += fmt::format(", plus {} baseline re-measurements/confirmations", s.extra);
+  out += fmt::format("  trials    {}\n", progress);
+  out += fmt::format("  failed    {}\n", s.failed);
+  out += fmt::format("  elapsed   {}", util::format_duration(s.elapsed_seconds));
+  if (s.eta_seconds) out += fmt::format(", ETA {}", util::format_duration(*s.eta_seconds));
+  out += "\n";
+  if (s.last) {
+    out += fmt::format("  last      trial {} ({}) {} ", s.last->seq, s.last->kind, s.last->status);
+    out += s.last->status == "ok" ? fmt::format("{} = {}", s.objective.metric, metric_text(*s.last, s.objective.metric))
+                                  : fmt::format("at {}: {}", s.last->failure_stage, s.last->failure_reason.substr(0, 120));
+    out += fmt::format(", {} ago\n", util::format_duration(s.since_last_seconds));
+  }
+  if (s.baseline) out += fmt::format("  baseline  {} = {:.6g}\n", s.objective.metric, *s.baseline);
+  if (s.best) {
+    double v = s.best->metrics.at(s.objective.metric);
+    out += fmt::format("  best      trial {}: {} = {} ({})", s.best->seq, s.objective.metric, metric_text(*s.best, s.objective.metric),
+                       s.objective.maximize ? "maximize" : "minimize");
+    if (s.baseline && *s.baseline != 0) out += fmt::format(", {:+.1f}% vs baseline", (v / *s.baseline - 1) * 100);
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace kerntune::report
