@@ -8,7 +8,6 @@
 #include "cmd_export_gate.hpp"
 #include "cmd_kconfig.hpp"
 #include "cmd_report.hpp"
-#include "cmd_report.hpp"
 #include "commands.hpp"
 #include "kerntune/util/log.hpp"
 
@@ -55,7 +54,6 @@ int main(int argc, char** argv) {
   cli::add_campaign_commands(app, exit_code);
   cli::add_export_commands(app, exit_code);
   cli::add_gate_commands(app, exit_code);
-  cli::add_report_commands(app, exit_code);
   cli::add_report_commands(app, exit_code);
   // @@MORE-COMMANDS@@
 
