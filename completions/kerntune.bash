@@ -8,7 +8,7 @@ _kerntune_help_words() {  # _kerntune_help_words BIN WORDS... → "subcommands|o
   local help
   help=$("$bin" "$@" --help 2>/dev/null) || return
   local subs opts
-  subs=$(printf '%s\n' "$help" | awk '/^SUBCOMMANDS:/{s=1;next} s&&/^  [a-z]/{print $1} s&&/^[^ ]/{s=0}')
+  subs=$(printf '%s\n' "$help" | awk '/^(SUBCOMMANDS|Subcommands):/{s=1;next} s&&/^  [a-z]/{print $1} s&&/^[^ ]/{s=0}')
   opts=$(printf '%s\n' "$help" | grep -oE '(^|[ ,])--?[a-zA-Z][a-zA-Z0-9-]*' | sed -E 's/^[ ,]//' | sort -u)
   printf '%s|%s' "$(echo $subs)" "$(echo $opts)"
 }

@@ -21,7 +21,7 @@ date=$(date -u +%Y-%m-%d)
 esc() { sed -e 's/\\/\\e/g' -e "s/^\([.']\)/\\\\\&\1/"; }
 
 subcommands() {  # prints the subcommand names listed in a help text (stdin)
-  awk '/^SUBCOMMANDS:/{s=1;next} s&&/^  [a-z]/{print $1} s&&/^[^ ]/{s=0}'
+  awk '/^(SUBCOMMANDS|Subcommands):/{s=1;next} s&&/^  [a-z]/{print $1} s&&/^[^ ]/{s=0}'
 }
 
 walk() {  # walk PATH...: emits "path words" lines, depth first

@@ -121,8 +121,11 @@ TEST(ReportStatus, CountsBudgetFailuresBestAndEta) {
   ASSERT_TRUE(s.best);
   ASSERT_TRUE(s.baseline);
   EXPECT_NEAR(*s.baseline, 10 + 20 * 0.04, 1e-9);
-  for (const auto& t : trials)
-    if (t.status == "ok") EXPECT_LE(s.best->metrics.at("y"), report::view(t).metrics.at("y"));
+  for (const auto& t : trials) {
+    if (t.status == "ok") {
+      EXPECT_LE(s.best->metrics.at("y"), report::view(t).metrics.at("y"));
+    }
+  }
   // 10 trials in 98 s (first start 1000 → last end 1098): 9.8 s each, 10 left, 2 s into the next.
   ASSERT_TRUE(s.eta_seconds);
   EXPECT_NEAR(*s.eta_seconds, 10 * 9.8 - 2, 1e-6);
