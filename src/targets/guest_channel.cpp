@@ -116,11 +116,18 @@ ChannelResult<Reply> GuestChannel::call(std::string_view verb, const std::vector
 }
 
 ChannelResult<WriteReply> GuestChannel::write(const std::string& path, const std::string& value,
-                                              milliseconds timeout) {
-  auto r = call("write", {path, value}, timeout);
+                                              milliseconds timeout, bool keep_old) {
+  std::vector<std::string> args = {path, value};
+  if (keep_old) args.push_back("1");
+  auto r = call("write", args, timeout);
   if (!r) return std::unexpected(r.error());
   WriteReply w;
   w.rc = r->rc;
+  if (auto it = r->fields.find("old"); it != r->fields.end() && util::starts_with(it->second, "x")) {
+    auto old = base64_decode(std::string_view(it->second).substr(1));
+    if (!old) return std::unexpected(ChannelError{ChannelError::Kind::protocol, "write reply: " + old.error().message});
+    w.old = std::move(*old);
+  }
   if (r->rc == 0 || r->rc == 4) w.readback = r->payload;
   else w.message = util::trim(r->payload);
   return w;

@@ -266,13 +266,11 @@ util::Result<bool> QemuTarget::apply_knobs(const TrialRequest& request, TrialSta
     knobs.push_back({path, *p, value, "sysfs knob"});
   }
   for (const auto& k : knobs) {
-    if (!vm_->baseline.contains(k.path)) {
-      auto r = vm_->channel.read(k.path, options_.command_timeout);
-      if (!r) return channel_failure(r.error(), "apply", fmt::format("reading {} '{}'", k.kind, k.name), st);
-      vm_->baseline[k.path] = r->rc == 0 ? std::optional<std::string>(r->payload) : std::nullopt;
-    }
-    auto w = vm_->channel.write(k.path, k.value, options_.command_timeout);
+    // The first write of a file in this boot also returns its boot value (the baseline).
+    bool first = !vm_->baseline.contains(k.path);
+    auto w = vm_->channel.write(k.path, k.value, options_.command_timeout, first);
     if (!w) return channel_failure(w.error(), "apply", fmt::format("writing {} '{}'", k.kind, k.name), st);
+    if (first && (w->rc == 0 || w->rc == 4 || w->rc == 1)) vm_->baseline[k.path] = w->old;
     switch (w->rc) {
       case 0:
         st.touched.push_back(k.path);
@@ -430,6 +428,10 @@ util::Result<TrialOutcome> QemuTarget::run_trial(const TrialRequest& request) {
   if (!st.workload_log.empty()) st.out.artifacts.push_back({"workload.log", std::move(st.workload_log)});
   st.out.worker = fmt::format("qemu-{}-boot{}", accel_, boots_);
   st.out.timings["total"] = since(t0);
+  auto tm = [&](const char* k) { return st.out.timings.contains(k) ? st.out.timings[k] : 0.0; };
+  util::log_info("qemu: trial {} {}: total {:.1f} s (boot {:.1f}, apply {:.2f}, setup {:.1f}, workload {:.1f}, restore {:.2f})",
+                 request.seq, st.out.ok ? "ok" : "failed at " + st.out.failure_stage, tm("total"), tm("boot"),
+                 tm("apply"), tm("setup"), tm("workload"), tm("restore"));
   return std::move(st.out);
 }
 

@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include <filesystem>
+#include <iostream>
 
 #include "kerntune/targets/qemu_target.hpp"
 #include "kerntune/util/subprocess.hpp"
@@ -323,5 +324,20 @@ TEST(QemuSystem, RealWorkloadWithSharedLibrariesAndModulesRunsInTheGuest) {
   EXPECT_EQ(out.units["time"], "s");
   EXPECT_EQ(out.samples["sys.ctxt"].size(), 2u);
   EXPECT_TRUE(out.timings.contains("setup"));
+
+  // The same workload again in the same VM: no boot, no setup; kerntune's own
+  // share of the trial (not boot, not workload) is small.
+  TrialRequest again = r;
+  again.seq = 2;
+  again.sysctls = {{"vm.swappiness", "30"}, {"kernel.sched_autogroup_enabled", "0"}};
+  auto out2 = trial(*t, again);
+  ASSERT_TRUE(out2.ok) << why(out2);
+  EXPECT_EQ(t->boot_count(), 1);
+  EXPECT_EQ(out2.timings["boot"], 0);
+  double overhead = out2.timings["total"] - out2.timings["workload"];
+  std::cout << "reused-VM trial: total " << out2.timings["total"] << " s, workload " << out2.timings["workload"]
+            << " s, overhead " << overhead << " s (" << 100.0 * overhead / out2.timings["total"] << "%)\n"
+            << "boot trial: total " << out.timings["total"] << " s, boot " << out.timings["boot"] << " s\n";
+  EXPECT_LT(overhead, 0.25 * out2.timings["total"]);
   t->shutdown();
 }

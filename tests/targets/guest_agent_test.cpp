@@ -63,10 +63,16 @@ class AgentOnHost : public ::testing::Test {
 TEST_F(AgentOnHost, WriteStoresTheValueLiterallyAndReadsItBack) {
   ASSERT_TRUE(util::write_file(path("knob"), "0\n").has_value());
   std::string hostile = "a'\"b; $(touch " + path("pwned") + ") `touch " + path("pwned2") + "`\nrm -rf / %s %n \\";
-  auto w = channel_->write(path("knob"), hostile, 10s);
+  auto w = channel_->write(path("knob"), hostile, 10s, /*keep_old=*/true);
   ASSERT_TRUE(w.has_value()) << w.error().message;
   EXPECT_EQ(w->rc, 0) << w->message;
   EXPECT_EQ(w->readback, hostile);
+  ASSERT_TRUE(w->old.has_value());
+  EXPECT_EQ(*w->old, "0\n");  // the content before the write
+  auto w2 = channel_->write(path("knob"), "1", 10s);
+  ASSERT_TRUE(w2.has_value());
+  EXPECT_FALSE(w2->old.has_value());  // not asked for
+  ASSERT_TRUE(util::write_file(path("knob"), hostile).has_value());
   EXPECT_EQ(util::read_file(path("knob")).value_or(""), hostile);
   EXPECT_FALSE(fs::exists(path("pwned")));
   EXPECT_FALSE(fs::exists(path("pwned2")));

@@ -6,6 +6,7 @@
 // the call at once with a typed error.
 #include <chrono>
 #include <expected>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +51,9 @@ struct WriteReply {
   int rc = 0;
   std::string readback;
   std::string message;
+  /// With keep_old: the file's content before the write (nullopt: unreadable
+  /// or not asked for).
+  std::optional<std::string> old;
 };
 
 class GuestChannel {
@@ -63,8 +67,9 @@ class GuestChannel {
   ChannelResult<Reply> call(std::string_view verb, const std::vector<std::string>& args,
                             std::chrono::milliseconds timeout);
 
+  /// With `keep_old`, the reply also carries the content before the write.
   ChannelResult<WriteReply> write(const std::string& path, const std::string& value,
-                                  std::chrono::milliseconds timeout);
+                                  std::chrono::milliseconds timeout, bool keep_old = false);
   /// Reads a file: rc 0 with its content, else rc != 0 with the error text.
   ChannelResult<Reply> read(const std::string& path, std::chrono::milliseconds timeout);
   /// Runs argv in the guest, killed there after `guest_timeout_s`; the host
