@@ -190,12 +190,23 @@ SearchResult neighbour_refine(const Problem& p, const Acquisition& acq, const Se
           nb.add(p, std::move(x), excluded);
         }
       } else if (dim.kind == Dim::Kind::integer) {
-        for (double s : {-2.0, -1.0, 1.0, 2.0}) {
-          Point x = cur.x;
-          x[j] = x[j] + s * step_of(dim);
-          if (x[j] < -1e-9 || x[j] > 1 + 1e-9) continue;
-          if (spec.box && (x[j] < spec.box->lo[j] - 1e-9 || x[j] > spec.box->hi[j] + 1e-9)) continue;
-          nb.add(p, std::move(x), excluded);
+        // The nearest one or two distinct values on each side. Steps grow
+        // until repair lands on a new value, since the encoding of an integer
+        // need not be uniform (log-scaled ranges).
+        for (double dir : {-1.0, 1.0}) {
+          int found = 0;
+          double last = cur.x[j];
+          for (int k = 1; k <= 64 && found < 2; ++k) {
+            Point x = cur.x;
+            x[j] = cur.x[j] + dir * k * step_of(dim);
+            if (x[j] < -1e-9 || x[j] > 1 + 1e-9) break;
+            if (spec.box && (x[j] < spec.box->lo[j] - 1e-9 || x[j] > spec.box->hi[j] + 1e-9)) break;
+            Point r = p.repair(x);
+            if (std::isnan(r[j]) || std::abs(r[j] - last) < 1e-12) continue;
+            last = r[j];
+            ++found;
+            nb.add(p, std::move(x), excluded);
+          }
         }
       }
     }
