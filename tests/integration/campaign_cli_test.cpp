@@ -125,3 +125,14 @@ optimizer: {kind: sobol}
   // The unit printed on the metric line is kept.
   EXPECT_EQ(trials[0]["units"]["y"], "ms");
 }
+
+TEST(Docs, RecipeDocQuotesTheTestedExampleVerbatim) {
+  // docs/recipes.md shows the demo recipe and black box that the tests above run.
+  auto doc = kerntune::util::read_file(kt_test::source_dir() + "/docs/recipes.md");
+  ASSERT_TRUE(doc);
+  for (const char* f : {"recipe.yaml", "eval.py"}) {
+    auto text = kerntune::util::read_file(kt_test::source_dir() + "/docs/examples/demo/" + f);
+    ASSERT_TRUE(text);
+    EXPECT_NE(doc->find(*text), std::string::npos) << "docs/recipes.md does not quote docs/examples/demo/" << f;
+  }
+}
