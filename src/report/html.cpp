@@ -266,7 +266,14 @@ std::string render_html(const ReportInput& in, const RenderOptions& options) {
   // Summary cards.
   h += "<div class=\"cards\" id=\"summary\">";
   auto b = budget(in.campaign);
-  h += card("trials", b ? fmt::format("{} / {}", trials.size(), *b) : std::to_string(trials.size()));
+  // Baselines and proposals count toward the budget (the campaign's rule);
+  // re-measurements and confirmations are shown beside the count.
+  int counted = 0;
+  for (const auto& t : trials) counted += t.kind == "baseline" || t.kind == "proposal";
+  std::string done = b ? fmt::format("{} / {}", counted, *b) : std::to_string(counted);
+  if (counted < static_cast<int>(trials.size()))
+    done += fmt::format(" <small>+{} re-measured</small>", trials.size() - static_cast<std::size_t>(counted));
+  h += card("trials", done);
   h += card("failed", std::to_string(failed), failed ? "bad" : "");
   if (best) h += card("best " + main_obj.metric, esc(num(trials[*best].metrics.at(main_obj.metric)) + (unit.empty() ? "" : " " + unit)));
   if (in.improvement) {
