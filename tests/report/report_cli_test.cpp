@@ -3,6 +3,7 @@
 // schemas shipped in docs/schemas; --help examples on every subcommand.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <chrono>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -266,14 +267,20 @@ TEST(ReportCli, EverySubcommandHelpHasAnExample) {
     ASSERT_EQ(r.code, 0) << "kerntune " << kerntune::util::trim(fmt::format("{}", fmt::join(path, " "))) << " --help: " << r.err;
     EXPECT_NE(r.out.find("Example"), std::string::npos) << "no example in: kerntune " << fmt::format("{}", fmt::join(path, " ")) << " --help";
     seen.push_back(path);
+    ASSERT_LT(seen.size(), 200u) << "the command tree walk does not end";
     auto pos = r.out.find("SUBCOMMANDS:");  // CLI11's heading differs between versions
     if (pos == std::string::npos) pos = r.out.find("Subcommands:");
     if (pos == std::string::npos) continue;
-    std::string rest = r.out.substr(pos);
-    std::regex sub(R"(\n  ([a-z][a-z0-9-]*)\s)");
-    for (auto it = std::sregex_iterator(rest.begin(), rest.end(), sub); it != std::sregex_iterator(); ++it) {
+    // The section's lines are "  name   description"; it ends at the first
+    // line that is not indented (e.g. "Examples:").
+    auto lines = kerntune::util::split(r.out.substr(pos), '\n');
+    for (std::size_t i = 1; i < lines.size(); ++i) {
+      const auto& line = lines[i];
+      if (line.rfind("  ", 0) != 0) break;
+      std::string name = kerntune::util::trim(line).substr(0, kerntune::util::trim(line).find(' '));
+      if (name.empty() || !std::islower(static_cast<unsigned char>(name[0]))) continue;
       auto next = path;
-      next.push_back((*it)[1]);
+      next.push_back(name);
       todo.push_back(next);
     }
   }
