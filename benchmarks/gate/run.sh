@@ -16,7 +16,10 @@ cat > "$work/box.awk" <<'AWK'
 BEGIN {
   slow = 0
   while ((getline line < ENVIRON["KERNTUNE_PARAMS"]) > 0) if (line ~ /"slow": *true/) slow = 1
-  srand(ENVIRON["SEED"] * 100003 + ENVIRON["KERNTUNE_TRIAL"])
+  # awk's first draws after srand() of nearby seeds are correlated: mix the
+  # seed and discard a few draws.
+  srand((ENVIRON["SEED"] * 7919 + ENVIRON["KERNTUNE_TRIAL"] * 104729) % 2147483647)
+  for (k = 0; k < 16; k++) rand()
   u1 = rand(); if (u1 < 1e-12) u1 = 1e-12; u2 = rand()
   z = sqrt(-2 * log(u1)) * cos(6.283185307179586 * u2)
   v = 100 * (slow ? ENVIRON["EFFECT"] : 1) * exp(ENVIRON["NOISE"] * z)

@@ -156,7 +156,7 @@ util::Result<json> write_bundle(store::Store& store, const store::CampaignRow& c
     }
     bool same = parse_object(t.params_json) == params;
     if (&t == &trial || (same && t.kind == "confirm")) cand.insert(cand.end(), s.begin(), s.end());
-    if (same && t.kind == "confirm" && &t != &trial) {
+    if (same && t.kind == "confirm") {
       confirm_ids.push_back(t.id);
       auto a = last_rebaseline ? samples_of(*last_rebaseline, obj.metric) : std::vector<double>{};
       if (!a.empty() && !s.empty()) {

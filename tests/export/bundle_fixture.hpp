@@ -9,7 +9,7 @@
 
 namespace kt_test {
 
-/// The black box: runtime = 100 s, ×EFFECT when `slow` is true, ×(1 − 0.1·swappiness/100),
+/// The black box: runtime = 100 s, ×EFFECT when `slow` is true, ×(1 − 0.3·swappiness/100),
 /// times lognormal noise of sigma NOISE; the random stream is seeded from SEED
 /// and the trial number, so a run is reproducible.
 inline const char* kBoxPy = R"PY(import json, os, random
@@ -17,7 +17,7 @@ p = json.load(open(os.environ["KERNTUNE_PARAMS"]))
 rng = random.Random(int(os.environ.get("SEED", "1")) * 1000003 + int(os.environ.get("KERNTUNE_TRIAL", "0")))
 noise = float(os.environ.get("NOISE", "0.01"))
 effect = float(os.environ.get("EFFECT", "1.3"))
-v = 100.0 * (effect if p.get("slow") else 1.0) * (1 - 0.1 * p.get("vm.swappiness", 60) / 100.0)
+v = 100.0 * (effect if p.get("slow") else 1.0) * (1 - 0.3 * p.get("vm.swappiness", 60) / 100.0)
 v *= rng.lognormvariate(0, noise)
 print(f"KERNTUNE_METRIC runtime {v:.6f} s")
 )PY";
@@ -27,7 +27,7 @@ inline std::string bundle_recipe(const std::string& name, const std::string& noi
   return "name: " + name + R"Y(
 seed: 5
 parameters:
-  - {name: vm.swappiness, domain: sysctl, type: int, range: [0, 100], default: 60}
+  - {name: vm.swappiness, domain: sysctl, type: int, range: [0, 100], default: 10}
   - {name: kernel.sched_autogroup_enabled, domain: sysctl, type: bool, default: true}
   - {name: kernel/mm/transparent_hugepage/enabled, domain: sysfs, type: choice, values: [always, madvise, never], default: always}
   - {name: preempt, domain: cmdline, type: choice, values: [none, voluntary, full], default: voluntary}

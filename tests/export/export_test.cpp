@@ -87,7 +87,7 @@ TEST_F(Export, FileFormatsMatchTheTrialsValues) {
   std::string b = out_ / "base";
   ASSERT_EQ(run_cli({"export", "--db", db(), "--trial", "0", "--out", b}).code, 0);
   std::string sysctl = read(b + "/sysctl.d/90-kerntune.conf");
-  EXPECT_NE(sysctl.find("\nvm.swappiness = 60\n"), std::string::npos) << sysctl;
+  EXPECT_NE(sysctl.find("\nvm.swappiness = 10\n"), std::string::npos) << sysctl;
   EXPECT_NE(sysctl.find("\nkernel.sched_autogroup_enabled = 1\n"), std::string::npos) << sysctl;
   // Every non-comment line is `key = value` (sysctl -p syntax).
   std::regex line_re(R"(^[a-z0-9_.]+ = \S+$)");
@@ -108,13 +108,13 @@ TEST_F(Export, FileFormatsMatchTheTrialsValues) {
   json trials = trials_json(*dir_);
   const json* pick = nullptr;
   for (const auto& t : trials)
-    if (t["kind"] == "proposal" && t["params"]["vm.swappiness"] != 60) { pick = &t; break; }
+    if (t["kind"] == "proposal" && t["params"]["vm.swappiness"] != 10) { pick = &t; break; }
   ASSERT_NE(pick, nullptr);
   std::string p = out_ / "proposal";
   ASSERT_EQ(run_cli({"export", "--db", db(), "--trial", std::to_string((*pick)["seq"].get<int>()), "--out", p}).code, 0);
   EXPECT_NE(read(p + "/sysctl.d/90-kerntune.conf").find(fmt::format("\nvm.swappiness = {}\n", (*pick)["params"]["vm.swappiness"].get<int>())),
             std::string::npos);
-  EXPECT_NE(read(p + "/rollback/sysctl.d/90-kerntune.conf").find("\nvm.swappiness = 60\n"), std::string::npos);
+  EXPECT_NE(read(p + "/rollback/sysctl.d/90-kerntune.conf").find("\nvm.swappiness = 10\n"), std::string::npos);
   std::string words = (*pick)["params"]["preempt"].get<std::string>();
   EXPECT_NE(read(p + "/cmdline").find("preempt=" + words), std::string::npos);
   EXPECT_EQ(read(p + "/cmdline").find("nosmt") != std::string::npos, (*pick)["params"]["nosmt"].get<bool>());
@@ -135,7 +135,7 @@ TEST_F(Export, TunedProfileParsesAsIniWithTheExpectedSections) {
   auto lines = kerntune::util::split(r.out, '\n');
   ASSERT_GE(lines.size(), 5u) << r.out;
   EXPECT_EQ(lines[0], "main,sysctl,sysfs,bootloader");
-  EXPECT_EQ(lines[1], "60");
+  EXPECT_EQ(lines[1], "10");
   EXPECT_EQ(lines[2], "preempt=voluntary");
   EXPECT_EQ(lines[3], "always");
   EXPECT_NE(lines[4].find("campaign bundles, trial 0"), std::string::npos) << lines[4];

@@ -34,7 +34,7 @@ TEST(GateSystem, ExportedSysctlFileLoadsWithSysctlPInTheGuest) {
   // A proposal whose sysctls differ from the defaults.
   json pick;
   for (const auto& t : trials_json(dir))
-    if (t["kind"] == "proposal" && t["params"]["vm.swappiness"] != 60) { pick = t; break; }
+    if (t["kind"] == "proposal" && t["params"]["vm.swappiness"] != 10) { pick = t; break; }
   ASSERT_TRUE(pick.is_object());
   std::string b = dir / "bundle";
   ASSERT_EQ(run_cli({"export", "--db", dir / "kt.db", "--trial", std::to_string(pick["seq"].get<int>()), "--out", b}).code, 0);
