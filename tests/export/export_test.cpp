@@ -174,6 +174,7 @@ TEST_F(Export, TarGzBundleUnpacksAndVerifies) {
   EXPECT_NE(r.out.find("arch/tuned/kerntune-arch/tuned.conf"), std::string::npos) << r.out;
   EXPECT_EQ(run_cli({"verify", t}).code, 0);
   // A refused output: a non-empty folder.
+  fs::create_directories(out_ / "full");
   write(out_ / "full/x", "x");
   EXPECT_EQ(run_cli({"export", "--db", db(), "--out", out_ / "full"}).code, 2);
 }
