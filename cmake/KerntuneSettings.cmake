@@ -37,10 +37,10 @@ function(kerntune_module name)
   endforeach()
 endfunction()
 
-# kerntune_test(NAME LABEL label SOURCES ... DEPS ...)
+# kerntune_test(NAME LABEL label SOURCES ... DEPS ... [TIMEOUT s] [LOCK resource])
 # A GoogleTest executable whose cases are registered with ctest under LABEL.
 function(kerntune_test name)
-  cmake_parse_arguments(T "" "LABEL;TIMEOUT" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(T "" "LABEL;TIMEOUT;LOCK" "SOURCES;DEPS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE kt_standard_settings GTest::gtest GTest::gtest_main)
   foreach(dep IN LISTS T_DEPS)
@@ -56,7 +56,11 @@ function(kerntune_test name)
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 300)
   endif()
+  # LOCK: tests sharing a resource (e.g. one kernel tree's O= folders) never run at once.
+  if(T_LOCK)
+    set(lock_props RESOURCE_LOCK ${T_LOCK})
+  endif()
   gtest_discover_tests(${name}
-    PROPERTIES LABELS ${T_LABEL} TIMEOUT ${T_TIMEOUT}
+    PROPERTIES LABELS ${T_LABEL} TIMEOUT ${T_TIMEOUT} ${lock_props}
     DISCOVERY_TIMEOUT 60)
 endfunction()
