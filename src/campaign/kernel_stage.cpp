@@ -1,0 +1,203 @@
+#include "kerntune/campaign/kernel_stage.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <map>
+#include <mutex>
+
+#include "kerntune/build/builder.hpp"
+#include "kerntune/build/kconfig_apply.hpp"
+#include "kerntune/util/log.hpp"
+#include "kerntune/util/stop.hpp"
+#include "kerntune/util/text.hpp"
+
+namespace kerntune::campaign {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::size_t kMaxLogArtifact = 512u << 10;
+
+/// One Builder per cache folder in this process: campaign workers that each
+/// wrap their own target share it, and its mutex keeps one build at a time
+/// in the cache's work folder.
+struct SharedBuilder {
+  SharedBuilder(build::Builder b, build::BuilderConfig c) : builder(std::move(b)), config(std::move(c)) {}
+  build::Builder builder;
+  build::BuilderConfig config;
+  std::mutex mutex;
+};
+
+std::mutex g_registry_mutex;
+std::map<std::string, std::weak_ptr<SharedBuilder>>& registry() {
+  static std::map<std::string, std::weak_ptr<SharedBuilder>> r;
+  return r;
+}
+
+util::Error located(const space::Parameter& p, const std::string& message) {
+  return util::Error{util::Error::Kind::invalid_input, fmt::format("parameter '{}': {}", p.name, message), p.file,
+                     p.line, p.column};
+}
+
+/// Every value a kconfig parameter can take must be a value its symbol takes:
+/// checked once here, so a bad recipe stops before the campaign exists.
+util::Status check_parameters(const space::Space& space, const build::KconfigTree& tree) {
+  for (const auto& p : space.parameters()) {
+    if (p.domain != space::Domain::kconfig) continue;
+    std::vector<space::Value> probes = {p.default_value};
+    if (p.type == space::Type::choice || p.type == space::Type::tristate)
+      for (const auto& v : p.values) probes.emplace_back(v);
+    if (p.type == space::Type::integer) {
+      probes.emplace_back(static_cast<long long>(p.lo));
+      probes.emplace_back(static_cast<long long>(p.hi));
+    }
+    if (p.type == space::Type::real)
+      return util::fail(located(p, "a Kconfig symbol cannot be real-valued (use int, bool, tristate or choice)"));
+    for (const auto& v : probes) {
+      auto lines = build::proposal_lines(tree, {{p.name, v}});
+      if (!lines) return util::fail(located(p, lines.error().message));
+    }
+  }
+  return {};
+}
+
+std::string log_tail(const std::string& path) {
+  if (path.empty()) return {};
+  auto text = util::read_file(path);
+  if (!text) return {};
+  if (text->size() <= kMaxLogArtifact) return *text;
+  return "[… " + std::to_string(text->size() - kMaxLogArtifact) + " earlier bytes in " + path + "]\n" +
+         text->substr(text->size() - kMaxLogArtifact);
+}
+
+class KernelBuildTarget final : public targets::Target {
+ public:
+  KernelBuildTarget(std::shared_ptr<SharedBuilder> shared, const space::Space& space,
+                    std::unique_ptr<targets::Target> inner)
+      : shared_(std::move(shared)), space_(space), inner_(std::move(inner)) {}
+
+  util::Result<targets::TrialOutcome> run_trial(const targets::TrialRequest& request) override {
+    KT_TRY(space::Assignment all, space_.from_json(request.params));
+    space::Assignment kconfig;
+    for (const auto& p : space_.parameters())
+      if (p.domain == space::Domain::kconfig && all.contains(p.name)) kconfig[p.name] = all.at(p.name);
+
+    util::Result<build::BuildOutcome> built = [&] {
+      std::lock_guard lock(shared_->mutex);
+      int before = shared_->builder.builds_run();
+      auto r = shared_->builder.build(kconfig);
+      builds_ += shared_->builder.builds_run() - before;
+      return r;
+    }();
+    if (!built) return std::unexpected(built.error());  // bad input, infrastructure, or a stop request
+    const build::BuildOutcome& b = *built;
+
+    targets::TrialOutcome out;
+    if (b.ok) {
+      targets::TrialRequest req = request;
+      req.boot.kernel = b.kernel_image;
+      KT_TRY(out, inner_->run_trial(req));
+    } else {
+      out = targets::TrialOutcome::failure(build::to_string(b.stage), b.reason);
+      util::log_warn("kconfig: trial {}: {} failed: {}", request.seq, build::to_string(b.stage), b.reason);
+    }
+    for (const auto& [name, value] : b.effective) out.effective[name] = space::to_json(value);
+    if (!b.not_stuck.empty()) out.effective["kconfig_not_stuck"] = b.not_stuck;
+    out.timings["build"] = b.seconds;
+    out.timings["cache_hit"] = b.cache_hit ? 1.0 : 0.0;
+    out.timings["kernel_builds"] = b.cache_hit || b.log.empty() ? 0.0 : 1.0;
+    if (std::string log = log_tail(b.log); !log.empty()) out.artifacts.push_back({"build.log", std::move(log)});
+    if (!b.config_path.empty())
+      if (auto cfg = util::read_file(b.config_path)) out.artifacts.push_back({"kernel.config", *cfg});
+    return out;
+  }
+
+  void shutdown() override { inner_->shutdown(); }
+  std::string kind() const override { return inner_->kind(); }
+
+  nlohmann::json metadata() const {
+    const auto& s = shared_->builder.source();
+    const auto& c = shared_->config;
+    nlohmann::json j{{"tree", s.tree},
+                     {"identity", s.identity},
+                     {"commit", s.commit.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.commit)},
+                     {"dirty", s.dirty},
+                     {"tarball_sha256", s.identity.starts_with("tarball:") ? nlohmann::json(s.identity.substr(8))
+                                                                           : nlohmann::json(nullptr)},
+                     {"compiler", shared_->builder.compiler()},
+                     {"base", c.base},
+                     {"cache_dir", c.cache_dir}};
+    if (c.source.kind == build::SourceSpec::Kind::git) {
+      j["git"] = c.source.location;
+      j["ref"] = c.source.ref.empty() ? "HEAD" : c.source.ref;
+    }
+    return j;
+  }
+  int builds() const { return builds_; }
+
+ private:
+  std::shared_ptr<SharedBuilder> shared_;
+  const space::Space& space_;
+  std::unique_ptr<targets::Target> inner_;
+  int builds_ = 0;
+};
+
+}  // namespace
+
+util::Result<std::unique_ptr<targets::Target>> with_kernel_builds(const Recipe& recipe,
+                                                                  std::unique_ptr<targets::Target> inner) {
+  bool has_kconfig = false;
+  const space::Parameter* first = nullptr;
+  for (const auto& p : recipe.space.parameters())
+    if (p.domain == space::Domain::kconfig) {
+      has_kconfig = true;
+      if (!first) first = &p;
+    }
+  if (!recipe.kernel_source) {
+    if (has_kconfig)
+      return util::fail(located(*first, "kconfig parameters need a kernel to build: add 'kernel_source:' to the "
+                                        "recipe (docs/kconfig.md)"));
+    return inner;
+  }
+  KT_TRY(build::BuilderConfig config, build::parse_builder_config(recipe.kernel_source, recipe.file, recipe.dir));
+
+  std::shared_ptr<SharedBuilder> shared;
+  {
+    std::lock_guard lock(g_registry_mutex);
+    shared = registry()[config.cache_dir].lock();
+  }
+  if (!shared) {
+    auto b = build::Builder::create(config);
+    if (!b) {
+      util::Error e = b.error();
+      e.message = "kernel_source: " + e.message;
+      if (e.file.empty()) e.file = recipe.file;
+      return util::fail(std::move(e));
+    }
+    shared = std::make_shared<SharedBuilder>(std::move(*b), config);
+    std::lock_guard lock(g_registry_mutex);
+    registry()[config.cache_dir] = shared;
+  }
+  KT_TRY_STATUS(check_parameters(recipe.space, shared->builder.kconfig()));
+  const auto& src = shared->builder.source();
+  util::log_info("kconfig: kernel source {}", src.describe());
+  if (src.dirty)
+    util::log_warn("kconfig: the kernel tree {} has uncommitted changes to tracked files: the campaign records "
+                   "commit {} as dirty, and the build cache keys on it",
+                   src.tree, src.commit);
+  return std::unique_ptr<targets::Target>(
+      std::make_unique<KernelBuildTarget>(std::move(shared), recipe.space, std::move(inner)));
+}
+
+nlohmann::json kernel_source_metadata(const targets::Target& target) {
+  if (auto* k = dynamic_cast<const KernelBuildTarget*>(&target)) return k->metadata();
+  return nullptr;
+}
+
+int kernel_builds_run(const targets::Target& target) {
+  if (auto* k = dynamic_cast<const KernelBuildTarget*>(&target)) return k->builds();
+  return 0;
+}
+
+}  // namespace kerntune::campaign
