@@ -12,10 +12,30 @@ target_compile_options(kt_standard_settings INTERFACE
 if(KERNTUNE_WERROR)
   target_compile_options(kt_standard_settings INTERFACE -Werror)
 endif()
+# KERNTUNE_SANITIZE: ASan + UBSan for the whole build (scripts/test-sanitized,
+# build-asan/); every UBSan report is fatal so a test cannot pass over it.
 if(KERNTUNE_SANITIZE)
   target_compile_options(kt_standard_settings INTERFACE
     -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   target_link_options(kt_standard_settings INTERFACE -fsanitize=address,undefined)
+endif()
+# KERNTUNE_FUZZ: libFuzzer targets (tests/fuzz/, benchmarks/fuzz/run.sh). Needs
+# clang (clang++-16 on Debian 12) in its own build folder: every library gets
+# coverage instrumentation + ASan + UBSan, the fuzz_* executables link libFuzzer.
+option(KERNTUNE_FUZZ "Build the libFuzzer targets (clang only)" OFF)
+if(KERNTUNE_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "KERNTUNE_FUZZ needs clang: configure with CXX=clang++-16")
+  endif()
+  target_compile_options(kt_standard_settings INTERFACE
+    -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+    -fno-sanitize-recover=undefined)
+  target_link_options(kt_standard_settings INTERFACE -fsanitize=address,undefined)
+  # libstdc++ 12 offers <expected> only when __cpp_concepts >= 202002L; clang 16
+  # implements what it needs (P0848) but still advertises 201907L.
+  if(CMAKE_CXX_COMPILER_VERSION VERSION_LESS 19)
+    target_compile_options(kt_standard_settings INTERFACE -U__cpp_concepts -D__cpp_concepts=202002L)
+  endif()
 endif()
 target_include_directories(kt_standard_settings INTERFACE ${PROJECT_SOURCE_DIR}/include)
 target_compile_definitions(kt_standard_settings INTERFACE KERNTUNE_VERSION_STRING="${PROJECT_VERSION}")

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Fuzzes one libFuzzer target (or all) for a bounded time under ASan + UBSan
+# and prints its figures. Not part of CI (docs/hardening.md, "Fuzzing").
+#   benchmarks/fuzz/run.sh TARGET SECONDS     TARGET: expr space recipe kconfig metrics guest_protocol | all
+# Builds with clang++-16 into ./build-fuzz (KERNTUNE_FUZZ=ON; installs clang-16
+# and libclang-rt-16-dev through apt when missing), starts from the seed corpus
+# tests/fuzz/corpus/TARGET plus what earlier runs found (build-fuzz/corpus/TARGET),
+# runs at nice 19 on one core, and writes:
+#   build-fuzz/logs/TARGET.log          libFuzzer's output
+#   build-fuzz/artifacts/TARGET/        crash-*, timeout-*, leak-*, oom-* inputs
+#   build-fuzz/results.tsv              one line per run: date target seconds execs exec/s cov ft corpus crashes
+# A crash input found goes to tests/fuzz/regressions/TARGET/ (by hand, with the
+# fix): the unit test fuzz_replay_TARGET then replays it in every build.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/../.." && pwd)
+targets_all=(expr space recipe kconfig metrics guest_protocol)
+if (($# != 2)); then sed -n '2,14p' "$0"; exit 2; fi
+target=$1 seconds=$2
+[[ $seconds =~ ^[0-9]+$ ]] || { echo "run.sh: SECONDS must be a whole number" >&2; exit 2; }
+if [[ $target == all ]]; then
+  for t in "${targets_all[@]}"; do "$0" "$t" "$seconds"; done
+  exit 0
+fi
+[[ " ${targets_all[*]} " == *" $target "* ]] || { echo "run.sh: unknown target '$target' (${targets_all[*]} | all)" >&2; exit 2; }
+
+build=${KERNTUNE_FUZZ_BUILD_DIR:-$here/build-fuzz}
+if ! command -v clang++-16 >/dev/null || ! dpkg-query -W -f='${Status}' libclang-rt-16-dev 2>/dev/null | grep -q 'ok installed'; then
+  echo "run.sh: installing clang-16 libclang-rt-16-dev" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends clang-16 libclang-rt-16-dev >/dev/null
+fi
+if [[ ! -f $build/build.ninja ]]; then
+  CXX=clang++-16 CC=clang-16 cmake -S "$here" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=None \
+    "-DCMAKE_CXX_FLAGS=-O1 -g" -DKERNTUNE_FUZZ=ON -DKERNTUNE_BUILD_BENCHMARKS=OFF \
+    -DCMAKE_CXX_COMPILER_LAUNCHER=ccache >/dev/null
+fi
+nice -n 19 ninja -C "$build" "fuzz_$target" >/dev/null
+
+work=$build/corpus/$target artifacts=$build/artifacts/$target
+mkdir -p "$work" "$artifacts" "$build/logs"
+log=$build/logs/$target.log
+echo "run.sh: fuzzing $target for $seconds s (log: $log)" >&2
+# -max_len bounds an input (16 KiB holds every seed); -timeout flags a hang
+# (one input taking 10 s); -rss_limit_mb flags runaway memory; LSan is on.
+status=0
+(cd "$artifacts" && nice -n 19 "$build/tests/fuzz/fuzz_$target" \
+  -max_total_time="$seconds" -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
+  -print_final_stats=1 -artifact_prefix="$artifacts/" \
+  "$work" "$here/tests/fuzz/corpus/$target") >"$log" 2>&1 || status=$?
+
+# Figures: the last status line and the final stats.
+last=$(grep -E '^#[0-9]+' "$log" | tail -n1 || true)
+execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)
+eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n1)
+cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
+ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
+corp=$(sed -n 's/.* corp: \([0-9]*\).*/\1/p' <<<"$last")
+crashes=$(find "$artifacts" -type f | wc -l)
+printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$target" "$seconds" "${execs:-?}" "${eps:-?}" \
+  "${cov:-?}" "${ft:-?}" "${corp:-?}" "$crashes" | tee -a "$build/results.tsv"
+if ((status != 0)) || ((crashes > 0)); then
+  echo "run.sh: $target: libFuzzer exit $status, $crashes artifact(s) in $artifacts" >&2
+  grep -m3 -E 'ERROR|SUMMARY|runtime error' "$log" >&2 || true
+  exit 1
+fi
