@@ -154,7 +154,8 @@ util::Result<BuilderConfig> parse_builder_config(const YAML::Node& node, const s
   return c;
 }
 
-util::Result<Builder> Builder::create(const BuilderConfig& config) {
+util::Result<Builder> Builder::create(const BuilderConfig& config,
+                                       const std::function<util::Status(const KconfigTree&)>& check) {
   Builder b(config, BuildCache(config.cache_dir, config.cache_size));
   KT_TRY(b.source_, prepare_source(config.source, config.cache_dir));
   KconfigOptions ko;
@@ -163,6 +164,7 @@ util::Result<Builder> Builder::create(const BuilderConfig& config) {
   ko.srcarch = (config.arch == "x86_64" || config.arch == "i386" || config.arch == "x86") ? "x86" : config.arch;
   KT_TRY(KconfigTree tree, KconfigTree::parse(ko));
   b.tree_ = std::make_shared<KconfigTree>(std::move(tree));
+  if (check) KT_TRY_STATUS(check(*b.tree_));
   for (const auto& [k, v] : config.options) {
     int id = b.tree_->find(k);
     if (id < 0 || !b.tree_->symbol(id).defined())

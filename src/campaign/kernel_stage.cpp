@@ -168,11 +168,14 @@ util::Result<std::unique_ptr<targets::Target>> with_kernel_builds(const Recipe& 
     shared = registry()[config.cache_dir].lock();
   }
   if (!shared) {
-    auto b = build::Builder::create(config);
+    auto b = build::Builder::create(
+        config, [&](const build::KconfigTree& tree) { return check_parameters(recipe.space, tree); });
     if (!b) {
       util::Error e = b.error();
-      e.message = "kernel_source: " + e.message;
-      if (e.file.empty()) e.file = recipe.file;
+      if (e.file.empty()) {  // the source or its Kconfig, not a located recipe fault
+        e.message = "kernel_source: " + e.message;
+        e.file = recipe.file;
+      }
       return util::fail(std::move(e));
     }
     shared = std::make_shared<SharedBuilder>(std::move(*b), config);

@@ -21,6 +21,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -76,8 +77,11 @@ std::string to_string(BuildOutcome::Stage s);
 class Builder {
  public:
   /// Prepares the source (git export / tarball unpack), parses its Kconfig,
-  /// makes the base configuration once (kept in the cache folder).
-  static util::Result<Builder> create(const BuilderConfig& config);
+  /// makes the base configuration once (kept in the cache folder). `check`
+  /// (optional) runs on the parsed tree before the base is made, so bad
+  /// input (e.g. a recipe's unknown symbols) is refused in seconds.
+  static util::Result<Builder> create(const BuilderConfig& config,
+                                      const std::function<util::Status(const KconfigTree&)>& check = {});
 
   /// Applies, resolves and builds one proposal (kconfig-domain values only).
   /// Error only for bad input (unknown symbol, wrong type: invalid_input), for
