@@ -154,7 +154,7 @@ util::Result<std::unique_ptr<targets::Target>> with_kernel_builds(const Recipe& 
       has_kconfig = true;
       if (!first) first = &p;
     }
-  if (!recipe.kernel_source) {
+  if (!recipe.kernel_source || recipe.kernel_source.IsNull()) {  // a default YAML::Node is defined, and null
     if (has_kconfig)
       return util::fail(located(*first, "kconfig parameters need a kernel to build: add 'kernel_source:' to the "
                                         "recipe (docs/kconfig.md)"));
@@ -162,10 +162,13 @@ util::Result<std::unique_ptr<targets::Target>> with_kernel_builds(const Recipe& 
   }
   KT_TRY(build::BuilderConfig config, build::parse_builder_config(recipe.kernel_source, recipe.file, recipe.dir));
 
+  // Workers of one campaign share a builder; another kernel_source (base,
+  // options, …) over the same cache folder gets its own.
+  const std::string key = config.cache_dir + "\n" + recipe.dir + "\n" + YAML::Dump(recipe.kernel_source);
   std::shared_ptr<SharedBuilder> shared;
   {
     std::lock_guard lock(g_registry_mutex);
-    shared = registry()[config.cache_dir].lock();
+    shared = registry()[key].lock();
   }
   if (!shared) {
     auto b = build::Builder::create(
@@ -180,7 +183,7 @@ util::Result<std::unique_ptr<targets::Target>> with_kernel_builds(const Recipe& 
     }
     shared = std::make_shared<SharedBuilder>(std::move(*b), config);
     std::lock_guard lock(g_registry_mutex);
-    registry()[config.cache_dir] = shared;
+    registry()[key] = shared;
   }
   KT_TRY_STATUS(check_parameters(recipe.space, shared->builder.kconfig()));
   const auto& src = shared->builder.source();
