@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "kerntune/stats/best.hpp"
 #include "kerntune/stats/stats.hpp"
 
 namespace kerntune::campaign {
@@ -56,75 +57,30 @@ nlohmann::json to_json(const TrialSummary& t) {
   return j;
 }
 
+namespace {
+/// The trials as the shared best-trial rule (stats/best.hpp) sees them.
+std::vector<stats::TrialMetric> metric_view(const std::vector<TrialSummary>& trials, const std::string& metric) {
+  std::vector<stats::TrialMetric> out;
+  out.reserve(trials.size());
+  for (const auto& t : trials) {
+    stats::TrialMetric m{t.kind, t.status == "ok", t.params.dump(), {}};
+    if (auto it = t.samples.find(metric); it != t.samples.end()) m.samples = it->second;
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+}  // namespace
+
 std::optional<std::size_t> best_index(const std::vector<TrialSummary>& trials, const std::string& metric,
                                       bool maximize) {
-  std::optional<std::size_t> best;
-  for (std::size_t i = 0; i < trials.size(); ++i) {
-    const auto& t = trials[i];
-    if (t.status != "ok" || t.kind == "rebaseline") continue;
-    auto it = t.metrics.find(metric);
-    if (it == t.metrics.end()) continue;
-    if (!best) { best = i; continue; }
-    double b = trials[*best].metrics.at(metric);
-    if (maximize ? it->second > b : it->second < b) best = i;
-  }
-  return best;
+  return stats::best_trial(metric_view(trials, metric), maximize);
 }
 
 std::optional<Improvement> improvement(const std::vector<TrialSummary>& trials, std::size_t best,
                                        const std::string& metric) {
-  const TrialSummary& cand = trials.at(best);
-  std::string key = cand.params.dump();
-  std::vector<double> a, b;
-  // Paired: each confirm trial of this configuration with the rebaseline just before it.
-  for (std::size_t i = 1; i < trials.size(); ++i) {
-    const auto& t = trials[i];
-    const auto& prev = trials[i - 1];
-    if (t.kind != "confirm" || t.status != "ok" || t.params.dump() != key) continue;
-    if (prev.kind != "rebaseline" || prev.status != "ok") continue;
-    auto ti = t.samples.find(metric);
-    auto pi = prev.samples.find(metric);
-    if (ti == t.samples.end() || pi == prev.samples.end()) continue;
-    std::size_t n = std::min(ti->second.size(), pi->second.size());
-    for (std::size_t k = 0; k < n; ++k) {
-      a.push_back(pi->second[k]);
-      b.push_back(ti->second[k]);
-    }
-  }
-  Improvement imp;
-  if (a.size() >= 3) {
-    imp.method = "paired (interleaved confirmation)";
-  } else {
-    a.clear();
-    b.clear();
-    for (const auto& t : trials) {
-      if ((t.kind != "baseline" && t.kind != "rebaseline") || t.status != "ok") continue;
-      if (auto it = t.samples.find(metric); it != t.samples.end()) a.insert(a.end(), it->second.begin(), it->second.end());
-    }
-    for (const auto& t : trials) {
-      if (t.status != "ok" || t.params.dump() != key || t.kind == "rebaseline" || t.kind == "baseline") continue;
-      if (auto it = t.samples.find(metric); it != t.samples.end()) b.insert(b.end(), it->second.begin(), it->second.end());
-    }
-    if (cand.kind == "baseline") return std::nullopt;
-    imp.method = "unpaired";
-  }
-  if (a.empty() || b.empty()) return std::nullopt;
-  if (a.size() < 2 || b.size() < 2) {
-    // One measurement a side: a ratio, but no interval to speak of.
-    imp.ratio = stats::median(b) / stats::median(a);
-    imp.lo = imp.hi = std::nan("");
-    imp.n = 1;
-    imp.method = "single measurement, no interval";
-    return imp;
-  }
-  bool paired = imp.method != "unpaired";
-  auto ci = stats::bootstrap_ratio_ci(a, b, paired, 0.95, 10000, 12345);
-  if (!ci) return std::nullopt;
-  imp.ratio = ci->ratio;
-  imp.lo = ci->lo;
-  imp.hi = ci->hi;
-  imp.n = static_cast<int>(std::min(a.size(), b.size()));
-  return imp;
+  auto imp = stats::improvement(metric_view(trials, metric), best);
+  if (!imp) return std::nullopt;
+  return Improvement{imp->ratio, imp->lo, imp->hi, imp->n, imp->method};
 }
 
 util::Result<store::CampaignRow> resolve_campaign(store::Store& store, const std::string& name) {

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "kerntune/report/report.hpp"
+#include "kerntune/stats/best.hpp"
 #include "kerntune/stats/stats.hpp"
 #include "kerntune/util/yaml.hpp"
 
@@ -100,17 +101,13 @@ std::optional<int> budget(const store::CampaignRow& campaign) {
 }
 
 std::optional<std::size_t> best_index(const std::vector<TrialView>& trials, const Objective& objective) {
-  std::optional<std::size_t> best;
-  for (std::size_t i = 0; i < trials.size(); ++i) {
-    const auto& t = trials[i];
-    if (t.status != "ok" || t.kind == "rebaseline") continue;
-    auto it = t.metrics.find(objective.metric);
-    if (it == t.metrics.end()) continue;
-    if (!best) { best = i; continue; }
-    double b = trials[*best].metrics.at(objective.metric);
-    if (objective.maximize ? it->second > b : it->second < b) best = i;
+  std::vector<stats::TrialMetric> m;
+  m.reserve(trials.size());
+  for (const auto& t : trials) {
+    auto it = t.samples.find(objective.metric);
+    m.push_back({t.kind, t.status == "ok", t.params.dump(), it == t.samples.end() ? std::vector<double>{} : it->second});
   }
-  return best;
+  return stats::best_trial(m, objective.maximize);
 }
 
 }  // namespace kerntune::report

@@ -99,8 +99,8 @@ std::vector<Objective> objectives(const store::CampaignRow& campaign);
 /// budget.trials of the stored recipe text; nullopt when absent.
 std::optional<int> budget(const store::CampaignRow& campaign);
 
-/// Index of the best ok baseline/proposal/confirm trial (same rule as
-/// `kerntune best`); nullopt when none has the metric.
+/// Index of the best ok baseline/proposal/confirm trial: stats::best_trial,
+/// the rule `kerntune best` and `export` use; nullopt when none has the metric.
 std::optional<std::size_t> best_index(const std::vector<TrialView>& trials, const Objective& objective);
 
 /// Fits a GP (kerntune::bo) on the ok trials' encoded parameters and the
