@@ -29,9 +29,9 @@ _kerntune() {
   done
   case $prev in
     --db) COMPREPLY=($(compgen -f -X '!*.db' -- "$cur") $(compgen -d -- "$cur")); return ;;
-    -o|--out|--work-dir) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    -o|--out|--work-dir|--recipe|--candidate|--baseline|--junit|--summary|--git) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --progress) COMPREPLY=($(compgen -W "auto tty lines quiet" -- "$cur")); return ;;
-    --campaign|--name|--trials|--interval|--objective|-n|--seed) return ;;
+    --campaign|--name|--trials|--interval|--objective|-n|--seed|--trial|--repeats|--max-regression|--warmup|--metric) return ;;
   esac
   words=$(_kerntune_help_words "$bin" "${path[@]}")
   local subs=${words%%|*} opts=${words#*|}

@@ -29,6 +29,7 @@ void add_export_commands(CLI::App& app, int& exit_code) {
     int trial = -1;
     bool best = false;
     bool json = false;
+    bool force = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* ex = app.add_subcommand("export", "Write a deployable bundle (.config fragment, sysctl.d, cmdline, TuneD, manifest)");
@@ -37,13 +38,17 @@ void add_export_commands(CLI::App& app, int& exit_code) {
   auto* trial = ex->add_option("--trial", args->trial, "Export this trial (its seq number, as `kerntune trials` shows)");
   ex->add_flag("--best", args->best, "Export the best trial (the default)")->excludes(trial);
   ex->add_option("--objective", args->objective, "With --best: the metric to rank by (default: the first objective)");
-  ex->add_option("--out", args->out, "Output folder (created, must be empty) or FILE.tar.gz")->required();
+  ex->add_option("--out", args->out, "Output folder (new or empty) or FILE.tar.gz")->required();
+  ex->add_flag("--force", args->force, "Replace an existing archive, or a folder that holds a kerntune bundle");
   ex->add_option("--git", args->git, "Also commit the bundle into this git repository (created if needed)");
   ex->add_option("--name", args->name, "Bundle name (default CAMPAIGN-trial-SEQ)");
   ex->add_flag("--json", args->json, "Print the manifest on stdout");
   ex->footer("Examples:\n"
              "  kerntune export --out tuned-bundle\n"
              "  kerntune export --db lab.db --campaign redis --trial 42 --out redis.tar.gz --git ~/kernel-tunings\n"
+             "  kerntune export --out tuned-bundle --force     replace the bundle exported there before\n"
+             "A non-empty --out is refused (exit 2); --force replaces an archive or an older bundle folder,\n"
+             "never a folder that holds anything else.\n"
              "Docs: docs/export.md.");
   ex->callback([args, &exit_code] {
     if (!fs::exists(args->db)) {
@@ -57,6 +62,7 @@ void add_export_commands(CLI::App& app, int& exit_code) {
     if (args->trial >= 0) o.trial_seq = args->trial;
     o.objective = args->objective;
     o.out = args->out;
+    o.force = args->force;
     o.git_repo = args->git;
     o.name = args->name;
     auto s = bundle::export_bundle(*st, o);

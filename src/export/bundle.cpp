@@ -3,6 +3,7 @@
 #include "kerntune/export/bundle.hpp"
 
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -11,6 +12,7 @@
 #include <map>
 #include <set>
 
+#include "kerntune/stats/best.hpp"
 #include "kerntune/stats/stats.hpp"
 #include "kerntune/util/subprocess.hpp"
 #include "kerntune/util/text.hpp"
@@ -27,12 +29,31 @@ json parse_object(const std::string& text) {
   return j.is_object() ? j : json::object();
 }
 
-/// Per-trial samples of one metric (measurement order).
+/// Per-trial samples of one metric in repeat order, NaN gaps dropped (as
+/// campaign::summarize reads them, so pairs and medians match `kerntune best`).
 std::vector<double> samples_of(const store::TrialRecord& t, const std::string& metric) {
   std::vector<double> v;
-  for (const auto& m : t.measurements)
-    if (m.metric == metric && std::isfinite(m.value)) v.push_back(m.value);
+  for (const auto& m : t.measurements) {
+    if (m.metric != metric || m.repeat < 0) continue;
+    auto r = static_cast<std::size_t>(m.repeat);
+    if (v.size() <= r) v.resize(r + 1, std::nan(""));
+    v[r] = m.value;
+  }
+  std::erase_if(v, [](double x) { return std::isnan(x); });
   return v;
+}
+
+/// The trials as the shared best-trial rule (stats/best.hpp) sees them; the
+/// configuration key is the canonical params JSON, as campaign::summarize has it.
+std::vector<stats::TrialMetric> metric_view(const std::vector<store::TrialRecord>& trials, const std::string& metric) {
+  std::vector<stats::TrialMetric> out;
+  out.reserve(trials.size());
+  for (const auto& t : trials) {
+    json p = json::parse(t.params_json, nullptr, false);
+    if (p.is_discarded()) p = json::object();
+    out.push_back({t.kind, t.status == "ok", p.dump(), samples_of(t, metric)});
+  }
+  return out;
 }
 
 std::string unit_of(const std::vector<store::TrialRecord>& trials, const std::string& metric) {
@@ -119,6 +140,32 @@ util::Result<Objective> pick_objective(const json& meta, const std::string& want
   return util::fail(fmt::format("'{}' is not an objective of this campaign", wanted));
 }
 
+/// The output may be new, an empty folder, or — with `force` — an archive
+/// file or a folder holding a kerntune bundle (its manifest.json says so).
+/// Any other non-empty folder is refused even with --force: export never
+/// deletes what it did not write.
+util::Status check_output(const fs::path& out, bool tarball, bool force) {
+  auto refuse = [&](const std::string& why) {
+    return util::fail(util::Error{util::Error::Kind::invalid_input, why, out.string(), 0, 0});
+  };
+  std::error_code ec;
+  if (!fs::exists(out, ec)) return {};
+  if (tarball) {
+    if (!fs::is_regular_file(out, ec)) return refuse("the output exists and is not a file");
+    return force ? util::Status{} : refuse("the output archive exists (pass --force to replace it)");
+  }
+  if (!fs::is_directory(out, ec)) return refuse("the output exists and is not a folder");
+  if (fs::is_empty(out, ec)) return {};
+  auto manifest = util::read_file((out / "manifest.json").string());
+  bool is_bundle = false;
+  if (manifest) {
+    json m = json::parse(*manifest, nullptr, false);
+    is_bundle = m.is_object() && m.value("format", "").starts_with("kerntune-bundle/");
+  }
+  if (!is_bundle) return refuse("the output folder is not empty and holds no kerntune bundle: refusing to overwrite it");
+  return force ? util::Status{} : refuse("the output folder holds a bundle already (pass --force to replace it)");
+}
+
 }  // namespace
 
 nlohmann::json bundle_values(const nlohmann::json& manifest) {
@@ -141,57 +188,40 @@ util::Result<json> write_bundle(store::Store& store, const store::CampaignRow& c
   if (trial.status != "ok")
     return util::fail(fmt::format("trial {} failed at {} ({}): nothing to export", seq, trial.failure_stage, trial.failure_reason));
 
-  // Evidence: the trial (and its confirmations) against the baseline.
+  // Evidence: the trial against the baseline, by the rule `kerntune best`
+  // and the report use (stats/best.hpp).
   const json params = parse_object(trial.params_json);
-  std::vector<double> base, cand, pair_a, pair_b;
+  const auto views = metric_view(trials, obj.metric);
+  const std::size_t index = static_cast<std::size_t>(it - trials.begin());
   std::vector<std::int64_t> baseline_ids, confirm_ids;
-  const store::TrialRecord* last_rebaseline = nullptr;
-  for (const auto& t : trials) {
+  std::size_t n_baseline = 0, n_trial = 0;
+  for (std::size_t i = 0; i < trials.size(); ++i) {
+    const auto& t = trials[i];
     if (t.status != "ok") continue;
-    auto s = samples_of(t, obj.metric);
     if (t.kind == "baseline" || t.kind == "rebaseline") {
-      base.insert(base.end(), s.begin(), s.end());
       baseline_ids.push_back(t.id);
-      if (t.kind == "rebaseline") last_rebaseline = &t;
-    }
-    bool same = parse_object(t.params_json) == params;
-    if (&t == &trial || (same && t.kind == "confirm")) cand.insert(cand.end(), s.begin(), s.end());
-    if (same && t.kind == "confirm") {
-      confirm_ids.push_back(t.id);
-      auto a = last_rebaseline ? samples_of(*last_rebaseline, obj.metric) : std::vector<double>{};
-      if (!a.empty() && !s.empty()) {
-        pair_a.push_back(stats::median(a));
-        pair_b.push_back(stats::median(s));
-      }
+      n_baseline += views[i].samples.size();
+    } else if (views[i].config == views[index].config) {
+      if (t.kind == "confirm") confirm_ids.push_back(t.id);
+      n_trial += views[i].samples.size();
     }
   }
   json improvement = nullptr;
   std::string headline = fmt::format("{} (trial {})", obj.metric, seq);
-  if (!base.empty() && !cand.empty() && stats::median(base) != 0) {
-    double ratio = stats::median(cand) / stats::median(base);
+  if (auto imp = stats::improvement(views, index)) {
     improvement = {{"metric", obj.metric}, {"direction", obj.maximize ? "maximize" : "minimize"},
-                   {"ratio", ratio}, {"change_percent", (ratio - 1) * 100}, {"ci95", nullptr},
-                   {"n_baseline", base.size()}, {"n_trial", cand.size()}};
-    util::Result<stats::RatioCI> ci = util::fail("no interval");
-    if (pair_a.size() >= 2) {
-      ci = stats::bootstrap_ratio_ci(pair_a, pair_b, true);
-      improvement["method"] = "paired bootstrap over interleaved rebaseline/confirm pairs";
-    } else {
-      ci = stats::bootstrap_ratio_ci(base, cand, false);
-      improvement["method"] = "unpaired bootstrap, all baseline measurements against the trial's";
-    }
-    headline = fmt::format("{} {:+.1f}% vs baseline", obj.metric, (ratio - 1) * 100);
-    if (ci) {
-      improvement["ratio"] = ci->ratio;
-      improvement["change_percent"] = (ci->ratio - 1) * 100;
-      improvement["ci95"] = {ci->lo, ci->hi};
-      bool better = obj.maximize ? ci->lo > 1 : ci->hi < 1;
-      bool worse = obj.maximize ? ci->hi < 1 : ci->lo > 1;
+                   {"ratio", imp->ratio}, {"change_percent", (imp->ratio - 1) * 100}, {"ci95", nullptr},
+                   {"n", imp->n}, {"n_baseline", n_baseline}, {"n_trial", n_trial}, {"method", imp->method}};
+    headline = fmt::format("{} {:+.1f}% vs baseline", obj.metric, (imp->ratio - 1) * 100);
+    if (std::isfinite(imp->lo) && std::isfinite(imp->hi)) {
+      improvement["ci95"] = {imp->lo, imp->hi};
+      bool better = obj.maximize ? imp->lo > 1 : imp->hi < 1;
+      bool worse = obj.maximize ? imp->hi < 1 : imp->lo > 1;
       improvement["verdict"] = better ? "significant improvement" : worse ? "significant regression" : "not significant";
-      headline = fmt::format("{} {:+.1f}% [{:+.1f}%, {:+.1f}%] vs baseline", obj.metric, (ci->ratio - 1) * 100,
-                             (ci->lo - 1) * 100, (ci->hi - 1) * 100);
+      headline = fmt::format("{} {:+.1f}% [{:+.1f}%, {:+.1f}%] vs baseline", obj.metric, (imp->ratio - 1) * 100,
+                             (imp->lo - 1) * 100, (imp->hi - 1) * 100);
     } else {
-      improvement["verdict"] = "no interval: " + ci.error().message;
+      improvement["verdict"] = "no interval: a single measurement on one side";
     }
   }
 
@@ -205,6 +235,8 @@ util::Result<json> write_bundle(store::Store& store, const store::CampaignRow& c
     v.domain = p.value("domain", "generic");
     v.type = p.value("type", "");
     v.default_value = p.value("default", json());
+    if (v.type == "choice" && p.contains("values") && p["values"].is_array())
+      for (const auto& c : p["values"]) v.choices.push_back(c.is_string() ? c.get<std::string>() : c.dump());
     if (params.contains(v.name)) v.proposed = params[v.name];
     if (effective.contains(v.name) && effective[v.name] != v.proposed) v.effective = effective[v.name];
     params_out.push_back({{"name", v.name}, {"domain", v.domain}, {"type", v.type}, {"default", v.default_value},
@@ -349,59 +381,55 @@ util::Result<ExportSummary> export_bundle(store::Store& store, const ExportOptio
     seq = *o.trial_seq;
   } else {
     KT_TRY(auto trials, store.trials(campaign->id));
-    std::optional<std::pair<double, int>> best;
-    for (const auto& t : trials) {
-      if (t.status != "ok" || (t.kind != "baseline" && t.kind != "proposal" && t.kind != "confirm")) continue;
-      auto s = samples_of(t, obj.metric);
-      if (s.empty()) continue;
-      double m = stats::median(s) * (obj.maximize ? -1 : 1);
-      if (!best || m < best->first) best = {m, t.seq};
-    }
+    auto best = stats::best_trial(metric_view(trials, obj.metric), obj.maximize);
     if (!best) return util::fail(fmt::format("no successful trial has metric '{}'", obj.metric));
-    seq = best->second;
+    seq = trials[*best].seq;
   }
   ExportSummary s;
   s.seq = seq;
   s.name = sanitize(o.name.empty() ? fmt::format("{}-trial-{}", campaign->name, seq) : o.name);
   if (o.out.empty()) return util::fail("--out is required (a folder, or FILE.tar.gz)");
-  bool tarball = o.out.ends_with(".tar.gz") || o.out.ends_with(".tgz");
+  const bool tarball = o.out.ends_with(".tar.gz") || o.out.ends_with(".tgz");
+  const fs::path out = fs::absolute(o.out);
+  KT_TRY_STATUS(check_output(out, tarball, o.force));
+
+  // Written into a scratch folder beside the output, then moved into place:
+  // a failed export leaves nothing half-written, and --force replaces an old
+  // bundle only once the new one is complete.
   std::error_code ec;
-  fs::path scratch;
-  fs::path dir;
-  if (tarball) {
-    scratch = fs::temp_directory_path() / fmt::format("kerntune-export-{}-{}", ::getpid(), s.name);
-    fs::remove_all(scratch, ec);
-    dir = scratch / s.name;
-  } else {
-    dir = o.out;
-    if (fs::exists(dir) && !fs::is_empty(dir, ec))
-      return util::fail(util::Error{util::Error::Kind::invalid_input, "output folder exists and is not empty", o.out, 0, 0});
-  }
+  fs::create_directories(out.parent_path(), ec);
+  if (ec) return util::io_error(fmt::format("cannot create '{}': {}", out.parent_path().string(), ec.message()));
+  const fs::path scratch = out.parent_path() / fmt::format(".{}.kerntune-export-{}", out.filename().string(), ::getpid());
+  fs::remove_all(scratch, ec);
+  const fs::path dir = scratch / s.name;
   fs::create_directories(dir, ec);
   if (ec) return util::io_error(fmt::format("cannot create '{}': {}", dir.string(), ec.message()));
-  auto cleanup = [&] { if (!scratch.empty()) fs::remove_all(scratch, ec); };
-  auto manifest = write_bundle(store, *campaign, seq, obj.metric, s.name, dir.string());
-  if (!manifest) { cleanup(); return std::unexpected(manifest.error()); }
-  s.manifest = *manifest;
-  s.headline = manifest->value("headline", "");
+  struct Cleanup {
+    fs::path path;
+    ~Cleanup() { std::error_code e; fs::remove_all(path, e); }
+  } cleanup{scratch};
+
+  KT_TRY(json manifest, write_bundle(store, *campaign, seq, obj.metric, s.name, dir.string()));
+  s.manifest = manifest;
+  s.headline = manifest.value("headline", "");
   if (!o.git_repo.empty()) {
     std::string msg = fmt::format("kerntune: {}: {}\n\nCampaign '{}', trial {} (recipe sha256 {}).\n", s.name, s.headline,
                                   campaign->name, seq, campaign->recipe_hash.substr(0, 12));
-    auto c = commit_bundle(o.git_repo, dir.string(), s.name, msg);
-    if (!c) { cleanup(); return std::unexpected(c.error()); }
-    s.git_commit = *c;
+    KT_TRY(s.git_commit, commit_bundle(o.git_repo, dir.string(), s.name, msg));
   }
   if (tarball) {
-    fs::path out = fs::absolute(o.out);
-    fs::create_directories(out.parent_path(), ec);
+    const fs::path tmp = scratch / "bundle.tar.gz";
     util::RunOptions ro;
-    ro.argv = {"tar", "-czf", out.string(), "-C", scratch.string(), s.name};
+    ro.argv = {"tar", "-czf", tmp.string(), "-C", scratch.string(), s.name};
     ro.timeout = std::chrono::minutes(2);
-    auto r = util::run(ro);
-    cleanup();
-    if (!r) return std::unexpected(r.error());
-    if (!r->ok()) return util::io_error(fmt::format("tar failed: {}", util::trim(r->err)));
+    KT_TRY(auto r, util::run(ro));
+    if (!r.ok()) return util::io_error(fmt::format("tar failed: {}", util::trim(r.err)));
+    fs::rename(tmp, out, ec);  // replaces an existing file (--force was checked)
+  } else {
+    if (fs::exists(out)) fs::remove_all(out, ec);  // empty, or an old bundle with --force
+    if (!ec) fs::rename(dir, out, ec);
   }
+  if (ec) return util::io_error(fmt::format("cannot move the bundle to '{}': {}", out.string(), ec.message()));
   s.path = o.out;
   return s;
 }

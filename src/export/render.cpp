@@ -86,6 +86,10 @@ std::string kconfig_fragment(const std::vector<ParamValue>& params, bool use_def
       std::string member = value_text(v);
       if (member.rfind("CONFIG_", 0) != 0) member = "CONFIG_" + member;
       body += fmt::format("{}=y\n", member);
+      for (const auto& c : p.choices) {
+        std::string other = c.rfind("CONFIG_", 0) == 0 ? c : "CONFIG_" + c;
+        if (other != member) body += fmt::format("# {} is not set\n", other);
+      }
     } else if (v.is_boolean() || p.type == "tristate") {
       std::string t = v.is_boolean() ? (v.get<bool>() ? "y" : "n") : value_text(v);
       body += t == "n" ? fmt::format("# {} is not set\n", sym) : fmt::format("{}={}\n", sym, t);

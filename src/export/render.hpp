@@ -14,6 +14,7 @@ struct ParamValue {
   nlohmann::json default_value;
   nlohmann::json proposed;   ///< null when the parameter was inactive
   nlohmann::json effective;  ///< null when the target did not report it
+  std::vector<std::string> choices;  ///< a choice's members (the space's `values`)
   /// The value the bundle sets: effective when reported, else proposed.
   const nlohmann::json& value() const { return effective.is_null() ? proposed : effective; }
 };
@@ -35,7 +36,8 @@ std::string cmdline_words(const std::vector<ParamValue>& params, bool use_defaul
 std::string grub_cfg(const std::string& words, const std::string& header);
 /// merge_config.sh fragment of the kconfig-domain parameters: CONFIG_X=y/m,
 /// "# CONFIG_X is not set", numbers, quoted strings; a choice value names
-/// the member symbol to set.
+/// the member symbol to set, and its other listed members are written as not
+/// set (so the choice reads the same whichever member the base config had).
 std::string kconfig_fragment(const std::vector<ParamValue>& params, bool use_default, const std::string& header);
 /// TuneD profile: [main] summary=, [sysctl], [sysfs] (/sys/… paths),
 /// [bootloader] cmdline=.

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <regex>
 
+#include "../report/json_schema.hpp"
 #include "bundle_fixture.hpp"
 
 namespace fs = std::filesystem;
@@ -39,10 +40,7 @@ kerntune::util::RunResult run(std::vector<std::string> argv, const std::string& 
   return r.value_or(kerntune::util::RunResult{});
 }
 
-// DISABLED (issue 6, open): fails in the full build — the exported best trial is
-// not the confirmed one, so the manifest's improvement is unpaired with one
-// trial sample (ci95 null). Export and `best` must agree on the best trial.
-TEST_F(Export, DISABLED_BestTrialBundleHasEveryFileAndValidChecksums) {
+TEST_F(Export, BestTrialBundleHasEveryFileAndValidChecksums) {
   std::string b = out_ / "bundle";
   auto r = run_cli({"export", "--db", db(), "--out", b});
   ASSERT_EQ(r.code, 0) << r.out << r.err;
@@ -78,11 +76,31 @@ TEST_F(Export, DISABLED_BestTrialBundleHasEveryFileAndValidChecksums) {
   EXPECT_GE(m["improvement"]["ci95"][1].get<double>(), m["improvement"]["ratio"].get<double>());
   EXPECT_GE(m["trials"]["confirm_trial_ids"].size(), 2u);
   EXPECT_EQ(m["parameters"].size(), 8u);
-  // The exported trial is the best one `kerntune best` names.
+  // The exported trial is the best one `kerntune best` names, with the same
+  // improvement and interval (one shared definition, stats/best.hpp).
   auto best = run_cli({"best", "--db", db(), "--json"});
   ASSERT_EQ(best.code, 0) << best.err;
-  EXPECT_EQ(m["trials"]["seq"], json::parse(best.out)["seq"]);
+  json bj = json::parse(best.out);
+  EXPECT_EQ(m["trials"]["seq"], bj["seq"]);
+  ASSERT_TRUE(bj["improvement"].is_object()) << best.out;
+  EXPECT_DOUBLE_EQ(m["improvement"]["ratio"].get<double>(), bj["improvement"]["ratio"].get<double>());
+  EXPECT_DOUBLE_EQ(m["improvement"]["ci95"][0].get<double>(), bj["improvement"]["ci95"][0].get<double>());
+  EXPECT_DOUBLE_EQ(m["improvement"]["ci95"][1].get<double>(), bj["improvement"]["ci95"][1].get<double>());
+  EXPECT_EQ(m["improvement"]["method"], bj["improvement"]["method"]);
+  EXPECT_EQ(m["improvement"]["method"], "paired (interleaved confirmation)");
   EXPECT_EQ(run_cli({"verify", b}).code, 0);
+  // manifest.json (and export --json, which prints it) follow the shipped schema.
+  SchemaValidator schemas(source_dir() + "/docs/schemas");
+  auto errors = schemas.validate(m, "bundle-manifest.schema.json");
+  EXPECT_TRUE(errors.empty()) << errors.front();
+  auto printed = run_cli({"export", "--db", db(), "--trial", "0", "--out", out_ / "printed", "--json"});
+  ASSERT_EQ(printed.code, 0) << printed.err;
+  json pm = json::parse(printed.out);
+  errors = schemas.validate(pm, "bundle-manifest.schema.json");
+  EXPECT_TRUE(errors.empty()) << errors.front() << "\n" << printed.out.substr(0, 800);
+  EXPECT_TRUE(pm["improvement"].is_null());  // the baseline against itself: no improvement
+  pm.erase("files");
+  EXPECT_FALSE(schemas.validate(pm, "bundle-manifest.schema.json").empty());
 }
 
 TEST_F(Export, FileFormatsMatchTheTrialsValues) {
@@ -105,6 +123,10 @@ TEST_F(Export, FileFormatsMatchTheTrialsValues) {
             std::string::npos);
   std::string frag = read(b + "/kernel.fragment");
   EXPECT_NE(frag.find("\nCONFIG_HZ_250=y\n"), std::string::npos) << frag;
+  // The choice's other members are written as not set.
+  EXPECT_NE(frag.find("\n# CONFIG_HZ_100 is not set\n"), std::string::npos) << frag;
+  EXPECT_NE(frag.find("\n# CONFIG_HZ_1000 is not set\n"), std::string::npos) << frag;
+  EXPECT_EQ(frag.find("# CONFIG_HZ_250 is not set"), std::string::npos) << frag;
   EXPECT_NE(frag.find("\n# CONFIG_TCP_CONG_BBR is not set\n"), std::string::npos) << frag;
 
   // A proposal: its sysctl file carries its own values, rollback the defaults.
@@ -168,9 +190,7 @@ TEST_F(Export, TamperedOrUnlistedFileOrMissingManifestIsRefusedWithExit2) {
   EXPECT_NE(r.err.find("no manifest.json"), std::string::npos) << r.err;
 }
 
-// DISABLED (issue 6, open): fails in the full build — export into a non-empty
-// folder exits 0 where the test expects the refusal (exit 2).
-TEST_F(Export, DISABLED_TarGzBundleUnpacksAndVerifies) {
+TEST_F(Export, TarGzBundleUnpacksAndVerifies) {
   std::string t = out_ / "bundle.tar.gz";
   ASSERT_EQ(run_cli({"export", "--db", db(), "--out", t, "--name", "arch"}).code, 0);
   auto r = run({"tar", "-tzf", t});
@@ -178,10 +198,48 @@ TEST_F(Export, DISABLED_TarGzBundleUnpacksAndVerifies) {
   EXPECT_NE(r.out.find("arch/manifest.json"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("arch/tuned/kerntune-arch/tuned.conf"), std::string::npos) << r.out;
   EXPECT_EQ(run_cli({"verify", t}).code, 0);
-  // A refused output: a non-empty folder.
-  fs::create_directories(out_ / "full");
-  write(out_ / "full/x", "x");
-  EXPECT_EQ(run_cli({"export", "--db", db(), "--out", out_ / "full"}).code, 2);
+  // An existing archive is replaced only with --force.
+  auto again = run_cli({"export", "--db", db(), "--trial", "0", "--out", t, "--name", "arch"});
+  EXPECT_EQ(again.code, 2) << again.err;
+  EXPECT_NE(again.err.find("--force"), std::string::npos) << again.err;
+  ASSERT_EQ(run_cli({"export", "--db", db(), "--trial", "0", "--out", t, "--name", "arch", "--force"}).code, 0);
+  auto shown = run({"tar", "-xzOf", t, "arch/manifest.json"});
+  ASSERT_TRUE(shown.ok()) << shown.err;
+  EXPECT_EQ(json::parse(shown.out)["trials"]["seq"], 0);
+  EXPECT_EQ(run_cli({"verify", t}).code, 0);
+  // No scratch folder is left beside the output.
+  for (const auto& e : fs::directory_iterator(out_.path))
+    EXPECT_EQ(e.path().filename().string().find(".kerntune-export-"), std::string::npos) << e.path();
+}
+
+TEST_F(Export, NonEmptyOutputFolderIsRefusedAndForceReplacesOnlyABundle) {
+  // A folder holding anything but a bundle: refused, with or without --force, and left alone.
+  std::string full = out_ / "full";
+  fs::create_directories(full);
+  write(full + "/x", "x");
+  auto r = run_cli({"export", "--db", db(), "--out", full});
+  EXPECT_EQ(r.code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("not empty"), std::string::npos) << r.err;
+  EXPECT_EQ(run_cli({"export", "--db", db(), "--out", full, "--force"}).code, 2);
+  EXPECT_EQ(read(full + "/x"), "x");
+  EXPECT_FALSE(fs::exists(full + "/manifest.json"));
+  // An empty folder is fine.
+  std::string empty = out_ / "empty";
+  fs::create_directories(empty);
+  ASSERT_EQ(run_cli({"export", "--db", db(), "--trial", "0", "--out", empty}).code, 0);
+  EXPECT_EQ(run_cli({"verify", empty}).code, 0);
+  // A folder with a bundle: refused without --force, replaced whole with it.
+  r = run_cli({"export", "--db", db(), "--out", empty});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("--force"), std::string::npos) << r.err;
+  write(empty + "/stale", "left by hand");
+  ASSERT_EQ(run_cli({"export", "--db", db(), "--out", empty, "--force"}).code, 0);
+  EXPECT_FALSE(fs::exists(empty + "/stale"));
+  EXPECT_NE(json::parse(read(empty + "/manifest.json"))["trials"]["seq"], 0);
+  EXPECT_EQ(run_cli({"verify", empty}).code, 0);
+  // A failed export (no such trial) leaves no folder behind.
+  EXPECT_EQ(run_cli({"export", "--db", db(), "--trial", "999", "--out", out_ / "never"}).code, 2);
+  EXPECT_FALSE(fs::exists(out_ / "never"));
 }
 
 TEST_F(Export, GitCommitsOneFolderPerBundleReadableByGitLog) {

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "../export/bundle_fixture.hpp"
+#include "../report/json_schema.hpp"
 
 namespace fs = std::filesystem;
 using namespace kt_test;
@@ -46,6 +47,13 @@ TEST_F(Gate, ClearRegressionOfATrialIsFlaggedWithExit1AndReports) {
   json j = json::parse(r.out);
   EXPECT_EQ(j["decision"], "regression");
   EXPECT_GT(j["ratio"]["lo"].get<double>(), 1.02);
+  // The --json shape is the one docs/schemas/gate.schema.json ships.
+  SchemaValidator schemas(source_dir() + "/docs/schemas");
+  auto errors = schemas.validate(j, "gate.schema.json");
+  EXPECT_TRUE(errors.empty()) << errors.front() << "\n" << r.out;
+  json bad = j;
+  bad["decision"] = "maybe";
+  EXPECT_FALSE(schemas.validate(bad, "gate.schema.json").empty());
   // swappiness also differs between the trial and the defaults: the ratio is
   // 1.3 × (1 − 0.3·s/100) / 0.97.
   EXPECT_EQ(j["baseline_values"].size(), 6u);

@@ -23,7 +23,8 @@ struct ExportOptions {
   std::string campaign;              ///< name; empty: the only campaign in the store
   std::optional<int> trial_seq;      ///< --trial N (the trial's seq); nullopt: the best trial
   std::string objective;             ///< --best --objective M; empty: the first objective
-  std::string out;                   ///< a folder (created; must be empty) or FILE.tar.gz / FILE.tgz
+  std::string out;                   ///< a folder (created; must be new or empty) or FILE.tar.gz / FILE.tgz
+  bool force = false;                ///< replace an existing archive, or a folder holding a kerntune bundle
   std::string git_repo;              ///< non-empty: also commit the bundle into this repository
   std::string name;                  ///< bundle name; default "<campaign>-trial-<seq>"
 };
@@ -37,9 +38,14 @@ struct ExportSummary {
   std::string headline;      ///< "y -8.1% [−10.2%, −6.0%] vs baseline" (the git message's first line uses it)
 };
 
-/// Writes a bundle. Errors: no such campaign/trial, a failed trial, no ok
-/// trial with the objective (invalid_input); an output folder that exists and
-/// is not empty (invalid_input); I/O and git failures (io).
+/// Writes a bundle. The best trial and the improvement follow
+/// stats::best_trial / stats::improvement (the same as `kerntune best`).
+/// The bundle is written into a scratch folder beside `out` and moved into
+/// place when complete. Errors (invalid_input): no such campaign/trial, a
+/// failed trial, no ok trial with the objective; an existing output that is
+/// a non-empty folder or an archive without `force`, or a non-empty folder
+/// that holds no kerntune bundle even with `force` (export never deletes
+/// what it did not write). I/O and git failures: io.
 util::Result<ExportSummary> export_bundle(store::Store& store, const ExportOptions& options);
 
 /// Renders the bundle's files into `dir` (which must exist) and returns the

@@ -1,0 +1,125 @@
+// Label kconfig: an exported kernel.fragment, merged into the base config with
+// the kernel tree's own scripts/kconfig/merge_config.sh and resolved by
+// `make olddefconfig`, gives the same .config as the campaign's way of applying
+// that trial (build::resolve_proposal: the proposal's CONFIG_ lines on the
+// base, then olddefconfig). No kernel is built. Needs the linux-source-6.1
+// tree from scripts/fetch-linux-source (a loud failure otherwise).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fmt/format.h>
+
+#include "../build/test_tree.hpp"
+#include "../integration/cli.hpp"
+#include "kerntune/build/kconfig_apply.hpp"
+
+namespace kb = kerntune::build;
+namespace fs = std::filesystem;
+using namespace kt_test;
+using nlohmann::json;
+
+namespace {
+
+// Kconfig parameters of the shipped 6.1 space (defaults: Kconfig's own under
+// defconfig): choices, bools, an int, and parameters active only `when:`
+// another one holds.
+std::string recipe() {
+  return fmt::format(R"Y(name: fragments
+seed: 11
+search_spaces:
+  - file: {}/search-spaces/kconfig-perf.yaml
+    only: [HZ_CHOICE, PREEMPT_CHOICE, SCHED_AUTOGROUP, NR_CPUS, TRANSPARENT_HUGEPAGE,
+           TRANSPARENT_HUGEPAGE_CHOICE, KSM, LRU_GEN, LRU_GEN_ENABLED, HIGH_RES_TIMERS]
+target:
+  kind: command
+  argv: [sh, -c, 'echo "KERNTUNE_METRIC runtime 1$KERNTUNE_TRIAL"']
+  timeout: 30s
+objectives:
+  - {{metric: runtime, direction: minimize}}
+budget: {{trials: 5}}
+optimizer: {{kind: random}}
+)Y",
+                     source_dir());
+}
+
+/// A trial's params JSON as the assignment the campaign would apply.
+kerntune::space::Assignment assignment(const json& params) {
+  kerntune::space::Assignment a;
+  for (const auto& [k, v] : params.items()) {
+    if (v.is_boolean()) a[k] = v.get<bool>();
+    else if (v.is_number_integer()) a[k] = v.get<long long>();
+    else if (v.is_number()) a[k] = v.get<double>();
+    else if (v.is_string()) a[k] = v.get<std::string>();
+  }
+  return a;
+}
+
+TEST(FragmentMerge, MergeConfigOfTheExportedFragmentGivesTheSameResolvedConfig) {
+  const std::string src = kb::test::linux_source();
+  TempDir dir;
+  write(dir / "recipe.yaml", recipe());
+  auto tune = run_cli({"tune", dir / "recipe.yaml", "--db", dir / "kt.db", "--progress", "quiet"}, dir.path.string());
+  ASSERT_EQ(tune.code, 0) << tune.out << tune.err;
+  auto listed = run_cli({"trials", "--db", dir / "kt.db", "--json"});
+  ASSERT_EQ(listed.code, 0) << listed.err;
+  json trials = json::parse(listed.out);
+  ASSERT_EQ(trials.size(), 5u);
+
+  kb::KconfigOptions ko;
+  ko.source_dir = src;
+  auto tree = kb::KconfigTree::parse(ko);
+  ASSERT_TRUE(tree) << tree.error().format();
+  kb::MakeOptions make;
+  make.source_dir = src;
+  // The work folder lives in the build tree (the kernel tree stays read-only).
+  const std::string work = std::string(KERNTUNE_BINARY_DIR) + "/fragment-merge-test";
+  fs::remove_all(work);
+  auto base = kb::make_base_config(make, "defconfig", {}, work + "/base");
+  ASSERT_TRUE(base) << base.error().format();
+  fs::copy_file(work + "/base/.config", work + "/base.config");
+
+  int differing_from_base = 0;
+  for (const auto& t : trials) {
+    const int seq = t["seq"].get<int>();
+    SCOPED_TRACE(fmt::format("trial {}: {}", seq, t["params"].dump()));
+    const std::string bundle = dir / fmt::format("bundle-{}", seq);
+    auto ex = run_cli({"export", "--db", dir / "kt.db", "--trial", std::to_string(seq), "--out", bundle});
+    ASSERT_EQ(ex.code, 0) << ex.out << ex.err;
+    ASSERT_TRUE(fs::is_regular_file(bundle + "/kernel.fragment"));
+
+    // The campaign's resolution of this trial.
+    auto expected = kb::resolve_proposal(*tree, make, *base, assignment(t["params"]), fmt::format("{}/expected-{}", work, seq));
+    ASSERT_TRUE(expected) << expected.error().format();
+
+    // merge_config.sh -m (merge only) into OUT/.config, then olddefconfig.
+    const std::string out = fmt::format("{}/merged-{}", work, seq);
+    fs::create_directories(out);
+    kerntune::util::RunOptions ro;
+    ro.argv = {"bash", src + "/scripts/kconfig/merge_config.sh", "-m", "-O", out, work + "/base.config", bundle + "/kernel.fragment"};
+    ro.cwd = out;
+    ro.timeout = std::chrono::minutes(2);
+    auto merged = kerntune::util::run(ro);
+    ASSERT_TRUE(merged && merged->ok()) << (merged ? merged->out + merged->err : merged.error().format());
+    auto od = kb::run_make(make, out, {"olddefconfig"});
+    ASSERT_TRUE(od && od->ok()) << (od ? od->out : od.error().format());
+    auto actual = kb::ConfigFile::read(out + "/.config");
+    ASSERT_TRUE(actual) << actual.error().format();
+
+    const auto want = expected->config.flat();
+    const auto got = actual->flat();
+    EXPECT_GT(want.size(), 1000u);
+    for (const auto& [sym, v] : want) {
+      auto it = got.find(sym);
+      EXPECT_TRUE(it != got.end() && it->second == v)
+          << sym << ": campaign " << v << ", merge_config " << (it == got.end() ? "(absent)" : it->second);
+    }
+    for (const auto& [sym, v] : got)
+      EXPECT_TRUE(want.contains(sym)) << sym << "=" << v << " only after merge_config";
+    if (want != base->flat()) ++differing_from_base;
+  }
+  // The check means something only if some trials changed the base config.
+  EXPECT_GE(differing_from_base, 2);
+  fs::remove_all(work);
+}
+
+}  // namespace
