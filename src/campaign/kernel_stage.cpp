@@ -19,7 +19,7 @@ namespace fs = std::filesystem;
 
 constexpr std::size_t kMaxLogArtifact = 512u << 10;
 
-/// One Builder per cache folder in this process: campaign workers that each
+/// One Builder per kernel_source in this process: campaign workers that each
 /// wrap their own target share it, and its mutex keeps one build at a time
 /// in the cache's work folder.
 struct SharedBuilder {
@@ -27,6 +27,25 @@ struct SharedBuilder {
   build::Builder builder;
   build::BuilderConfig config;
   std::mutex mutex;
+
+  nlohmann::json metadata() const {
+    const auto& s = builder.source();
+    const auto& c = config;
+    nlohmann::json j{{"tree", s.tree},
+                     {"identity", s.identity},
+                     {"commit", s.commit.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.commit)},
+                     {"dirty", s.dirty},
+                     {"tarball_sha256", s.identity.starts_with("tarball:") ? nlohmann::json(s.identity.substr(8))
+                                                                           : nlohmann::json(nullptr)},
+                     {"compiler", builder.compiler()},
+                     {"base", c.base},
+                     {"cache_dir", c.cache_dir}};
+    if (c.source.kind == build::SourceSpec::Kind::git) {
+      j["git"] = c.source.location;
+      j["ref"] = c.source.ref.empty() ? "HEAD" : c.source.ref;
+    }
+    return j;
+  }
 };
 
 std::mutex g_registry_mutex;
@@ -85,10 +104,7 @@ class KernelBuildTarget final : public targets::Target {
 
     util::Result<build::BuildOutcome> built = [&] {
       std::lock_guard lock(shared_->mutex);
-      int before = shared_->builder.builds_run();
-      auto r = shared_->builder.build(kconfig);
-      builds_ += shared_->builder.builds_run() - before;
-      return r;
+      return shared_->builder.build(kconfig);
     }();
     if (!built) return std::unexpected(built.error());  // bad input, infrastructure, or a stop request
     const build::BuildOutcome& b = *built;
@@ -116,32 +132,19 @@ class KernelBuildTarget final : public targets::Target {
   void shutdown() override { inner_->shutdown(); }
   std::string kind() const override { return inner_->kind(); }
 
-  nlohmann::json metadata() const {
-    const auto& s = shared_->builder.source();
-    const auto& c = shared_->config;
-    nlohmann::json j{{"tree", s.tree},
-                     {"identity", s.identity},
-                     {"commit", s.commit.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.commit)},
-                     {"dirty", s.dirty},
-                     {"tarball_sha256", s.identity.starts_with("tarball:") ? nlohmann::json(s.identity.substr(8))
-                                                                           : nlohmann::json(nullptr)},
-                     {"compiler", shared_->builder.compiler()},
-                     {"base", c.base},
-                     {"cache_dir", c.cache_dir}};
-    if (c.source.kind == build::SourceSpec::Kind::git) {
-      j["git"] = c.source.location;
-      j["ref"] = c.source.ref.empty() ? "HEAD" : c.source.ref;
-    }
-    return j;
-  }
-  int builds() const { return builds_; }
-
  private:
   std::shared_ptr<SharedBuilder> shared_;
   const space::Space& space_;
   std::unique_ptr<targets::Target> inner_;
-  int builds_ = 0;
 };
+
+std::string registry_key(const Recipe& recipe, const build::BuilderConfig& config) {
+  return config.cache_dir + "\n" + recipe.dir + "\n" + YAML::Dump(recipe.kernel_source);
+}
+
+bool has_kernel_source(const Recipe& recipe) {
+  return recipe.kernel_source && !recipe.kernel_source.IsNull();  // a default YAML::Node is defined, and null
+}
 
 }  // namespace
 
@@ -154,7 +157,7 @@ util::Result<std::unique_ptr<targets::Target>> with_kernel_builds(const Recipe& 
       has_kconfig = true;
       if (!first) first = &p;
     }
-  if (!recipe.kernel_source || recipe.kernel_source.IsNull()) {  // a default YAML::Node is defined, and null
+  if (!has_kernel_source(recipe)) {
     if (has_kconfig)
       return util::fail(located(*first, "kconfig parameters need a kernel to build: add 'kernel_source:' to the "
                                         "recipe (docs/kconfig.md)"));
@@ -164,7 +167,7 @@ util::Result<std::unique_ptr<targets::Target>> with_kernel_builds(const Recipe& 
 
   // Workers of one campaign share a builder; another kernel_source (base,
   // options, …) over the same cache folder gets its own.
-  const std::string key = config.cache_dir + "\n" + recipe.dir + "\n" + YAML::Dump(recipe.kernel_source);
+  const std::string key = registry_key(recipe, config);
   std::shared_ptr<SharedBuilder> shared;
   {
     std::lock_guard lock(g_registry_mutex);
@@ -186,24 +189,23 @@ util::Result<std::unique_ptr<targets::Target>> with_kernel_builds(const Recipe& 
     registry()[key] = shared;
   }
   KT_TRY_STATUS(check_parameters(recipe.space, shared->builder.kconfig()));
-  const auto& src = shared->builder.source();
-  util::log_info("kconfig: kernel source {}", src.describe());
-  if (src.dirty)
-    util::log_warn("kconfig: the kernel tree {} has uncommitted changes to tracked files: the campaign records "
-                   "commit {} as dirty, and the build cache keys on it",
-                   src.tree, src.commit);
+  // (prepare_source warns about a dirty git tree; the metadata records it)
+  util::log_info("kconfig: kernel source {}", shared->builder.source().describe());
   return std::unique_ptr<targets::Target>(
       std::make_unique<KernelBuildTarget>(std::move(shared), recipe.space, std::move(inner)));
 }
 
-nlohmann::json kernel_source_metadata(const targets::Target& target) {
-  if (auto* k = dynamic_cast<const KernelBuildTarget*>(&target)) return k->metadata();
-  return nullptr;
-}
-
-int kernel_builds_run(const targets::Target& target) {
-  if (auto* k = dynamic_cast<const KernelBuildTarget*>(&target)) return k->builds();
-  return 0;
+nlohmann::json kernel_source_metadata(const Recipe& recipe) {
+  if (!has_kernel_source(recipe)) return nullptr;
+  auto config = build::parse_builder_config(recipe.kernel_source, recipe.file, recipe.dir);
+  if (!config) return nullptr;
+  std::shared_ptr<SharedBuilder> shared;
+  {
+    std::lock_guard lock(g_registry_mutex);
+    auto it = registry().find(registry_key(recipe, *config));
+    if (it != registry().end()) shared = it->second.lock();
+  }
+  return shared ? shared->metadata() : nlohmann::json(nullptr);
 }
 
 }  // namespace kerntune::campaign

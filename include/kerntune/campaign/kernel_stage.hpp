@@ -19,6 +19,8 @@
 //   artifacts "build.log"      the make output (the last 512 KiB), when it built
 //             "kernel.config"  the full resolved .config (export reads it)
 // and the campaign metadata key `kernel_source` (kernel_source_metadata).
+// Campaign workers each wrap their own target; they share one Builder per
+// kernel_source (one build at a time).
 //
 // Bad input is refused before the campaign is created (invalid_input, exit
 // code 2): kconfig parameters without `kernel_source:`, a folder that is not a
@@ -40,13 +42,11 @@ namespace kerntune::campaign {
 util::Result<std::unique_ptr<targets::Target>> with_kernel_builds(const Recipe& recipe,
                                                                   std::unique_ptr<targets::Target> inner);
 
-/// The kernel provenance of a wrapped target for the campaign metadata key
-/// `kernel_source`: {tree, identity, commit, dirty, tarball_sha256, compiler,
-/// base, cache_dir}; null for a target that builds no kernels.
-nlohmann::json kernel_source_metadata(const targets::Target& target);
-
-/// Kernel builds this target ran (make invocations, cache hits excluded) since
-/// it was made; 0 for a target that builds no kernels.
-int kernel_builds_run(const targets::Target& target);
+/// The kernel provenance for the campaign metadata key `kernel_source`, from
+/// the builder with_kernel_builds made for this recipe (while a target it
+/// wrapped lives): {tree, identity, commit, dirty, tarball_sha256, compiler,
+/// base, cache_dir, and git/ref for a git source}; null for a recipe without
+/// `kernel_source:`.
+nlohmann::json kernel_source_metadata(const Recipe& recipe);
 
 }  // namespace kerntune::campaign
