@@ -6,6 +6,7 @@
 // boot parameter.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "cli.hpp"
