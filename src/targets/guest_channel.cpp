@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 #include <signal.h>
+#include <string.h>
 
+#include <cctype>
 #include <charconv>
 
 #include "kerntune/util/stop.hpp"
@@ -26,10 +28,11 @@ long long field_ll(const Reply& r, const std::string& key) {
   return v;
 }
 
-// The last non-empty lines of the console, joined, for a reason a person can act on.
-std::string tail_lines(const std::string& log, std::size_t n) {
+}  // namespace
+
+std::string tail_lines(const std::string& text, std::size_t n, std::string_view empty) {
   std::vector<std::string> kept;
-  for (auto& l : util::split(log, '\n')) {
+  for (auto& l : util::split(text, '\n')) {
     auto t = util::trim(l);
     if (t.empty()) continue;
     kept.push_back(t);
@@ -37,10 +40,38 @@ std::string tail_lines(const std::string& log, std::size_t n) {
   }
   std::string out;
   for (const auto& l : kept) out += (out.empty() ? "" : " | ") + l;
-  return out.empty() ? "(empty)" : out;
+  return out.empty() ? std::string(empty) : out;
 }
 
-}  // namespace
+// "vm.swappiness" → "/proc/sys/vm/swappiness" (sysctl(8): '/' in a name stands for '.').
+std::optional<std::string> sysctl_path(const std::string& name) {
+  if (name.empty() || name.front() == '.' || name.back() == '.' || name.find("..") != std::string::npos)
+    return std::nullopt;
+  std::string path = "/proc/sys/";
+  for (char c : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' || c == '/'))
+      return std::nullopt;
+    path += c == '.' ? '/' : c == '/' ? '.' : c;
+  }
+  return path;
+}
+
+// "kernel/mm/transparent_hugepage/enabled" or "/sys/kernel/…" → "/sys/kernel/…".
+std::optional<std::string> sysfs_path(std::string rel) {
+  if (util::starts_with(rel, "/sys/")) rel = rel.substr(5);
+  while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
+  if (rel.empty()) return std::nullopt;
+  for (auto& part : util::split(rel, '/'))
+    if (part.empty() || part == "." || part == "..") return std::nullopt;
+  for (char c : rel)
+    if (static_cast<unsigned char>(c) < 0x20) return std::nullopt;
+  return "/sys/" + rel;
+}
+
+std::string exit_description(int rc) {
+  if (rc > 128 && rc < 128 + 65) return fmt::format("was killed by signal {} ({})", rc - 128, strsignal(rc - 128));
+  return fmt::format("failed with exit code {}", rc);
+}
 
 ChannelResult<void> GuestChannel::pump(milliseconds wait) {
   if (util::stop_requested())

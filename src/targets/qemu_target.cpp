@@ -31,52 +31,8 @@ std::string join_argv(const std::vector<std::string>& argv) {
   return out;
 }
 
-// The last `n` non-empty lines of a program's output, for a failure reason.
-std::string output_tail(const std::string& text, std::size_t n) {
-  std::vector<std::string> kept;
-  for (auto& l : util::split(text, '\n')) {
-    auto t = util::trim(l);
-    if (t.empty()) continue;
-    kept.push_back(t);
-    if (kept.size() > n) kept.erase(kept.begin());
-  }
-  std::string out;
-  for (const auto& l : kept) out += (out.empty() ? "" : " | ") + l;
-  return out.empty() ? "(no output)" : out;
-}
-
-// "vm.swappiness" → "/proc/sys/vm/swappiness" (sysctl(8): '/' in a name stands for '.').
-std::optional<std::string> sysctl_path(const std::string& name) {
-  if (name.empty() || name.front() == '.' || name.back() == '.' || name.find("..") != std::string::npos)
-    return std::nullopt;
-  std::string path = "/proc/sys/";
-  for (char c : name) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' || c == '/'))
-      return std::nullopt;
-    path += c == '.' ? '/' : c == '/' ? '.' : c;
-  }
-  return path;
-}
-
-// "kernel/mm/transparent_hugepage/enabled" or "/sys/kernel/…" → "/sys/kernel/…".
-std::optional<std::string> sysfs_path(std::string rel) {
-  if (util::starts_with(rel, "/sys/")) rel = rel.substr(5);
-  while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
-  if (rel.empty()) return std::nullopt;
-  for (auto& part : util::split(rel, '/'))
-    if (part.empty() || part == "." || part == "..") return std::nullopt;
-  for (char c : rel)
-    if (static_cast<unsigned char>(c) < 0x20) return std::nullopt;
-  return "/sys/" + rel;
-}
-
 // Choice lists ("[x]", "(x)") exist in sysfs and debugfs, not in /proc/sys.
 bool is_sysfs(const std::string& path) { return util::starts_with(path, "/sys/"); }
-
-std::string exit_description(int rc) {
-  if (rc > 128 && rc < 128 + 65) return fmt::format("was killed by signal {} ({})", rc - 128, strsignal(rc - 128));
-  return fmt::format("failed with exit code {}", rc);
-}
 
 }  // namespace
 
@@ -256,12 +212,12 @@ util::Result<bool> QemuTarget::apply_knobs(const TrialRequest& request, TrialSta
   };
   std::vector<Knob> knobs;
   for (const auto& [name, value] : request.sysctls) {
-    auto p = sysctl_path(name);
+    auto p = guest::sysctl_path(name);
     if (!p) return st.fail("apply", fmt::format("'{}' is not a valid sysctl name", name));
     knobs.push_back({name, *p, value, "sysctl"});
   }
   for (const auto& [path, value] : request.sysfs) {
-    auto p = sysfs_path(path);
+    auto p = guest::sysfs_path(path);
     if (!p) return st.fail("apply", fmt::format("'{}' is not a path under /sys", path));
     knobs.push_back({path, *p, value, "sysfs knob"});
   }
@@ -313,7 +269,7 @@ util::Result<bool> QemuTarget::run_workload(const TrialRequest& request, TrialSt
           return st.fail("timeout", fmt::format("setup `{}` of workload '{}' did not finish within {} s (killed)",
                                                 join_argv(argv), wname, timeout_s));
         return st.fail("workload", fmt::format("setup `{}` of workload '{}' {}: {}", join_argv(argv), wname,
-                                               exit_description(r->exit_code), output_tail(r->output, 3)));
+                                               guest::exit_description(r->exit_code), guest::tail_lines(r->output, 3, "(no output)")));
       }
     }
     vm_->setup_done.insert(wname + "\n" + w.file);
@@ -337,7 +293,7 @@ util::Result<bool> QemuTarget::run_workload(const TrialRequest& request, TrialSt
     if (r->exit_code != 0) {
       kill_vm(&st);
       return st.fail("workload", fmt::format("workload '{}' ({}) {}: {}", wname, label,
-                                             exit_description(r->exit_code), output_tail(r->output, 3)));
+                                             guest::exit_description(r->exit_code), guest::tail_lines(r->output, 3, "(no output)")));
     }
     if (!measured) continue;
     auto metrics = workloads::extract_metrics(w, r->output);

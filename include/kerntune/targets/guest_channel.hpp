@@ -56,6 +56,19 @@ struct WriteReply {
   std::optional<std::string> old;
 };
 
+/// The last `n` non-empty lines of `text` (trimmed), joined with " | ", for a
+/// failure reason a person can act on; `empty` when there are none.
+std::string tail_lines(const std::string& text, std::size_t n, std::string_view empty = "(empty)");
+
+/// "vm.swappiness" → "/proc/sys/vm/swappiness" (sysctl(8): '/' in a name stands
+/// for '.'); nullopt for names with other characters or empty components.
+std::optional<std::string> sysctl_path(const std::string& name);
+/// "kernel/mm/transparent_hugepage/enabled" or "/sys/kernel/…" → "/sys/kernel/…";
+/// nullopt for "..", empty components or control characters.
+std::optional<std::string> sysfs_path(std::string rel);
+/// "failed with exit code 3" / "was killed by signal 9 (Killed)" for a shell status.
+std::string exit_description(int rc);
+
 class GuestChannel {
  public:
   /// Takes ownership of the child; destroying the channel kills its process group.
