@@ -179,6 +179,15 @@ util::Result<Parameter> parse_parameter(const YAML::Node& node, const std::strin
         return fail_at(v, file, fmt::format("each value of '{}' must be a non-empty scalar", p.name));
       if (std::find(p.values.begin(), p.values.end(), v.Scalar()) != p.values.end())
         return fail_at(v, file, fmt::format("value '{}' appears twice in '{}'", v.Scalar(), p.name));
+      // A boot parameter value is one word of the kernel command line: a
+      // space or quote in it would make a second boot parameter of the rest.
+      if (p.domain == Domain::cmdline)
+        for (char c : v.Scalar())
+          if (std::isspace(static_cast<unsigned char>(c)) || c == '"' || c == '\'' ||
+              static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+            return fail_at(v, file, fmt::format("boot parameter value '{}' of '{}' holds a space, quote or control "
+                                                "character (it would split the kernel command line)",
+                                                v.Scalar(), p.name));
       p.values.push_back(v.Scalar());
     }
   } else if (values) {
