@@ -6,3 +6,16 @@ set(kt_ssh_target_tests ${PROJECT_SOURCE_DIR}/tests/targets)
 kerntune_test(ssh_fixture_tests LABEL ssh TIMEOUT 900 LOCK ssh_vm
   SOURCES ssh_fixture_test.cpp
   DEPS targets)
+
+# Unit: shell quoting and the remote command strings through real local shells
+# (dash, bash, busybox sh), the real agent started by agent_command, recipe keys.
+kerntune_test(ssh_unit_tests LABEL unit TIMEOUT 120
+  SOURCES ${kt_ssh_target_tests}/ssh_quote_test.cpp
+  DEPS targets)
+
+# System: the ssh target against dropbear VMs: kexec, sysctls, a workload,
+# recovery of a host that does not come back, a host lost mid-trial.
+# ~6-8 minutes on a loaded 2-core TCG host.
+kerntune_test(ssh_system_tests LABEL ssh TIMEOUT 1500 LOCK ssh_vm
+  SOURCES ssh_system_test.cpp
+  DEPS targets workloads)
