@@ -135,9 +135,7 @@ TEST(ShippedSpacesSystem, EveryKnobExistsWithItsDefaultAndIsAppliedAndReadBack) 
   }
 
   // The same VM: the target writes every knob at its default and reads it back.
-  // kernel/debug/sched/preempt is left to the DISABLED_ case below: the target
-  // does not yet read "none (voluntary) full" as "voluntary" (it knows only
-  // "[x]" lists), so its restore writes the whole line, which the kernel refuses.
+  // kernel/debug/sched/preempt has its own case below (apply, read back, restore).
   auto probe = make_probe({knobs.front()}, 0);
   targets::TrialRequest apply;
   apply.seq = ++seq;
@@ -157,9 +155,9 @@ TEST(ShippedSpacesSystem, EveryKnobExistsWithItsDefaultAndIsAppliedAndReadBack) 
   t->shutdown();
 }
 
-// Enable once targets::normalize_knob_value reads the active "(value)" of
-// /sys/kernel/debug/sched/preempt (run with --gtest_also_run_disabled_tests).
-TEST(ShippedSpacesSystem, DISABLED_PreemptIsAppliedReadBackAndRestored) {
+// The preempt knob prints "none (voluntary) full": the target must read the
+// active "(value)" back and restore it in the same VM.
+TEST(ShippedSpacesSystem, PreemptIsAppliedReadBackAndRestored) {
   auto t = make_target();
   ASSERT_TRUE(t);
   workloads::Workload w;
