@@ -11,6 +11,9 @@
 #include "kerntune/campaign/progress.hpp"
 #include "kerntune/campaign/realize.hpp"
 #include "kerntune/campaign/results.hpp"
+#include "kerntune/campaign/slurm_executor.hpp"
+#include "runner.hpp"
+#include "scheduler.hpp"
 #include "kerntune/stats/stats.hpp"
 #include "kerntune/targets/factory.hpp"
 #include "kerntune/util/log.hpp"
@@ -19,13 +22,8 @@
 
 namespace kerntune::campaign {
 namespace fs = std::filesystem;
+using detail::counts_toward_budget;
 namespace {
-
-double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-bool counts_toward_budget(const std::string& kind) { return kind == "baseline" || kind == "proposal"; }
 
 /// The optimizer's view of a stored trial. Objective values are medians over
 /// repeats (negated when maximized), corrected for drift by `drift` (the
@@ -89,38 +87,16 @@ nlohmann::json campaign_metadata(const Recipe& recipe, const std::string& target
           {"defaults", space::to_json(recipe.space.defaults())}};
 }
 
-namespace {
+namespace detail {
 
-class Runner {
- public:
-  Runner(const Recipe& r, store::Store& s, const TuneOptions& o) : recipe_(r), store_(s), opts_(o) {}
+bool counts_toward_budget(const std::string& kind) { return kind == "baseline" || kind == "proposal"; }
 
-  util::Result<TuneSummary> run();
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
 
- private:
-  util::Status setup();
-  util::Result<bool> run_trial(const space::Assignment& a, const std::string& kind, double optimizer_seconds);
-  /// Drift of the main metric before trial index `upto`: the latest baseline
-  /// re-measurement over the first baseline (1 when re-baselining is off).
-  double drift_factor(std::size_t upto) const;
-  util::Status confirm_phase();
-
-
-  const Recipe& recipe_;
-  store::Store& store_;
-  const TuneOptions& opts_;
-  store::CampaignRow campaign_;
-  std::vector<TrialSummary> trials_;
-  std::unique_ptr<targets::Target> target_;
-  std::optional<workloads::Workload> workload_;
-  std::unique_ptr<bo::Optimizer> optimizer_;
-  bo::Problem problem_;
-  std::unique_ptr<Progress> progress_;
-  std::string work_dir_;
-  int next_seq_ = 0;
-  int budget_ = 0;
-  TuneSummary summary_;
-};
+Runner::Runner(const Recipe& r, store::Store& s, const TuneOptions& o) : recipe_(r), store_(s), opts_(o) {}
+Runner::~Runner() = default;
 
 int count_budget(const std::vector<TrialSummary>& trials) {
   int n = 0;
@@ -153,8 +129,20 @@ util::Status Runner::setup() {
   std::error_code ec;
   fs::create_directories(work_dir_, ec);
   if (ec) return util::io_error(fmt::format("cannot create work folder '{}': {}", work_dir_, ec.message()));
-  targets::TargetContext ctx{recipe_.file, recipe_.dir, work_dir_, recipe_.metric_names()};
-  KT_TRY(target_, targets::make_target(recipe_.target, ctx));
+  // One target per worker, each with its own work folder (VM, console log,
+  // parameter files). With one worker this is the campaign's work folder.
+  const int workers = std::max(1, recipe_.workers);
+  std::vector<std::unique_ptr<targets::Target>> worker_targets;
+  for (int i = 0; i < workers; ++i) {
+    KT_TRY(auto t, make_worker_target(i, workers));
+    target_kind_ = t->kind();
+    worker_targets.push_back(std::move(t));
+  }
+  if (workers == 1) target_ = std::move(worker_targets.front());
+  else {
+    pool_ = std::make_unique<WorkerPool>(std::move(worker_targets));
+    pool_->set_execute([this](targets::Target& t, TrialJob job, int w) { return execute(t, std::move(job), w, {}); });
+  }
   if (!recipe_.workload.empty()) {
     std::vector<std::string> dirs = {recipe_.dir + "/workloads", recipe_.dir, recipe_.dir + "/../recipes/workloads"};
     KT_TRY(auto w, workloads::load_workload(recipe_.workload, dirs));
@@ -182,7 +170,7 @@ util::Status Runner::setup() {
   }
   summary_.campaign_id = campaign_.id;
   summary_.campaign = campaign_.name;
-  KT_TRY_STATUS(store_.set_campaign_metadata(campaign_.id, campaign_metadata(recipe_, target_->kind()).dump()));
+  KT_TRY_STATUS(store_.set_campaign_metadata(campaign_.id, campaign_metadata(recipe_, target_kind_).dump()));
 
   KT_TRY(auto stored, store_.trials(campaign_.id));
   for (const auto& t : stored) {
@@ -232,52 +220,82 @@ util::Status Runner::setup() {
   return {};
 }
 
-util::Result<bool> Runner::run_trial(const space::Assignment& a, const std::string& kind, double optimizer_seconds) {
-  int seq = next_seq_;
-  progress_->stage(seq, "start");
-  double started = unix_now();
+util::Result<std::unique_ptr<targets::Target>> Runner::make_worker_target(int index, int count) {
+  std::string dir = count == 1 ? work_dir_ : (fs::path(work_dir_) / fmt::format("worker-{}", index)).string();
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return util::io_error(fmt::format("cannot create work folder '{}': {}", dir, ec.message()));
+  targets::TargetContext ctx{recipe_.file, recipe_.dir, dir, recipe_.metric_names()};
+  if (recipe_.executor.kind == "slurm") return make_slurm_target(recipe_, ctx, index);
+  return targets::make_target(recipe_.target, ctx);
+}
+
+TrialResult Runner::execute(targets::Target& target, TrialJob job, int worker,
+                            const std::function<void(const std::string&)>& on_stage) const {
+  TrialResult r{std::move(job), util::fail("not run", util::Error::Kind::internal), unix_now(), 0, worker};
   auto t0 = std::chrono::steady_clock::now();
-  targets::TrialRequest req = realize(recipe_.space, a, seq);
+  targets::TrialRequest req = realize(recipe_.space, r.job.assignment, r.job.seq);
   req.workload = workload_ ? &*workload_ : nullptr;
   req.repeats = recipe_.repeats > 0 ? recipe_.repeats : (workload_ ? workload_->repeats : 1);
   req.warmup = recipe_.warmup >= 0 ? recipe_.warmup : (workload_ ? workload_->warmup : 0);
-  progress_->stage(seq, "run");
-  auto outcome = target_->run_trial(req);
-  if (!outcome) return std::unexpected(outcome.error());
+  // Per-trial preparation before the target runs (e.g. a kernel build) goes here.
+  if (on_stage) on_stage("run");
+  r.outcome = target.run_trial(req);
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+util::Result<bool> Runner::run_trial(const space::Assignment& a, const std::string& kind, double optimizer_seconds) {
+  TrialJob job{next_seq_, a, kind, optimizer_seconds, 0};
+  progress_->stage(job.seq, "start");
+  TrialResult r = pool_ ? pool_->run_on(0, std::move(job))
+                        : execute(*target_, std::move(job), 0, [&](const std::string& st) { progress_->stage(next_seq_, st); });
+  if (pool_) progress_->stage(r.job.seq, "run");
+  if (!r.outcome) return std::unexpected(r.outcome.error());
+  KT_TRY(bool recorded, record(r));
+  if (recorded) ++next_seq_;
+  return recorded;
+}
+
+util::Result<bool> Runner::record(const TrialResult& r) {
   if (util::stop_requested()) return false;  // an interrupted trial is not recorded
-  double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const targets::TrialOutcome& out = *r.outcome;
+  const std::string& kind = r.job.kind;
+  const int seq = r.job.seq;
+  const double total = r.seconds;
+  const double optimizer_seconds = r.job.optimizer_seconds;
 
   store::TrialRecord rec;
   rec.campaign_id = campaign_.id;
   rec.seq = seq;
   rec.kind = kind;
-  rec.status = outcome->ok ? "ok" : "failed";
-  rec.params_json = space::to_json(a).dump();
-  rec.effective_json = outcome->effective.dump();
-  rec.failure_stage = outcome->failure_stage;
-  rec.failure_reason = outcome->failure_reason;
-  rec.timings = outcome->timings;
+  rec.status = out.ok ? "ok" : "failed";
+  rec.params_json = space::to_json(r.job.assignment).dump();
+  rec.effective_json = out.effective.dump();
+  rec.failure_stage = out.failure_stage;
+  rec.failure_reason = out.failure_reason;
+  rec.timings = out.timings;
   rec.timings["optimizer"] = optimizer_seconds;
   rec.timings["total"] = total + optimizer_seconds;
-  rec.worker = outcome->worker;
-  rec.started_at = started;
-  rec.finished_at = unix_now();
-  for (const auto& [metric, values] : outcome->samples) {
-    std::string unit = outcome->units.contains(metric) ? outcome->units.at(metric) : "";
+  rec.worker = out.worker;
+  if (pool_) rec.worker = fmt::format("w{}:{}", r.worker, out.worker);
+  rec.started_at = r.started_at;
+  rec.finished_at = r.started_at + total;
+  for (const auto& [metric, values] : out.samples) {
+    std::string unit = out.units.contains(metric) ? out.units.at(metric) : "";
     for (std::size_t i = 0; i < values.size(); ++i)
       rec.measurements.push_back({metric, static_cast<int>(i), values[i], unit});
   }
   std::vector<store::ArtifactRow> artifacts;
-  for (const auto& art : outcome->artifacts) artifacts.push_back({art.name, art.content});
+  for (const auto& art : out.artifacts) artifacts.push_back({art.name, art.content});
   progress_->stage(seq, "record");
   KT_TRY(std::int64_t id, store_.insert_trial(rec, artifacts));
   rec.id = id;
-  ++next_seq_;
   ++summary_.trials_run_now;
   TrialSummary s = summarize(rec);
   trials_.push_back(s);
   if (counts_toward_budget(kind)) optimizer_->tell(observe(recipe_, s, drift_factor(trials_.size() - 1)));
-  if (!outcome->ok) ++summary_.trials_failed;
+  if (!out.ok) ++summary_.trials_failed;
 
   const Objective main = recipe_.optimized().front();
   std::optional<double> value;
@@ -285,8 +303,7 @@ util::Result<bool> Runner::run_trial(const space::Assignment& a, const std::stri
   if (kind == "baseline" && value) progress_->set_baseline(*value);
   progress_->set_done(count_budget(trials_));
   progress_->trial_finished(seq, kind, value,
-                            outcome->ok ? "" : fmt::format("{}: {}", outcome->failure_stage, outcome->failure_reason),
-                            total);
+                            out.ok ? "" : fmt::format("{}: {}", out.failure_stage, out.failure_reason), total);
   return true;
 }
 
@@ -350,7 +367,8 @@ util::Result<TuneSummary> Runner::run() {
     if (it->kind == "baseline" || it->kind == "rebaseline") break;
     if (counts_toward_budget(it->kind)) ++since_baseline;
   }
-  while (count_budget(trials_) < budget_ && !util::stop_requested()) {
+  if (pool_) KT_TRY_STATUS(run_parallel(since_baseline));
+  while (!pool_ && count_budget(trials_) < budget_ && !util::stop_requested()) {
     if (recipe_.baseline_every > 0 && since_baseline >= recipe_.baseline_every) {
       KT_TRY(bool ran, run_trial(recipe_.space.defaults(), "rebaseline", 0.0));
       if (!ran) break;
@@ -373,7 +391,8 @@ util::Result<TuneSummary> Runner::run() {
   }
   if (!util::stop_requested() && count_budget(trials_) >= budget_) KT_TRY_STATUS(confirm_phase());
   progress_->finish();
-  target_->shutdown();
+  if (target_) target_->shutdown();
+  pool_.reset();  // each worker shuts its own target down on its thread
 
   summary_.trials_total = count_budget(trials_);
   summary_.stopped = util::stop_requested();
@@ -387,10 +406,10 @@ util::Result<TuneSummary> Runner::run() {
   return summary_;
 }
 
-}  // namespace
+}  // namespace detail
 
 util::Result<TuneSummary> tune(const Recipe& recipe, store::Store& store, const TuneOptions& options) {
-  Runner runner(recipe, store, options);
+  detail::Runner runner(recipe, store, options);
   return runner.run();
 }
 

@@ -31,7 +31,7 @@ namespace {
 const std::vector<std::string> kTopKeys = {
     "name",    "description", "seed",     "parameters", "search_spaces", "constraints",
     "target",  "kernel_source", "workload", "repeats",  "warmup",        "objectives",
-    "budget",  "optimizer",   "noise",    "workers",    "warm_start"};
+    "budget",  "optimizer",   "noise",    "workers",    "warm_start", "executor"};
 
 util::Result<int> non_negative_int(const YAML::Node& n, const std::string& file, const std::string& field) {
   KT_TRY(long long v, util::as_int(n, file, field));
@@ -117,6 +117,47 @@ util::Status load_search_spaces(const YAML::Node& list, Recipe& r) {
     }
     KT_TRY_STATUS(r.space.merge(s));
   }
+  return {};
+}
+
+// `executor: local | slurm` or `executor: {kind: slurm, partition, sbatch_args,
+// poll, job_timeout, shared_dir}` (docs/workers.md).
+util::Status parse_executor(const YAML::Node& n, const std::string& file, ExecutorSpec& ex) {
+  YAML::Node kind_node = n;
+  if (n.IsMap()) {
+    KT_TRY_STATUS(util::check_keys(n, file, {"kind", "partition", "sbatch_args", "poll", "job_timeout", "shared_dir"},
+                                   "executor"));
+    kind_node = n["kind"];
+    if (!kind_node) return fail_at(n, file, "'executor' needs a 'kind' (local or slurm)");
+  } else if (!n.IsScalar()) {
+    return fail_at(n, file, "'executor' must be 'local', 'slurm' or a mapping with a 'kind'");
+  }
+  KT_TRY(ex.kind, util::as_string(kind_node, file, "kind"));
+  if (ex.kind != "local" && ex.kind != "slurm") {
+    std::string msg = fmt::format("unknown executor '{}' (use local or slurm)", ex.kind);
+    if (auto c = util::closest(ex.kind, {"local", "slurm"})) msg = fmt::format("unknown executor '{}' (did you mean '{}'?)", ex.kind, *c);
+    return fail_at(kind_node, file, msg);
+  }
+  if (!n.IsMap()) return {};
+  if (ex.kind == "local" && n.size() > 1) return fail_at(n, file, "executor 'local' takes no other keys");
+  if (auto p = n["partition"]) { KT_TRY(ex.partition, util::as_string(p, file, "partition")); }
+  if (auto a = n["sbatch_args"]) {
+    if (!a.IsSequence()) return fail_at(a, file, "'sbatch_args' must be a list (one sbatch argument each)");
+    for (const auto& x : a) {
+      KT_TRY(std::string v, util::as_string(x, file, "sbatch_args"));
+      ex.sbatch_args.push_back(v);
+    }
+  }
+  for (const char* key : {"poll", "job_timeout"}) {
+    auto d = n[key];
+    if (!d) continue;
+    KT_TRY(std::string text, util::as_string(d, file, key));
+    auto v = util::parse_duration(text);
+    if (!v) return fail_at(d, file, v.error().message);
+    if (v->count() <= 0) return fail_at(d, file, fmt::format("'{}' must be positive", key));
+    (std::string(key) == "poll" ? ex.poll : ex.job_timeout) = *v;
+  }
+  if (auto d = n["shared_dir"]) { KT_TRY(ex.shared_dir, util::as_string(d, file, "shared_dir")); }
   return {};
 }
 
@@ -215,6 +256,9 @@ util::Result<Recipe> load_recipe(const std::string& path) {
     KT_TRY(r.workers, non_negative_int(n, file, "workers"));
     if (r.workers < 1) return fail_at(n, file, "'workers' must be at least 1");
   }
+  if (auto ex = root["executor"]) KT_TRY_STATUS(parse_executor(ex, file, r.executor));
+  if (!r.executor.shared_dir.empty() && !fs::path(r.executor.shared_dir).is_absolute())
+    r.executor.shared_dir = (fs::path(r.dir) / r.executor.shared_dir).lexically_normal().string();
   if (auto ws = root["warm_start"]) {
     KT_TRY_STATUS(util::check_keys(ws, file, {"db", "campaign"}, "warm_start"));
     WarmStart w;

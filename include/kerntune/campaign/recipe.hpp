@@ -30,6 +30,17 @@ struct WarmStart {
   std::string campaign;
 };
 
+/// Where trials run (recipe `executor:`). local: on this machine (default);
+/// slurm: each trial is a Slurm batch job (docs/workers.md).
+struct ExecutorSpec {
+  std::string kind = "local";              ///< local | slurm
+  std::string partition;                   ///< slurm: sbatch --partition (empty: the default one)
+  std::vector<std::string> sbatch_args;    ///< slurm: extra sbatch arguments, one argv element each
+  std::chrono::milliseconds poll{1000};    ///< slurm: how often a job's state is read
+  std::chrono::milliseconds job_timeout{std::chrono::hours(2)};  ///< slurm: queue + run limit of one trial
+  std::string shared_dir;                  ///< slurm: job folders (must be visible to the nodes); "" = the work folder
+};
+
 struct Recipe {
   std::string file;        ///< absolute path
   std::string dir;         ///< folder of the recipe (relative paths resolve here)
@@ -51,7 +62,8 @@ struct Recipe {
   int baseline_every = 0;  ///< re-measure the baseline every K trials (0 = never)
   int confirm_top = 0;     ///< confirm the best K candidates against the baseline at the end
   int confirm_rounds = 0;  ///< ABAB rounds per confirmed candidate
-  int workers = 1;
+  int workers = 1;         ///< trials in flight at once (docs/workers.md)
+  ExecutorSpec executor;
   std::optional<WarmStart> warm_start;
 
   /// Objectives that are optimized (not constraint-only), in order.

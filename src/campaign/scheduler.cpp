@@ -1,0 +1,236 @@
+// Parallel workers: the pool and the proposal loop with several trials in
+// flight (recipe `workers: N`). docs/workers.md describes the behaviour.
+#include "scheduler.hpp"
+
+#include <signal.h>
+
+#include <map>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "kerntune/util/log.hpp"
+#include "kerntune/util/stop.hpp"
+
+namespace kerntune::campaign::detail {
+
+using namespace std::chrono_literals;
+
+WorkerPool::WorkerPool(std::vector<std::unique_ptr<targets::Target>> targets) {
+  for (auto& t : targets) {
+    auto w = std::make_unique<Worker>();
+    w->target = std::move(t);
+    workers_.push_back(std::move(w));
+  }
+  // Threads start after every Worker exists (loop() reads workers_).
+  for (std::size_t i = 0; i < workers_.size(); ++i)
+    workers_[i]->thread = std::thread([this, i] { loop(static_cast<int>(i)); });
+}
+
+WorkerPool::~WorkerPool() {
+  {
+    std::lock_guard lock(mu_);
+    closing_ = true;
+  }
+  work_cv_.notify_all();
+  for (auto& w : workers_)
+    if (w->thread.joinable()) w->thread.join();
+}
+
+void WorkerPool::loop(int index) {
+  // Signals go to the coordinating thread; workers poll the stop flag.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  Worker& w = *workers_[static_cast<std::size_t>(index)];
+  while (true) {
+    TrialJob job;
+    {
+      std::unique_lock lock(mu_);
+      work_cv_.wait(lock, [&] { return closing_ || w.job.has_value(); });
+      if (!w.job) break;  // closing with nothing to do
+      job = std::move(*w.job);
+      w.job.reset();
+    }
+    // An exception escaping a thread would end the process: a bug in a
+    // target becomes this trial's error instead (retried, then stored failed).
+    TrialResult r{job, util::fail("not run", util::Error::Kind::internal), 0, 0, index};
+    try {
+      r = execute_(*w.target, std::move(job), index);
+    } catch (const std::exception& e) {
+      r.outcome = util::fail(fmt::format("internal error in worker {}: {}", index, e.what()), util::Error::Kind::internal);
+    }
+    {
+      std::lock_guard lock(mu_);
+      done_.push_back(std::move(r));
+    }
+    done_cv_.notify_all();
+  }
+  // The target's VMs were spawned by this thread: release them here.
+  w.target->shutdown();
+  w.target.reset();
+}
+
+std::optional<int> WorkerPool::idle_worker() const {
+  std::lock_guard lock(mu_);
+  for (std::size_t i = 0; i < workers_.size(); ++i)
+    if (!workers_[i]->busy && !workers_[i]->retired) return static_cast<int>(i);
+  return std::nullopt;
+}
+
+int WorkerPool::busy() const {
+  std::lock_guard lock(mu_);
+  int n = 0;
+  for (const auto& w : workers_) n += w->busy ? 1 : 0;
+  return n;
+}
+
+int WorkerPool::usable() const {
+  std::lock_guard lock(mu_);
+  int n = 0;
+  for (const auto& w : workers_) n += w->retired ? 0 : 1;
+  return n;
+}
+
+void WorkerPool::submit(int worker, TrialJob job) {
+  {
+    std::lock_guard lock(mu_);
+    Worker& w = *workers_.at(static_cast<std::size_t>(worker));
+    if (w.busy) throw std::logic_error("WorkerPool::submit to a busy worker");
+    w.busy = true;
+    w.job = std::move(job);
+  }
+  work_cv_.notify_all();
+}
+
+std::optional<TrialResult> WorkerPool::wait(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  if (!done_cv_.wait_for(lock, timeout, [&] { return !done_.empty(); })) return std::nullopt;
+  TrialResult r = std::move(done_.front());
+  done_.pop_front();
+  workers_.at(static_cast<std::size_t>(r.worker))->busy = false;
+  return r;
+}
+
+TrialResult WorkerPool::run_on(int worker, TrialJob job) {
+  int seq = job.seq;
+  submit(worker, std::move(job));
+  while (true) {
+    std::unique_lock lock(mu_);
+    done_cv_.wait(lock, [&] {
+      for (const auto& r : done_)
+        if (r.job.seq == seq) return true;
+      return false;
+    });
+    for (auto it = done_.begin(); it != done_.end(); ++it) {
+      if (it->job.seq != seq) continue;
+      TrialResult r = std::move(*it);
+      done_.erase(it);
+      workers_.at(static_cast<std::size_t>(r.worker))->busy = false;
+      return r;
+    }
+  }
+}
+
+void WorkerPool::retire(int worker) {
+  std::lock_guard lock(mu_);
+  workers_.at(static_cast<std::size_t>(worker))->retired = true;
+}
+
+// The proposal loop with up to N trials in flight. Each free worker gets the
+// optimizer's next point, asked with the in-flight points as pending; results
+// are stored as they finish, in any order, by this (the coordinating) thread.
+// A trial whose worker hit an infrastructure error (the target returned an
+// Error, not a failed outcome) is retried once on another free worker, then
+// stored as failed at stage `worker`; a worker that errors twice in a row is
+// retired. A stop (SIGINT/SIGTERM) dispatches nothing more and waits for the
+// in-flight trials, which their targets end early (interrupted: not stored).
+util::Status Runner::run_parallel(int& since_baseline) {
+  WorkerPool& pool = *pool_;
+  std::map<int, TrialJob> in_flight;  // seq → job
+  std::deque<TrialJob> retry;
+  std::vector<int> errors_in_a_row(static_cast<std::size_t>(pool.size()), 0);
+  std::optional<util::Error> fatal;
+  auto in_flight_budget = [&] {
+    int n = 0;
+    for (const auto& [seq, j] : in_flight) n += counts_toward_budget(j.kind) ? 1 : 0;
+    for (const auto& j : retry) n += counts_toward_budget(j.kind) ? 1 : 0;
+    return n;
+  };
+  while (true) {
+    bool dispatching = !util::stop_requested() && !fatal;
+    while (dispatching) {
+      auto w = pool.idle_worker();
+      if (!w) break;
+      TrialJob job;
+      if (!retry.empty()) {
+        job = std::move(retry.front());
+        retry.pop_front();
+      } else if (count_budget(trials_) + in_flight_budget() >= budget_) {
+        break;
+      } else if (recipe_.baseline_every > 0 && since_baseline >= recipe_.baseline_every) {
+        job = TrialJob{next_seq_++, recipe_.space.defaults(), "rebaseline", 0.0, 0};
+        since_baseline = 0;
+      } else {
+        std::vector<bo::Point> pending;
+        for (const auto& [seq, j] : in_flight) pending.push_back(recipe_.space.encode(j.assignment));
+        progress_->stage(next_seq_, "optimizer");
+        auto t0 = std::chrono::steady_clock::now();
+        auto points = optimizer_->ask(1, pending);
+        double ask_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (!points) { fatal = points.error(); break; }
+        if (points->empty()) { fatal = util::Error{util::Error::Kind::internal, "the optimizer proposed nothing"}; break; }
+        space::Assignment a = recipe_.space.decode(points->front());
+        if (auto v = recipe_.space.validate(a); !v) {
+          fatal = util::Error{util::Error::Kind::internal,
+                              fmt::format("internal error: the optimizer proposed an invalid configuration: {}",
+                                          v.error().message)};
+          break;
+        }
+        job = TrialJob{next_seq_++, std::move(a), "proposal", ask_seconds, 0};
+        ++since_baseline;
+      }
+      progress_->stage(job.seq, fmt::format("run (worker {})", *w));
+      in_flight[job.seq] = job;
+      pool.submit(*w, std::move(job));
+    }
+    if (pool.busy() == 0) {
+      if (!retry.empty() && pool.usable() > 0 && dispatching) continue;
+      break;
+    }
+    auto done = pool.wait(200ms);
+    if (!done) continue;
+    in_flight.erase(done->job.seq);
+    if (!done->outcome) {
+      const util::Error& e = done->outcome.error();
+      if (e.kind == util::Error::Kind::interrupted || util::stop_requested()) continue;  // not stored
+      auto& errs = errors_in_a_row[static_cast<std::size_t>(done->worker)];
+      if (++errs >= 2) {
+        util::log_warn("worker {}: retired after {} errors in a row (last: {})", done->worker, errs, e.message);
+        pool.retire(done->worker);
+      }
+      if (done->job.attempts == 0 && pool.usable() > 0) {
+        util::log_warn("trial {}: worker {} failed ({}); retrying it once", done->job.seq, done->worker, e.message);
+        TrialJob again = done->job;
+        again.attempts = 1;
+        retry.push_back(std::move(again));
+        continue;
+      }
+      // Stored as a failed trial: the optimizer learns that the point did not finish.
+      done->outcome = targets::TrialOutcome::failure("worker", fmt::format("worker {}: {}", done->worker, e.message));
+      done->outcome->worker = fmt::format("worker-{}", done->worker);
+    } else {
+      errors_in_a_row[static_cast<std::size_t>(done->worker)] = 0;
+    }
+    auto recorded = record(*done);
+    if (!recorded) fatal = recorded.error();
+    if (pool.usable() == 0 && !fatal)
+      fatal = util::Error{util::Error::Kind::io, "every worker was retired after repeated errors"};
+  }
+  if (fatal) return std::unexpected(*fatal);
+  return {};
+}
+
+}  // namespace kerntune::campaign::detail
