@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fmt/format.h>
 
+#include "kerntune/campaign/kernel_stage.hpp"
 #include "kerntune/campaign/problem.hpp"
 #include "kerntune/campaign/progress.hpp"
 #include "kerntune/campaign/realize.hpp"
@@ -135,6 +136,7 @@ util::Status Runner::setup() {
   std::vector<std::unique_ptr<targets::Target>> worker_targets;
   for (int i = 0; i < workers; ++i) {
     KT_TRY(auto t, make_worker_target(i, workers));
+    KT_TRY(t, with_kernel_builds(recipe_, std::move(t)));  // kernel_source: build each trial's kernel
     target_kind_ = t->kind();
     worker_targets.push_back(std::move(t));
   }
@@ -170,7 +172,9 @@ util::Status Runner::setup() {
   }
   summary_.campaign_id = campaign_.id;
   summary_.campaign = campaign_.name;
-  KT_TRY_STATUS(store_.set_campaign_metadata(campaign_.id, campaign_metadata(recipe_, target_kind_).dump()));
+  nlohmann::json metadata = campaign_metadata(recipe_, target_kind_);
+  if (auto k = kernel_source_metadata(recipe_); !k.is_null()) metadata["kernel_source"] = k;
+  KT_TRY_STATUS(store_.set_campaign_metadata(campaign_.id, metadata.dump()));
 
   KT_TRY(auto stored, store_.trials(campaign_.id));
   for (const auto& t : stored) {
