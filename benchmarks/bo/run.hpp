@@ -4,7 +4,7 @@
 // timeout still leaves its prefix).
 //
 // Output lines: a header {"problem","optimizer","seed","budget"}; one line per
-// evaluation {"i","failed","observed","truth","opt_s"} (opt_s: seconds the
+// evaluation {"i","failed","observed","truth","opt_s","x"} (opt_s: seconds the
 // optimizer spent proposing this point); a final {"done":true,"seconds":...}.
 #include <chrono>
 #include <cstdint>

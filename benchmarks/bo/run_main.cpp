@@ -4,10 +4,12 @@
 //                [--budget B] [--out FILE]
 // kerntune = bo::make_optimizer kind bo; random/sobol = kerntune's own kinds.
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <string>
 
+#include "kerntune/util/log.hpp"
 #include "run.hpp"
 
 namespace kerntune::bench {
@@ -33,6 +35,7 @@ Evaluation Recorder::evaluate(std::vector<double> x, double optimizer_seconds) {
   line["observed"] = e.observed;
   line["truth"] = e.truth;
   line["opt_s"] = optimizer_seconds;
+  line["x"] = x;  // natural units; NaN (inactive) is written as null
   out_ << line.dump() << std::endl;
   return e;
 }
@@ -52,6 +55,8 @@ std::string run_dlib(std::uint64_t, int, Recorder&) { return "built without dlib
 
 int main(int argc, char** argv) {
   using namespace kerntune::bench;
+  // KT_BENCH_DEBUG=1: the optimizer's debug log (model fits, timings) on stderr.
+  if (std::getenv("KT_BENCH_DEBUG")) kerntune::util::set_log_level(kerntune::util::LogLevel::debug);
   std::string optimizer, problem_name, out_path;
   std::uint64_t seed = 0;
   int budget = 0;

@@ -16,6 +16,11 @@
 namespace kerntune::bo::detail {
 namespace {
 
+/// Stagnation (docs/bo.md): this many consecutive near-duplicate
+/// observations (kernel correlation >= kStagnationRho) trigger an exploration step.
+constexpr int kStagnationStreak = 3;
+constexpr double kStagnationRho = 0.999;
+
 class BoOptimizer final : public Optimizer {
  public:
   BoOptimizer(Options options, Problem problem)
@@ -81,8 +86,16 @@ util::Result<Models> BoOptimizer::build(const Targets& t, std::size_t n_pending)
     KT_TRY(auto fs, gp.fit(t.X_all, t.label, Eigen::VectorXd::Zero(t.label.size()), fit_options(t.label.size(), fit_seed + 1)));
     (void)fs;
     KT_TRY_STATUS(gp.condition(t.X_all, t.label, Eigen::VectorXd::Zero(t.label.size())));
+    if (util::log_level() >= util::LogLevel::debug) {
+      std::string ls;
+      for (std::size_t j = 0; j < prob_.dims.size(); ++j) ls += fmt::format(" {:.3g}", gp.kernel().lengthscale(static_cast<int>(j)));
+      util::log_debug("bo: feasibility scale {:.3g} noise {:.3g} lengthscales{}", gp.kernel().variance(), gp.noise_floor(), ls);
+    }
     m.feasibility = std::move(gp);
     m.feasibility_offset = t.label_offset;
+    m.failed.resize(t.n_fail, t.X_all.cols());
+    for (Eigen::Index i = 0, r = 0; i < t.label.size(); ++i)
+      if (t.label[i] < 0) m.failed.row(r++) = t.X_all.row(i);
   }
   if (t.n_ok == 0) {
     m.mode = Mode::find_feasible;
@@ -113,6 +126,15 @@ util::Result<Models> BoOptimizer::build(const Targets& t, std::size_t n_pending)
   for (Eigen::Index i = 0; i < mu.size(); ++i)
     if (t.feasible_ok[static_cast<std::size_t>(i)]) best = std::min(best, mu[i]);
   m.incumbent = best;
+  // Augmented EI: the noise a new observation would carry, the learned floor
+  // plus the median known noise of the observations.
+  double known = 0;
+  if (t.noise.size() > 0) {
+    std::vector<double> v(t.noise.data(), t.noise.data() + t.noise.size());
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+    known = v[v.size() / 2];
+  }
+  m.aei_noise = gp.noise_floor() + known;
   if (util::log_level() >= util::LogLevel::debug) {
     std::string ls;
     for (std::size_t j = 0; j < prob_.dims.size(); ++j) ls += fmt::format(" {:.3g}", gp.kernel().lengthscale(static_cast<int>(j)));
@@ -188,10 +210,26 @@ util::Result<std::vector<Point>> BoOptimizer::ask(int q, const std::vector<Point
   for (const Point& p : pending)
     if (!m.fantasize(p)) break;
   std::optional<TrustBox> box = trust_box(t, m, q);
+  // Stagnation: the last proposals only repeated known points (under the
+  // objective's kernel), so the model believes it has nothing left to learn
+  // here; one proposal goes to the most uncertain plausible point instead.
+  bool explore = m.mode == Mode::improve && m.objective && kStagnationStreak > 0 &&
+                 stagnating(*m.objective, obs_, kStagnationStreak, kStagnationRho);
   for (int i = 0; i < q; ++i) {
-    ModelAcquisition acq(m);
+    ModelAcquisition model_acq(m);
+    ExploreAcquisition explore_acq(m);
+    bool exploring = explore && i == 0;
+    const Acquisition& acq = exploring ? static_cast<const Acquisition&>(explore_acq) : model_acq;
     SearchSpec spec = search_spec(t, pending.size(), i);
     spec.box = box;
+    if (exploring) {
+      spec.box.reset();
+      spec.n_perturb = 0;
+      spec.grad_iterations = 0;
+      spec.neighbour_rounds = 0;
+      spec.n_starts = 1;
+      util::log_debug("bo: stagnation: exploring");
+    }
     auto found = maximize(prob_, acq, spec, excluded);
     if (!found && box) {  // the box may be exhausted: search everywhere
       spec.box.reset();

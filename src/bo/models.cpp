@@ -1,10 +1,52 @@
 #include "models.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "kerntune/bo/acquisition.hpp"
 
 namespace kerntune::bo::detail {
+
+namespace {
+/// log(1 − σn/√(var + σn²)) of augmented EI and its derivative over var.
+double aei_factor(double noise, double var, double* d_var) {
+  if (!(noise > 0)) {
+    if (d_var) *d_var = 0;
+    return 0;
+  }
+  double sn = std::sqrt(noise), t = var + noise;
+  double r = sn / std::sqrt(t);
+  double g = std::max(1 - r, 1e-12);
+  if (d_var) *d_var = 0.5 * sn / (t * std::sqrt(t)) / g;
+  return std::log(g);
+}
+
+/// The failure guard at x: log(1 − ρ^p) for the failed trial of largest
+/// feasibility-kernel correlation ρ; its gradient over x in `grad` if non-null.
+double failure_guard(const Gp& gp, const Eigen::MatrixXd& failed, const double* x, Eigen::Index d,
+                     Eigen::VectorXd* grad) {
+  if (failed.rows() == 0) return 0;
+  const MixedKernel& k = gp.kernel();
+  double s = k.variance(), best = -1;
+  Eigen::Index arg = -1;
+  Eigen::VectorXd f(d);
+  for (Eigen::Index i = 0; i < failed.rows(); ++i) {
+    f = failed.row(i).transpose();
+    double rho = k.eval(x, f.data()) / s;
+    if (rho > best) best = rho, arg = i;
+  }
+  double p = kFailureGuardPower;
+  double rp = std::pow(std::clamp(best, 0.0, 1.0), p);
+  double g = std::max(1 - rp, 1e-9);
+  if (grad && arg >= 0 && best > 0 && 1 - rp > 1e-9) {
+    f = failed.row(arg).transpose();
+    Eigen::VectorXd dk(d);
+    k.grad_x(x, f.data(), dk.data());
+    *grad += (-p * rp / best / g / s) * dk;
+  }
+  return std::log(g);
+}
+}  // namespace
 
 util::Status Models::fantasize(const Point& x) {
   auto add = [&](Gp& gp) -> util::Status {
@@ -28,7 +70,7 @@ void ModelAcquisition::values(const Eigen::MatrixXd& X, Eigen::VectorXd& out) co
       if (m_.acquisition == Options::Acquisition::ucb)
         out[i] += -mu[i] + kUcbBeta * std::sqrt(var[i]);
       else
-        out[i] += log_ei(mu[i], var[i], m_.incumbent);
+        out[i] += log_ei(mu[i], var[i], m_.incumbent) + aei_factor(m_.aei_noise, var[i], nullptr);
     }
   }
   if (m_.mode != Mode::find_feasible) {
@@ -43,6 +85,11 @@ void ModelAcquisition::values(const Eigen::MatrixXd& X, Eigen::VectorXd& out) co
     for (Eigen::Index i = 0; i < n; ++i) {
       double num = mu[i] + m_.feasibility_offset + (m_.mode == Mode::find_feasible ? kFeasibilityBeta * std::sqrt(var[i]) : 0.0);
       out[i] += log_ndtr(num / std::sqrt(var[i] + kFeasibilityKappa * kFeasibilityKappa));
+    }
+    Eigen::VectorXd xi(X.cols());
+    for (Eigen::Index i = 0; i < n; ++i) {
+      xi = X.row(i).transpose();
+      out[i] += failure_guard(*m_.feasibility, m_.failed, xi.data(), X.cols(), nullptr);
     }
   }
 }
@@ -64,7 +111,9 @@ double ModelAcquisition::value_grad(const Point& x, Eigen::VectorXd* grad) const
     } else {
       double gm = 0, gv = 0;
       value += log_ei(mu, var, m_.incumbent, &gm, &gv);
-      if (grad) *grad += gm * dmu + gv * dvar;
+      double ga = 0;
+      value += aei_factor(m_.aei_noise, var, &ga);
+      if (grad) *grad += gm * dmu + (gv + ga) * dvar;
     }
   }
   if (m_.mode != Mode::find_feasible) {
@@ -90,8 +139,56 @@ double ModelAcquisition::value_grad(const Point& x, Eigen::VectorXd* grad) const
       if (optimistic) dnum += kFeasibilityBeta * dvar / (2 * sd);
       *grad += d_log_ndtr(u) * (dnum / std::sqrt(s2) - u * dvar / (2 * s2));
     }
+    value += failure_guard(*m_.feasibility, m_.failed, x.data(), d, grad);
   }
   return value;
+}
+
+}  // namespace kerntune::bo::detail
+
+namespace kerntune::bo::detail {
+
+void ExploreAcquisition::values(const Eigen::MatrixXd& X, Eigen::VectorXd& out) const {
+  Eigen::Index n = X.rows();
+  out = Eigen::VectorXd::Zero(n);
+  Eigen::VectorXd mu, var;
+  if (m_.objective) {
+    m_.objective->predict(X, mu, var);
+    out += 0.5 * var.array().log().matrix();
+  }
+  if (m_.feasibility) {
+    m_.feasibility->predict(X, mu, var);
+    Eigen::VectorXd xi(X.cols());
+    for (Eigen::Index i = 0; i < n; ++i) {
+      out[i] += log_ndtr((mu[i] + m_.feasibility_offset) / std::sqrt(var[i] + kFeasibilityKappa * kFeasibilityKappa));
+      xi = X.row(i).transpose();
+      out[i] += failure_guard(*m_.feasibility, m_.failed, xi.data(), X.cols(), nullptr);
+    }
+  }
+}
+
+double ExploreAcquisition::value_grad(const Point& x, Eigen::VectorXd* grad) const {
+  // Used without gradient steps (raw candidates only); the value suffices.
+  if (grad) grad->setZero(static_cast<Eigen::Index>(x.size()));
+  Eigen::MatrixXd X(1, static_cast<Eigen::Index>(x.size()));
+  for (std::size_t j = 0; j < x.size(); ++j) X(0, static_cast<Eigen::Index>(j)) = x[j];
+  Eigen::VectorXd v;
+  values(X, v);
+  return v[0];
+}
+
+bool stagnating(const Gp& gp, const std::vector<Observation>& obs, int streak, double rho) {
+  const MixedKernel& k = gp.kernel();
+  if (streak <= 0 || obs.size() < static_cast<std::size_t>(streak) + 1) return false;
+  double s = k.variance();
+  for (std::size_t i = obs.size() - static_cast<std::size_t>(streak); i < obs.size(); ++i) {
+    bool repeat = false;
+    for (std::size_t j = 0; j < i && !repeat; ++j)
+      if (obs[i].x.size() == k.n_dims() && obs[j].x.size() == k.n_dims())
+        repeat = k.eval(obs[i].x.data(), obs[j].x.data()) / s >= rho;
+    if (!repeat) return false;
+  }
+  return true;
 }
 
 }  // namespace kerntune::bo::detail

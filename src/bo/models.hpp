@@ -21,6 +21,8 @@ enum class Mode {
 /// Scale of the squashing noise of the ±1 feasibility regression:
 /// P(feasible) = Φ(μ / √(σ² + κ²)).
 inline constexpr double kFeasibilityKappa = 0.5;
+/// Sharpness of the failure guard (docs/bo.md, "Failures").
+inline constexpr double kFailureGuardPower = 8;
 /// Optimism of find_feasible mode: μ + β σ in place of μ.
 inline constexpr double kFeasibilityBeta = 2.0;
 /// UCB's exploration weight (on standardized targets).
@@ -31,14 +33,39 @@ struct Models {
   Options::Acquisition acquisition = Options::Acquisition::log_ei;
   std::optional<Gp> objective;  ///< standardized scalar objective (improve mode)
   double incumbent = 0;         ///< best posterior mean among feasible observed points
+  /// Observation noise variance for augmented EI (Huang et al. 2006): log-EI
+  /// gains log(1 − σn/√(σ²(x) + σn²)), so that points whose posterior is
+  /// already much tighter than the noise (replicates) lose their appeal. 0: off.
+  double aei_noise = 0;
   std::optional<Gp> feasibility;  ///< ±1 labels minus their mean
   double feasibility_offset = 0;  ///< that mean, added back to the latent
+  /// Failed trials (rows), for the failure guard: log(1 − ρ^kFailureGuardPower)
+  /// with ρ the feasibility kernel's correlation to the nearest failed trial.
+  Eigen::MatrixXd failed;
   std::vector<Gp> constraints;  ///< standardized constraint values
   std::vector<double> thresholds;  ///< 0 in each constraint's standardized units
 
   /// Kriging believer: conditions every model on its own mean at x.
   util::Status fantasize(const Point& x);
 };
+
+/// Exploration step when the search stagnates (docs/bo.md, "Stagnation"):
+/// the objective's posterior standard deviation (log) plus log P(feasible)
+/// and the failure guard — the most uncertain plausible point.
+class ExploreAcquisition final : public Acquisition {
+ public:
+  explicit ExploreAcquisition(const Models& m) : m_(m) {}
+  void values(const Eigen::MatrixXd& X, Eigen::VectorXd& out) const override;
+  double value_grad(const Point& x, Eigen::VectorXd* grad) const override;
+
+ private:
+  const Models& m_;
+};
+
+/// Whether each of the last `streak` observations repeats an earlier one:
+/// its correlation under `gp`'s kernel with some earlier point is at least
+/// `rho`. A model that only proposes such near-duplicates learns nothing more.
+bool stagnating(const Gp& gp, const std::vector<Observation>& obs, int streak, double rho);
 
 class ModelAcquisition final : public Acquisition {
  public:
