@@ -8,7 +8,8 @@
 # runs at nice 19 on one core, and writes:
 #   build-fuzz/logs/TARGET.log          libFuzzer's output
 #   build-fuzz/artifacts/TARGET/        crash-*, timeout-*, leak-*, oom-* inputs
-#   build-fuzz/results.tsv              one line per run: date target seconds execs exec/s cov ft corpus crashes
+#   build-fuzz/results.tsv              one line per run: date target wall-seconds cpu-seconds execs
+#                                       exec/s cov ft corpus crashes
 # A crash input found goes to tests/fuzz/regressions/TARGET/ (by hand, with the
 # fix): the unit test fuzz_replay_TARGET then replays it in every build.
 set -euo pipefail
@@ -33,7 +34,8 @@ if [[ ! -f $build/build.ninja ]]; then
     "-DCMAKE_CXX_FLAGS=-O1 -g" -DKERNTUNE_FUZZ=ON -DKERNTUNE_BUILD_BENCHMARKS=OFF \
     -DCMAKE_CXX_COMPILER_LAUNCHER=ccache >/dev/null
 fi
-nice -n 19 ninja -C "$build" "fuzz_$target" >/dev/null
+# KERNTUNE_FUZZ_NO_BUILD=1: use the executable as it is (e.g. while ninja runs).
+[[ ${KERNTUNE_FUZZ_NO_BUILD:-0} == 1 ]] || nice -n 19 ninja -C "$build" "fuzz_$target" >/dev/null
 
 work=$build/corpus/$target artifacts=$build/artifacts/$target
 mkdir -p "$work" "$artifacts" "$build/logs"
@@ -42,7 +44,7 @@ echo "run.sh: fuzzing $target for $seconds s (log: $log)" >&2
 # -max_len bounds an input (16 KiB holds every seed); -timeout flags a hang
 # (one input taking 10 s); -rss_limit_mb flags runaway memory; LSan is on.
 status=0
-(cd "$artifacts" && nice -n 19 "$build/tests/fuzz/fuzz_$target" \
+(cd "$artifacts" && /usr/bin/time -f 'cpu_seconds %U %S' -o "$build/logs/$target.cpu" nice -n 19 "$build/tests/fuzz/fuzz_$target" \
   -max_total_time="$seconds" -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
   -print_final_stats=1 -artifact_prefix="$artifacts/" \
   "$work" "$here/tests/fuzz/corpus/$target") >"$log" 2>&1 || status=$?
@@ -55,8 +57,9 @@ cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
 ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
 corp=$(sed -n 's/.* corp: \([0-9]*\).*/\1/p' <<<"$last")
 crashes=$(find "$artifacts" -type f | wc -l)
-printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$target" "$seconds" "${execs:-?}" "${eps:-?}" \
-  "${cov:-?}" "${ft:-?}" "${corp:-?}" "$crashes" | tee -a "$build/results.tsv"
+cpu=$(awk '/^cpu_seconds/ {printf "%.0f", $2 + $3}' "$build/logs/$target.cpu" 2>/dev/null || true)
+printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$target" "$seconds" "${cpu:-?}" "${execs:-?}" \
+  "${eps:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$crashes" | tee -a "$build/results.tsv"
 if ((status != 0)) || ((crashes > 0)); then
   echo "run.sh: $target: libFuzzer exit $status, $crashes artifact(s) in $artifacts" >&2
   grep -m3 -E 'ERROR|SUMMARY|runtime error' "$log" >&2 || true

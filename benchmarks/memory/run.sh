@@ -11,6 +11,8 @@
 # leaks: a TRIALS-trial (default 50) campaign by the ASan build's kerntune
 #   (./build-asan from scripts/test-sanitized; KERNTUNE_ASAN_BIN overrides)
 #   with detect_leaks=1: exit 0 means no leak was reported.
+#   benchmarks/memory/run.sh valgrind [TRIALS]          the same campaign (default
+#   50 trials) of ./build/kerntune under valgrind memcheck (--leak-check=full).
 # Work folder: ./build-memory (KERNTUNE_MEMORY_DIR).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -74,5 +76,19 @@ PY
       exit 1
     fi
     ;;
-  *) sed -n '2,15p' "$0"; exit 2 ;;
+  valgrind)
+    trials=${2:-50}
+    bin=${KERNTUNE_BIN:-$here/build/kerntune}
+    sed "s/trials: 2000/trials: $trials/" "$here/benchmarks/memory/recipe-flat.yaml" >"$work/valgrind.yaml"
+    rm -f "$work/valgrind.db"*
+    status=0
+    (cd "$work" && nice -n 10 valgrind --leak-check=full --show-leak-kinds=definite,indirect \
+      --errors-for-leak-kinds=definite,indirect --error-exitcode=42 --log-file="$work/valgrind.log" \
+      "$bin" tune "$work/valgrind.yaml" --db "$work/valgrind.db" --progress quiet) >/dev/null || status=$?
+    n=$("$bin" trials --db "$work/valgrind.db" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+    echo "valgrind: $n trials, exit $status (42 = memcheck errors or definite/indirect leaks)"
+    grep -E 'definitely lost|indirectly lost|possibly lost|still reachable|ERROR SUMMARY' "$work/valgrind.log" || true
+    ((status == 0)) || exit 1
+    ;;
+  *) sed -n '2,18p' "$0"; exit 2 ;;
 esac
