@@ -99,31 +99,108 @@ TEST(ModelAcquisition, GradientMatchesFiniteDifferencesInEveryMode) {
   m.feasibility_offset = 0.2;
   m.constraints = {c};
   m.thresholds = {0.1};
-  for (auto mode : {detail::Mode::improve, detail::Mode::find_constraints, detail::Mode::find_feasible}) {
-    for (auto a : {Options::Acquisition::log_ei, Options::Acquisition::ucb}) {
-      m.mode = mode;
-      m.acquisition = a;
-      detail::ModelAcquisition acq(m);
-      for (Point x : {Point{0.1, 0, 0.4}, Point{0.8, 1, 0.9}, Point{0.45, 2, std::nan("")}}) {
-        Eigen::VectorXd g;
-        double v = acq.value_grad(x, &g);
-        Eigen::MatrixXd row(1, 3);
-        row << x[0], x[1], x[2];
-        Eigen::VectorXd vb;
-        acq.values(row, vb);
-        EXPECT_NEAR(v, vb[0], 1e-9);
-        for (std::size_t j : {0u, 2u}) {
-          if (std::isnan(x[j])) continue;
-          const double h = 1e-6;
-          Point xp = x, xm = x;
-          xp[j] += h;
-          xm[j] -= h;
-          double fd = (acq.value_grad(xp, nullptr) - acq.value_grad(xm, nullptr)) / (2 * h);
-          EXPECT_NEAR(g[static_cast<Eigen::Index>(j)], fd, 1e-4 * std::max(1.0, std::abs(fd)));
+  // Second pass: with augmented EI's noise term and the failure guard.
+  for (bool extras : {false, true}) {
+    if (extras) {
+      m.aei_noise = 0.05;
+      int n_fail = static_cast<int>((lab.array() < 0).count());
+      m.failed.resize(n_fail, 3);
+      for (int i = 0, r = 0; i < n; ++i)
+        if (lab[i] < 0) m.failed.row(r++) = X.row(i);
+      ASSERT_GT(n_fail, 0);
+    }
+    for (auto mode : {detail::Mode::improve, detail::Mode::find_constraints, detail::Mode::find_feasible}) {
+      for (auto a : {Options::Acquisition::log_ei, Options::Acquisition::ucb}) {
+        m.mode = mode;
+        m.acquisition = a;
+        detail::ModelAcquisition acq(m);
+        for (Point x : {Point{0.1, 0, 0.4}, Point{0.8, 1, 0.9}, Point{0.45, 2, std::nan("")}}) {
+          Eigen::VectorXd g;
+          double v = acq.value_grad(x, &g);
+          Eigen::MatrixXd row(1, 3);
+          row << x[0], x[1], x[2];
+          Eigen::VectorXd vb;
+          acq.values(row, vb);
+          EXPECT_NEAR(v, vb[0], 1e-9);
+          for (std::size_t j : {0u, 2u}) {
+            if (std::isnan(x[j])) continue;
+            const double h = 1e-6;
+            Point xp = x, xm = x;
+            xp[j] += h;
+            xm[j] -= h;
+            double fd = (acq.value_grad(xp, nullptr) - acq.value_grad(xm, nullptr)) / (2 * h);
+            EXPECT_NEAR(g[static_cast<Eigen::Index>(j)], fd, 1e-4 * std::max(1.0, std::abs(fd)));
+          }
         }
       }
     }
   }
+}
+
+/// Models on a small 2-d data set for the tests below.
+struct SmallModels {
+  std::vector<Dim> dims{{Dim::Kind::continuous, 0, 0}, {Dim::Kind::continuous, 0, 0}};
+  Eigen::MatrixXd X;
+  Eigen::VectorXd y, lab;
+  detail::Models m;
+  SmallModels() {
+    std::mt19937_64 rng(11);
+    std::uniform_real_distribution<double> u(0, 1);
+    int n = 20;
+    X.resize(n, 2);
+    y.resize(n);
+    lab.resize(n);
+    for (int i = 0; i < n; ++i) {
+      X(i, 0) = u(rng);
+      X(i, 1) = u(rng);
+      y[i] = std::sin(4 * X(i, 0)) + X(i, 1);
+      lab[i] = X(i, 1) > 0.8 ? -1 : 1;
+    }
+    Eigen::VectorXd zero = Eigen::VectorXd::Zero(n);
+    Gp obj(dims), feas(dims);
+    for (Gp* g : {&obj, &feas}) {
+      Eigen::VectorXd theta = g->prior_mode();
+      theta[1] = theta[2] = std::log(0.15);  // short enough that far points decorrelate
+      g->set_hyper(theta);
+    }
+    EXPECT_TRUE(obj.condition(X, y, zero));
+    EXPECT_TRUE(feas.condition(X, lab, zero));
+    m.objective = obj;
+    m.feasibility = feas;
+    m.incumbent = y.minCoeff();
+  }
+  double value(const Point& x) const {
+    detail::ModelAcquisition acq(m);
+    return acq.value_grad(x, nullptr);
+  }
+};
+
+TEST(FailureGuard, PenalizesNearDuplicatesOfFailedTrialsOnly) {
+  SmallModels s;
+  int fail_row = -1;
+  for (int i = 0; i < s.lab.size() && fail_row < 0; ++i)
+    if (s.lab[i] < 0) fail_row = i;
+  ASSERT_GE(fail_row, 0);
+  Point near{s.X(fail_row, 0) + 1e-4, s.X(fail_row, 1)};
+  Point far{std::fmod(s.X(fail_row, 0) + 0.5, 1.0), 0.1};
+  double near_before = s.value(near), far_before = s.value(far);
+  s.m.failed = s.X.row(fail_row);
+  // Next to the failed trial: at least 5 nats lower; far away: unchanged.
+  EXPECT_LT(s.value(near), near_before - 5);
+  EXPECT_NEAR(s.value(far), far_before, 0.05);
+}
+
+TEST(AugmentedEi, ReplicatesLoseMoreThanUnexploredPoints) {
+  SmallModels s;
+  Point observed{s.X(3, 0), s.X(3, 1)};
+  Point between{0.5 * (s.X(3, 0) + s.X(4, 0)), 0.5 * (s.X(3, 1) + s.X(4, 1))};
+  double obs_before = s.value(observed), between_before = s.value(between);
+  s.m.aei_noise = 0.01;
+  double obs_drop = obs_before - s.value(observed), between_drop = between_before - s.value(between);
+  EXPECT_GT(obs_drop, 0);
+  EXPECT_GT(between_drop, 0);
+  // The observed point's posterior is tighter, so it loses more.
+  EXPECT_GT(obs_drop, between_drop + 0.5);
 }
 
 }  // namespace

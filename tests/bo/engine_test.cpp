@@ -9,6 +9,7 @@
 #include "kerntune/bo/pareto.hpp"
 #include "kerntune/bo/recommend.hpp"
 #include "kerntune/util/log.hpp"
+#include "models.hpp"
 #include "search.hpp"
 #include "test_problems.hpp"
 #include "targets.hpp"
@@ -339,6 +340,46 @@ TEST(Recommend, PrefersTheConsistentRegionOverALuckyNoisyPoint) {
   none[0].x = {0.5};
   none[0].ok = false;
   EXPECT_FALSE(recommend({Dim{}}, none).has_value());
+}
+
+}  // namespace
+}  // namespace kerntune::bo
+
+namespace kerntune::bo {
+namespace {
+
+TEST(Stagnation, RecognizesOnlyAStreakOfRepeats) {
+  std::vector<Dim> dims(2, Dim{Dim::Kind::continuous, 0, 0});
+  Gp gp(dims);
+  Eigen::VectorXd theta = gp.prior_mode();
+  theta[1] = theta[2] = std::log(0.2);
+  gp.set_hyper(theta);
+  std::vector<Observation> obs;
+  for (Point x : {Point{0.1, 0.1}, Point{0.9, 0.2}, Point{0.5, 0.8}, Point{0.2, 0.6}}) obs.push_back({x, true, {1.0}, {}, {}});
+  for (double e : {1e-4, 2e-4, 3e-4}) obs.push_back({Point{0.1 + e, 0.1}, true, {1.0}, {}, {}});
+  EXPECT_TRUE(detail::stagnating(gp, obs, 3, 0.999));
+  EXPECT_FALSE(detail::stagnating(gp, obs, 4, 0.999));  // the 4th-last is a new point
+  obs.push_back({Point{0.7, 0.7}, true, {1.0}, {}, {}});
+  EXPECT_FALSE(detail::stagnating(gp, obs, 3, 0.999));
+}
+
+TEST(BoEngine, AfterAStreakOfRepeatsItExploresAwayFromTheData) {
+  Problem p = testing::box_problem(2);
+  auto f = [](const Point& x) { return (x[0] - 1) * (x[0] - 1) + (x[1] - 0.3) * (x[1] - 0.3); };
+  auto made = make_optimizer(bo_options(3), p);
+  ASSERT_TRUE(made.has_value());
+  std::vector<Point> seen;
+  // A space-filling start, then three near-duplicates at the boundary optimum.
+  for (Point x : {Point{0.1, 0.1}, Point{0.6, 0.9}, Point{0.3, 0.5}, Point{0.8, 0.6}, Point{0.5, 0.2},
+                  Point{0.95, 0.35}, Point{1.0, 0.3}, Point{1.0, 0.3001}, Point{1.0, 0.3002}, Point{1.0, 0.3003}}) {
+    (*made)->tell({x, true, {f(x)}, {}, {}});
+    seen.push_back(x);
+  }
+  auto next = (*made)->ask(1, {});
+  ASSERT_TRUE(next.has_value());
+  double nearest = INFINITY;
+  for (const Point& x : seen) nearest = std::min(nearest, std::hypot((*next)[0][0] - x[0], (*next)[0][1] - x[1]));
+  EXPECT_GT(nearest, 0.1);
 }
 
 }  // namespace
