@@ -69,6 +69,7 @@ struct SshTarget::Host {
   void new_boot() {
     baseline.clear();
     setup_done.clear();
+    remote_files.clear();  // a host that lives in RAM (an initramfs) lost them
   }
 };
 

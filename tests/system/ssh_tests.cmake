@@ -19,3 +19,8 @@ kerntune_test(ssh_unit_tests LABEL unit TIMEOUT 120
 kerntune_test(ssh_system_tests LABEL ssh TIMEOUT 1500 LOCK ssh_vm
   SOURCES ssh_system_test.cpp
   DEPS targets workloads)
+
+# System: a campaign through the real CLI on a dropbear VM (3 trials, kexec per boot-parameter change).
+kerntune_test(ssh_campaign_tests LABEL ssh TIMEOUT 1500 LOCK ssh_vm
+  SOURCES ssh_campaign_test.cpp
+  DEPS targets nlohmann_json::nlohmann_json)
