@@ -4,9 +4,10 @@
 // timeout still leaves its prefix).
 //
 // Output lines: a header {"problem","optimizer","seed","budget"}; one line per
-// evaluation {"i","failed","observed","truth","opt_s","x"} (opt_s: seconds the
+// evaluation {"i","failed","observed","truth","opt_s","x"[,"opt_cpu_s"]} (opt_s: seconds the
 // optimizer spent proposing this point); a final {"done":true,"seconds":...}.
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <ostream>
 #include <random>
@@ -22,7 +23,8 @@ class Recorder {
            int budget);
   /// Evaluates x (natural units; inactive coordinates are masked to NaN here)
   /// and writes its line.
-  Evaluation evaluate(std::vector<double> x, double optimizer_seconds);
+  /// optimizer_cpu_seconds (NaN: not measured) is written as "opt_cpu_s".
+  Evaluation evaluate(std::vector<double> x, double optimizer_seconds, double optimizer_cpu_seconds = NAN);
   /// Writes the final line.
   void finish();
   int evaluations() const { return count_; }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <ctime>
 
 #include "kerntune/bo/optimizer.hpp"
 #include "run.hpp"
@@ -12,6 +13,14 @@
 namespace kerntune::bench {
 
 namespace {
+
+/// CPU time of the calling thread (the optimizer is single-threaded): on a
+/// loaded machine it measures the optimizer's own cost, wall time the load.
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
 
 double to_unit(const Param& p, double v) {
   if (p.log_scale) return (std::log(v) - std::log(p.lo)) / (std::log(p.hi) - std::log(p.lo));
@@ -117,12 +126,14 @@ std::string run_kerntune(const std::string& kind, std::uint64_t seed, int budget
   if (!optimizer) return optimizer.error().format();
   for (int i = 0; i < budget; ++i) {
     const auto start = std::chrono::steady_clock::now();
+    const double cpu_start = thread_cpu_seconds();
     auto points = (*optimizer)->ask(1, {});
+    const double cpu = thread_cpu_seconds() - cpu_start;
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!points) return "ask: " + points.error().format();
     if (points->size() != 1) return "ask(1) returned " + std::to_string(points->size()) + " points";
     const bo::Point& u = points->front();
-    const Evaluation e = recorder.evaluate(decode(problem, u), seconds);
+    const Evaluation e = recorder.evaluate(decode(problem, u), seconds, cpu);
     bo::Observation obs;
     obs.x = u;
     obs.ok = !e.failed;

@@ -25,7 +25,7 @@ Recorder::Recorder(std::ostream& out, const Problem& problem, const std::string&
   out_ << header.dump() << std::endl;
 }
 
-Evaluation Recorder::evaluate(std::vector<double> x, double optimizer_seconds) {
+Evaluation Recorder::evaluate(std::vector<double> x, double optimizer_seconds, double optimizer_cpu_seconds) {
   for (std::size_t i = 0; i < x.size(); ++i)
     if (!problem_.is_active(i, x)) x[i] = std::nan("");
   Evaluation e = problem_.evaluate(x, noise_);
@@ -36,6 +36,7 @@ Evaluation Recorder::evaluate(std::vector<double> x, double optimizer_seconds) {
   line["truth"] = e.truth;
   line["opt_s"] = optimizer_seconds;
   line["x"] = x;  // natural units; NaN (inactive) is written as null
+  if (std::isfinite(optimizer_cpu_seconds)) line["opt_cpu_s"] = optimizer_cpu_seconds;
   out_ << line.dump() << std::endl;
   return e;
 }
