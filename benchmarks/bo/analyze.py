@@ -178,7 +178,8 @@ def render(summary):
                  f"{seeds[0]}–{seeds[-1]}" if seeds and seeds[0] != seeds[-1] else
                  f"Command: `{summary['command']}` — {mode}; seeds per cell: {seeds[0] if seeds else 0}")
     lines.append(f"(wall time {summary.get('wall_seconds', 0) / 60:.0f} min on the shared 2-core machine, "
-                 f"5-minute load average {summary.get('loadavg', 0):.0f} at the end; jobs ran at nice 10).")
+                 f"5-minute load average {summary.get('loadavg', 0):.0f} at the end; jobs ran at nice "
+                 f"{summary.get('nice', 10)}).")
     lines.append("")
     lines.append("Mean normalized score at 100% of the budget (0 = optimum, 1 = random search's median; "
                  "lower is better). ▲ / ▼: kerntune significantly better / worse than that optimizer on "

@@ -113,7 +113,7 @@ def main():
             json.dump(cache, open(cache_path, "w"))
         sk[key] = times
     summary = {"rows": rows, "sklearn": {f"{n}x{d}": t for (n, d), t in sk.items()},
-               "wall_seconds": time.monotonic() - started, "loadavg": os.getloadavg()[1],
+               "wall_seconds": time.monotonic() - started, "loadavg": os.getloadavg()[1], "nice": os.nice(0),
                "command": a.command or " ".join(["benchmarks/bo/speed.py"] + sys.argv[1:])}
     json.dump(summary, open(os.path.join(out, "summary.json"), "w"), indent=1)
     md = render(summary, sk)
@@ -127,7 +127,7 @@ def main():
 def render(summary, sk):
     lines = [f"Command: `{summary['command']}` (wall time {summary['wall_seconds'] / 60:.1f} min on the "
              f"shared 2-core machine, other engineers' builds running: 5-minute load average "
-             f"{summary.get('loadavg', 0):.0f} at the end; run at nice 10).", "",
+             f"{summary.get('loadavg', 0):.0f} at the end; run at nice {summary.get('nice', 10)}).", "",
              "kerntune: `tell` of the last observation + `ask(q)` on a fresh optimizer (the GP fit with its "
              "hyperparameter restarts and the acquisition optimization). scikit-learn: "
              "`GaussianProcessRegressor(ConstantKernel*Matern(nu=2.5, ARD)+WhiteKernel, normalize_y=True)`"

@@ -178,6 +178,15 @@ SearchSpec BoOptimizer::search_spec(const Targets& t, std::size_t n_pending, int
   s.n_perturb = s.n_raw / 3;
   s.n_starts = n > 400 ? 3 : 5;
   s.grad_iterations = n > 400 ? 15 : 25;
+  if (index > 0) {
+    // Later points of a batch: the models only moved by a fantasy, so a
+    // lighter search (half the raw candidates, fewer and shorter local runs)
+    // finds the next mode; this keeps ask(4) within ~1.5x of ask(1).
+    s.n_raw = std::max(64, s.n_raw / 2);
+    s.n_perturb = s.n_raw / 3;
+    s.n_starts = std::max(2, s.n_starts / 2);
+    s.grad_iterations = std::max(10, s.grad_iterations / 2);
+  }
   s.seed = derive_seed({opt_.seed, obs_.size(), n_pending, static_cast<std::uint64_t>(Stream::candidates),
                         static_cast<std::uint64_t>(index)});
   s.anchors = t.anchors;
