@@ -136,6 +136,9 @@ def analyze(results, problems):
                     "failures": statistics.fmean(sum(e["failed"] for e in ev) for _, ev, _ in by_seed.values()),
                     "opt_s": statistics.fmean(statistics.fmean(e["opt_s"] for e in ev) if ev else 0
                                               for _, ev, _ in by_seed.values())}
+            cpu = [e["opt_cpu_s"] for _, ev, _ in by_seed.values() for e in ev if "opt_cpu_s" in e]
+            if cpu:
+                info["opt_cpu_s"] = statistics.fmean(cpu)
             if o != "kerntune" and "kerntune" in scores:
                 common = sorted(s for s in set(sc) & set(scores["kerntune"])
                                 if sc[s][-1] == sc[s][-1] and scores["kerntune"][s][-1] == scores["kerntune"][s][-1])
@@ -251,6 +254,13 @@ def render(summary):
     lines.append("| " + " | ".join(
         f"{statistics.fmean(p['optimizers'][o]['opt_s'] for p in probs if o in p['optimizers']):.3f}"
         for o in present) + " |")
+    cpu_rows = [(p["name"], p["optimizers"]["kerntune"]["opt_cpu_s"]) for p in probs
+                if "opt_cpu_s" in p["optimizers"].get("kerntune", {})]
+    if cpu_rows:
+        lines.append("")
+        lines.append("These are wall times, stretched by the machine's load. kerntune's own CPU time per "
+                     "proposal (thread CPU time, mean): " +
+                     ", ".join(f"{name} {v:.3f} s" for name, v in cpu_rows) + ".")
     lines.append("")
     lines.extend(goals(summary, probs, present))
     return "\n".join(lines)
