@@ -107,3 +107,22 @@ TEST(BadInput, ForeignDatabaseIsRefusedUnmodified) {
   EXPECT_NE(r.code, -1);
   EXPECT_EQ(*kerntune::util::read_file(dir / "junk.db"), junk);
 }
+
+// A qemu recipe whose kernel image does not exist fails `tune` before any
+// trial (and before any VM or database work) with exit code 2, naming the
+// recipe line and the missing path.
+TEST(BadInput, MissingKernelImageFailsTuneBeforeAnyTrial) {
+  kt_test::TempDir dir;
+  std::string recipe = replace(kGood,
+                               "target: {kind: command, argv: [python3, -c, \"print('KERNTUNE_METRIC y 1')\"], timeout: 10s}",
+                               "target: {kind: qemu, kernel: /nonexistent/vmlinuz-kt}");
+  kt_test::write(dir / "r.yaml", recipe);
+  auto r = run_cli({"tune", dir / "r.yaml", "--db", dir / "k.db", "--progress", "quiet"});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_EQ(r.err.rfind("kerntune: error: " + (dir / "r.yaml") + ":4", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("/nonexistent/vmlinuz-kt"), std::string::npos) << r.err;
+  if (std::filesystem::exists(dir / "k.db")) {
+    auto t = run_cli({"trials", "--db", dir / "k.db", "--json"});
+    EXPECT_NE(t.code, 0) << "a campaign was left behind: " << t.out;
+  }
+}
