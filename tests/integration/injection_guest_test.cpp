@@ -120,6 +120,7 @@ TEST_F(GuestInjection, KnobPathsWithShellSyntaxAreOnlyPaths) {
   // A file whose name is shell syntax is written as that file; a path that
   // spells a command never runs it.
   const std::string odd = path("knob $(touch " + path("pwned-subst") + "); `touch " + path("pwned-tick") + "` 'q'");
+  fs::create_directories(fs::path(odd).parent_path());  // its '/' make folders with odd names
   ASSERT_TRUE(util::write_file(odd, "0").has_value());
   auto w = channel_->write(odd, "42", 20s);
   ASSERT_TRUE(w.has_value()) << w.error().message;
