@@ -86,9 +86,9 @@ void add_export_commands(CLI::App& app, int& exit_code) {
   ver->add_option("--repeats", vargs->repeats, "Measured runs per side (default 10)")->check(CLI::Range(3, 100000));
   ver->add_option("--max-regression", vargs->max_regression, "Allowance used for the verdict line (default 2%)");
   ver->add_option("--warmup", vargs->warmup, "Warm-up repeats before each measured run");
-  ver->add_flag("--json", vargs->json, "Print the measurement as JSON");
+  ver->add_flag("--json", vargs->json, "Print the verified manifest (and the measurement) as JSON");
   ver->footer("Exit codes: 0 checksums verified (and measured), 2 missing or tampered manifest / bad input, 1 failure.\n"
-              "Examples:\n  kerntune verify out/bundle\n  kerntune verify redis.tar.gz --recipe recipes/redis.yaml --repeats 20");
+              "Examples:\n  kerntune verify out/bundle\n  kerntune verify out/bundle --json | jq .manifest.headline\n  kerntune verify redis.tar.gz --recipe recipes/redis.yaml --repeats 20");
   ver->callback([vargs, &exit_code] {
     std::string scratch = (fs::temp_directory_path() / fmt::format("kerntune-verify-{}", ::getpid())).string();
     struct Rm { std::string d; ~Rm() { std::error_code e; fs::remove_all(d, e); } } rm{scratch};
@@ -96,9 +96,17 @@ void add_export_commands(CLI::App& app, int& exit_code) {
     if (!dir) { exit_code = report_error(dir.error()); return; }
     auto manifest = bundle::verify_bundle(*dir);
     if (!manifest) { exit_code = report_error(manifest.error()); return; }
-    std::cout << fmt::format("checksums ok: {} files of bundle '{}' match manifest.json\n", (*manifest)["files"].size(),
-                             manifest->value("name", ""));
-    if (vargs->recipe.empty()) return;
+    // --json: one object (docs/schemas/verify.schema.json) — the verified
+    // manifest and, with --recipe, the measurement (the gate's result shape).
+    nlohmann::json out{{"bundle", manifest->value("name", "")}, {"files", (*manifest)["files"].size()},
+                       {"checksums", "ok"}, {"manifest", *manifest}, {"measurement", nullptr}};
+    if (!vargs->json)
+      std::cout << fmt::format("checksums ok: {} files of bundle '{}' match manifest.json\n", (*manifest)["files"].size(),
+                               manifest->value("name", ""));
+    if (vargs->recipe.empty()) {
+      if (vargs->json) std::cout << out.dump(2) << "\n";
+      return;
+    }
     auto maxreg = parse_fraction(vargs->max_regression);
     if (!maxreg) { exit_code = report_error(maxreg.error()); return; }
     auto recipe = campaign::load_recipe(vargs->recipe);
@@ -114,7 +122,10 @@ void add_export_commands(CLI::App& app, int& exit_code) {
     o.warmup = vargs->warmup;
     auto r = gate::run_gate(*recipe, *base, *cand, o);
     if (!r) { exit_code = report_error(r.error()); return; }
-    if (vargs->json) { std::cout << r->to_json().dump(2) << "\n"; }
+    if (vargs->json) {
+      out["measurement"] = r->to_json();
+      std::cout << out.dump(2) << "\n";
+    }
     else std::cout << "re-measured: " << r->brief() << "\n  " << r->message << "\n";
     if (r->decision == gate::Decision::error) exit_code = 1;
   });

@@ -1,6 +1,8 @@
 #pragma once
-// A real campaign on the `command` target whose space has every domain
-// (sysctl, sysfs, cmdline, kconfig, generic), for export and gate tests.
+// A real campaign on the `command` target whose space has the runtime domains
+// (sysctl, sysfs, cmdline, generic), for export and gate tests. Kconfig
+// parameters need a kernel build per trial (kernel_source:), so the fragment
+// is tested on its own (fragment_merge_test.cpp, label kconfig).
 #include <gtest/gtest.h>
 
 #include <string>
@@ -32,8 +34,6 @@ parameters:
   - {name: kernel/mm/transparent_hugepage/enabled, domain: sysfs, type: choice, values: [always, madvise, never], default: always}
   - {name: preempt, domain: cmdline, type: choice, values: [none, voluntary, full], default: voluntary}
   - {name: nosmt, domain: cmdline, type: bool, default: false}
-  - {name: HZ_CHOICE, domain: kconfig, type: choice, values: [HZ_100, HZ_250, HZ_1000], default: HZ_250}
-  - {name: TCP_CONG_BBR, domain: kconfig, type: tristate, default: n}
   - {name: slow, domain: generic, type: bool, default: false}
 target:
   kind: command

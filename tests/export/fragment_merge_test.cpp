@@ -12,6 +12,9 @@
 #include "../build/test_tree.hpp"
 #include "../integration/cli.hpp"
 #include "kerntune/build/kconfig_apply.hpp"
+#include "kerntune/space/space.hpp"
+#include "kerntune/store/store.hpp"
+#include <random>
 
 namespace kb = kerntune::build;
 namespace fs = std::filesystem;
@@ -20,26 +23,48 @@ using nlohmann::json;
 
 namespace {
 
-// Kconfig parameters of the shipped 6.1 space (defaults: Kconfig's own under
-// defconfig): choices, bools, an int, and parameters active only `when:`
-// another one holds.
-std::string recipe() {
-  return fmt::format(R"Y(name: fragments
-seed: 11
-search_spaces:
-  - file: {}/search-spaces/kconfig-perf.yaml
-    only: [HZ_CHOICE, PREEMPT_CHOICE, SCHED_AUTOGROUP, NR_CPUS, TRANSPARENT_HUGEPAGE,
-           TRANSPARENT_HUGEPAGE_CHOICE, KSM, LRU_GEN, LRU_GEN_ENABLED, HIGH_RES_TIMERS]
-target:
-  kind: command
-  argv: [sh, -c, 'echo "KERNTUNE_METRIC runtime 1$KERNTUNE_TRIAL"']
-  timeout: 30s
-objectives:
-  - {{metric: runtime, direction: minimize}}
-budget: {{trials: 5}}
-optimizer: {{kind: random}}
-)Y",
-                     source_dir());
+// A Kconfig campaign as the store holds it, over the whole shipped 6.1
+// kconfig-perf space (choices, bools, ints, `when:`-conditional parameters):
+// the baseline (defaults) and random valid proposals. Written through the
+// store library rather than `tune`, because a real Kconfig campaign builds a
+// kernel per trial (kernel_source:), which this test must not do.
+std::string make_campaign(const std::string& db, int proposals) {
+  auto space = kerntune::space::Space::load_file(source_dir() + "/search-spaces/kconfig-perf.yaml");
+  if (!space) return space.error().format();
+  auto st = kerntune::store::Store::open(db);
+  if (!st) return st.error().format();
+  kerntune::store::CampaignRow row;
+  row.name = "fragments";
+  row.recipe_path = "fragments.yaml";
+  row.recipe_text = "name: fragments\n";
+  row.recipe_hash = kerntune::util::sha256_hex(row.recipe_text);
+  row.status = "finished";
+  auto c = st->create_campaign(row);
+  if (!c) return c.error().format();
+  json params = json::array();
+  for (const auto& p : space->parameters()) {
+    json j{{"name", p.name}, {"domain", kerntune::space::to_string(p.domain)}, {"type", kerntune::space::to_string(p.type)},
+           {"default", kerntune::space::to_json(p.default_value)}};
+    if (!p.values.empty()) j["values"] = p.values;
+    params.push_back(j);
+  }
+  json meta{{"parameters", params}, {"objectives", json::array({{{"metric", "runtime"}, {"direction", "minimize"}}})},
+            {"target", "command"}, {"workload", ""}};
+  if (auto m = st->set_campaign_metadata(c->id, meta.dump()); !m) return m.error().format();
+  std::mt19937_64 rng(11);
+  for (int seq = 0; seq <= proposals; ++seq) {
+    auto a = seq == 0 ? kerntune::util::Result<kerntune::space::Assignment>(space->defaults()) : space->sample(rng);
+    if (!a) return a.error().format();
+    kerntune::store::TrialRecord t;
+    t.campaign_id = c->id;
+    t.seq = seq;
+    t.kind = seq == 0 ? "baseline" : "proposal";
+    t.status = "ok";
+    t.params_json = kerntune::space::to_json(*a).dump();
+    t.measurements = {{"runtime", 0, 100.0 - seq, "s"}};
+    if (auto id = st->insert_trial(t, {}); !id) return id.error().format();
+  }
+  return "";
 }
 
 /// A trial's params JSON as the assignment the campaign would apply.
@@ -57,9 +82,7 @@ kerntune::space::Assignment assignment(const json& params) {
 TEST(FragmentMerge, MergeConfigOfTheExportedFragmentGivesTheSameResolvedConfig) {
   const std::string src = kb::test::linux_source();
   TempDir dir;
-  write(dir / "recipe.yaml", recipe());
-  auto tune = run_cli({"tune", dir / "recipe.yaml", "--db", dir / "kt.db", "--progress", "quiet"}, dir.path.string());
-  ASSERT_EQ(tune.code, 0) << tune.out << tune.err;
+  ASSERT_EQ(make_campaign(dir / "kt.db", 4), "");
   auto listed = run_cli({"trials", "--db", dir / "kt.db", "--json"});
   ASSERT_EQ(listed.code, 0) << listed.err;
   json trials = json::parse(listed.out);

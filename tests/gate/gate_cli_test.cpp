@@ -93,6 +93,15 @@ TEST_F(Gate, BundleCandidateAndTamperedBundle) {
   auto v = run_cli({"verify", b, "--recipe", recipe("0.01"), "--repeats", "4"});
   EXPECT_EQ(v.code, 0) << v.out << v.err;
   EXPECT_NE(v.out.find("re-measured: REGRESSION"), std::string::npos) << v.out;
+  // verify --json: the manifest and the measurement in one schema-checked object.
+  v = run_cli({"verify", b, "--recipe", recipe("0.01"), "--repeats", "3", "--json"});
+  ASSERT_EQ(v.code, 0) << v.out << v.err;
+  json vj = json::parse(v.out);
+  SchemaValidator schemas(source_dir() + "/docs/schemas");
+  auto errors = schemas.validate(vj, "verify.schema.json");
+  EXPECT_TRUE(errors.empty()) << errors.front() << "\n" << v.out.substr(0, 800);
+  EXPECT_EQ(vj["measurement"]["decision"], "regression");
+  EXPECT_EQ(vj["manifest"]["trials"]["seq"], slow_seq_);
   // A changed bundle file is refused before anything runs.
   kt_test::write(b + "/cmdline", "preempt=none\n");
   r = run_cli({"gate", "--recipe", recipe("0.01"), "--candidate", b, "--repeats", "5"});
