@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Kconfig build times through kerntune's Builder (linux-source-6.1, tinyconfig
-# plus serial console/initramfs essentials): a cold build (empty ccache, empty
+# Kconfig build times through kerntune's Builder (linux-source-6.1,
+# recipes/kconfig-tiny.yaml's tinyconfig plus serial console/initramfs essentials): a cold build (empty ccache, empty
 # build cache), a one-symbol change (PRINTK_TIME, incremental in the same O=
 # folder through ccache), and a cache hit (a proposal that resolves to an
 # already built .config). Writes the "## Kconfig builds" section of
@@ -10,13 +10,14 @@
 # Needs: scripts/fetch-linux-source; the builder_build_test target built:
 #   ninja -C BUILD_DIR builder_build_test
 # Runs `nice -n 19 make -j2`: expect 15–60 minutes on a shared 2-core machine.
+# Do not run it while the kconfig tests run (they share the build folder).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$here/build}
 exe=$build/tests/build/builder_build_test
 [[ -x $exe ]] || { echo "build-times: $exe missing (ninja -C $build builder_build_test)" >&2; exit 2; }
 "$here/scripts/fetch-linux-source" >/dev/null
-rm -rf "$build/kconfig-test-build-cache"   # no cached images, no earlier O= folder
+rm -rf "$build/kconfig-campaign-cache"   # no cached images, no earlier O= folder (shared with the kconfig tests)
 ccache_dir=$(mktemp -d)
 trap 'rm -rf "$ccache_dir"' EXIT
 log=$(mktemp)
@@ -35,7 +36,8 @@ print(f"""## Kconfig builds
 `benchmarks/kconfig/build-times.sh` ({datetime.date.today()}, {cores} cores, load average
 {load} at the end; `nice -n 19 make -j2`, other engineers compiling alongside):
 linux-source-6.1, tinyconfig plus the serial console and initramfs essentials,
-built by kerntune's Builder (`tests/build/builder_build_test.cpp`).
+built by kerntune's Builder (`tests/build/builder_build_test.cpp`; the kernel of
+`recipes/kconfig-tiny.yaml`).
 
 | step | seconds | ratio to the cold build |
 |---|---:|---:|
