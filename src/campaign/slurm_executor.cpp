@@ -28,8 +28,10 @@ using namespace std::chrono_literals;
 // parsed by a shell.
 constexpr const char* kJobScript = R"sh(#!/bin/sh
 # kerntune trial job (docs/workers.md). Reads everything from this folder.
+# Its output goes to slurm.out here (sbatch --output would expand '%' in the path).
+exec > slurm.out 2>&1
 bin=$(cat kerntune.path)
-"$bin" tune recipe.yaml --db trial.db --work-dir work --progress lines
+"$bin" tune recipe.yaml --db trial.db --work-dir "$PWD/work" --progress lines
 rc=$?
 echo "$rc" > exit.code.tmp && mv exit.code.tmp exit.code
 exit "$rc"
@@ -107,7 +109,7 @@ class SlurmTarget final : public targets::Target {
 
     util::RunOptions sb;
     sb.argv = {"sbatch", "--parsable", "--chdir=" + dir.string(), "--job-name=kerntune-" + name,
-               "--output=slurm.out", "--ntasks=1"};
+               "--output=/dev/null", "--ntasks=1"};
     if (!recipe_.executor.partition.empty()) sb.argv.push_back("--partition=" + recipe_.executor.partition);
     sb.argv.insert(sb.argv.end(), recipe_.executor.sbatch_args.begin(), recipe_.executor.sbatch_args.end());
     sb.argv.push_back((dir / "job.sh").string());
@@ -277,7 +279,7 @@ util::Result<std::string> one_trial_recipe(const Recipe& recipe, const targets::
   }
   e << YAML::EndSeq;
   e << YAML::Key << "target" << YAML::Value << target;
-  if (recipe.kernel_source) e << YAML::Key << "kernel_source" << YAML::Value << recipe.kernel_source;
+  if (recipe.kernel_source && !recipe.kernel_source.IsNull()) e << YAML::Key << "kernel_source" << YAML::Value << recipe.kernel_source;
   if (!recipe.workload.empty()) {
     std::vector<std::string> dirs = {recipe.dir + "/workloads", recipe.dir, recipe.dir + "/../recipes/workloads"};
     KT_TRY(workloads::Workload w, workloads::load_workload(recipe.workload, dirs));
