@@ -73,40 +73,54 @@ TEST(GateSystem, ExportedSysctlFileLoadsWithSysctlPInTheGuest) {
   EXPECT_EQ(out->samples["autogroup"].at(0), pick["params"]["kernel.sched_autogroup_enabled"].get<bool>() ? 1 : 0);
 }
 
-std::string qemu_recipe() {
-  return std::string(R"Y(name: gate-qemu
+/// The kernel the system tests boot, written into each recipe: the recipes
+/// live in a temporary folder, where the recipe-relative search for
+/// .cache/kernel/vmlinuz (target.kernel's default) finds nothing.
+std::string kernel_image() {
+  auto k = kerntune::targets::default_kernel({KERNTUNE_SOURCE_DIR});
+  return k ? fs::absolute(*k).string() : "";
+}
+
+std::string qemu_recipe(const std::string& name, const std::string& slub_default) {
+  return "name: " + name + R"Y(
 parameters:
-  - {name: slub_debug, domain: cmdline, type: choice, values: ["-", "FZPU"], default: "-"}
-target: {kind: qemu, memory: 512M, cpus: 1, boot_timeout: 120s}
-workload: )Y") + KERNTUNE_SOURCE_DIR + R"Y(/recipes/workloads/hackbench.yaml
+  - {name: slub_debug, domain: cmdline, type: choice, values: ["-", "FZPU"], default: ")Y" + slub_default + R"Y("}
+target: {kind: qemu, kernel: ")Y" + kernel_image() + R"Y(", memory: 512M, cpus: 1, boot_timeout: 300s}
+workload: )Y" + KERNTUNE_SOURCE_DIR + R"Y(/recipes/workloads/hackbench.yaml
 objectives:
   - {metric: time, direction: minimize}
 budget: {trials: 1}
 )Y";
 }
 
-// DISABLED (issue 6, open): in the full build its temporary recipe finds no
-// kernel image (exit 2 before any trial); the effect size of slub_debug under
-// TCG is also unmeasured.
+// slub_debug=FZPU (sanity checks, red zones, poisoning and user tracking on
+// every slab object) should make hackbench — which allocates and frees socket
+// buffers at a high rate — much slower in a TCG guest.
+// DISABLED (issue 6, open): the kernel is now found (each recipe names the
+// image), but the case has not yet run to completion: on the shared host at
+// load 15-25 (2026-11-28 15:10) the FZPU guest did not come up within the
+// boot timeout and one hackbench run took ~75 s, so the effect size under TCG
+// is still unmeasured. Enable it after one passing run on a quiet host:
+//   build/tests/gate/kt_gate_system_tests --gtest_also_run_disabled_tests --gtest_filter='*BootParameter*'
 TEST(GateSystem, DISABLED_FlagsABootParameterWithALargeEffectAndPassesAnIdenticalCandidate) {
   if (!have_kernel()) return;
   TempDir dir;
-  write(dir / "gate.yaml", qemu_recipe());
+  write(dir / "gate.yaml", qemu_recipe("gate-qemu", "-"));
   // A one-trial campaign whose default is the slow boot parameter: its trial 0 is the candidate.
-  std::string slow = qemu_recipe();
-  slow.replace(slow.find("default: \"-\""), 12, "default: FZPU");
-  slow.replace(slow.find("name: gate-qemu"), 15, "name: slow-qemu");
-  write(dir / "slow.yaml", slow);
+  write(dir / "slow.yaml", qemu_recipe("slow-qemu", "FZPU"));
   auto t = run_cli({"tune", dir / "slow.yaml", "--db", dir / "slow.db", "--progress", "quiet"}, dir.path.string());
   ASSERT_EQ(t.code, 0) << t.out << t.err;
   auto r = run_cli({"gate", "--recipe", dir / "gate.yaml", "--db", dir / "slow.db", "--candidate", "0", "--repeats", "4",
-                    "--warmup", "1", "--max-regression", "10%", "--json"});
+                    "--warmup", "1", "--max-regression", "10%", "--json"},
+                   dir.path.string());
   ASSERT_EQ(r.code, 1) << r.out << r.err;
   json j = json::parse(r.out);
+  EXPECT_EQ(j["candidate"], "trial 0 of slow-qemu");
   EXPECT_GT(j["ratio"]["lo"].get<double>(), 1.10);
-  // The identical candidate: the same kernel and command line.
+  // The identical candidate: the same kernel and command line (one VM, reused).
   r = run_cli({"gate", "--recipe", dir / "gate.yaml", "--candidate", "default", "--repeats", "6", "--warmup", "1",
-               "--max-regression", "20%", "--json"});
+               "--max-regression", "25%", "--json"},
+              dir.path.string());
   EXPECT_EQ(r.code, 0) << r.out << r.err;
 }
 
