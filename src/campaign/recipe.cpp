@@ -123,11 +123,11 @@ util::Status load_search_spaces(const YAML::Node& list, Recipe& r) {
 // `executor: local | slurm` or `executor: {kind: slurm, partition, sbatch_args,
 // poll, job_timeout, shared_dir}` (docs/workers.md).
 util::Status parse_executor(const YAML::Node& n, const std::string& file, ExecutorSpec& ex) {
-  YAML::Node kind_node = n;
+  // (Never assign to a yaml-cpp Node that aliases `n`: assignment writes through.)
+  const YAML::Node kind_node = n.IsMap() ? n["kind"] : n;
   if (n.IsMap()) {
     KT_TRY_STATUS(util::check_keys(n, file, {"kind", "partition", "sbatch_args", "poll", "job_timeout", "shared_dir"},
                                    "executor"));
-    kind_node = n["kind"];
     if (!kind_node) return fail_at(n, file, "'executor' needs a 'kind' (local or slurm)");
   } else if (!n.IsScalar()) {
     return fail_at(n, file, "'executor' must be 'local', 'slurm' or a mapping with a 'kind'");

@@ -240,3 +240,31 @@ TEST(Workers, SigkillResumeReachesTheBudgetWithIntactStore) {
   ASSERT_TRUE(ic);
   EXPECT_EQ(*ic, "ok");
 }
+
+TEST(Workers, BadExecutorAndWorkersAreLocatedErrors) {
+  kt_test::TempDir dir;
+  kt_test::write(dir / "box.py", kBox);
+  struct Case {
+    std::string tail, where, what;
+  };
+  for (const auto& c : std::vector<Case>{
+           {"executor: slurmm\n", "r.yaml:10:11", "did you mean 'slurm'"},
+           {"executor: {kind: slurm, poll: soon}\n", "r.yaml:10:31", "cannot parse duration"},
+           {"executor: {kind: slurm, sbatch_args: --x}\n", "r.yaml:10:38", "must be a list"},
+           {"executor: {kind: local, partition: p}\n", "r.yaml:10:11", "takes no other keys"},
+       }) {
+    std::string text = recipe(3, 2);
+    text.replace(text.find("workers: 2\n"), 11, "workers: 2\n" + c.tail);
+    kt_test::write(dir / "r.yaml", text);
+    auto r = run_cli({"tune", dir / "r.yaml", "--db", dir / "kt.db"}, dir.path.string());
+    EXPECT_EQ(r.code, 2) << c.tail << r.err;
+    EXPECT_NE(r.err.find(c.where), std::string::npos) << c.tail << r.err;
+    EXPECT_NE(r.err.find(c.what), std::string::npos) << c.tail << r.err;
+    EXPECT_FALSE(std::filesystem::exists(dir / "kt.db")) << "a refused recipe created a store";
+  }
+  std::string zero = recipe(3, 0);
+  kt_test::write(dir / "r.yaml", zero);
+  auto r = run_cli({"tune", dir / "r.yaml", "--db", dir / "kt.db"}, dir.path.string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("'workers' must be at least 1"), std::string::npos) << r.err;
+}
