@@ -110,10 +110,19 @@ bool is_text(std::string_view bytes) {
   while (i < n) {
     auto c = static_cast<unsigned char>(bytes[i]);
     if (c == 0) return false;
-    int len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    // Well-formed UTF-8 (RFC 3629, Unicode table 3-7): no overlong forms, no
+    // surrogates, nothing above U+10FFFF — what JSON writers accept.
+    int len = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
     if (len == 0 || i + static_cast<std::size_t>(len) > n) return false;
-    for (int k = 1; k < len; ++k)
-      if ((static_cast<unsigned char>(bytes[i + static_cast<std::size_t>(k)]) >> 6) != 0x2) return false;
+    unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+    for (int k = 1; k < len; ++k) {
+      auto b = static_cast<unsigned char>(bytes[i + static_cast<std::size_t>(k)]);
+      if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) return false;
+    }
     i += static_cast<std::size_t>(len);
   }
   return true;
