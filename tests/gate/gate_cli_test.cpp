@@ -103,7 +103,8 @@ TEST_F(Gate, BundleCandidateAndTamperedBundle) {
   EXPECT_EQ(vj["measurement"]["decision"], "regression");
   EXPECT_EQ(vj["manifest"]["trials"]["seq"], slow_seq_);
   // A changed bundle file is refused before anything runs.
-  kt_test::write(b + "/cmdline", "preempt=none\n");
+  // (appended, so the file surely differs from what was exported)
+  kt_test::write(b + "/cmdline", kerntune::util::read_file(b + "/cmdline").value_or("") + "mitigations=off\n");
   r = run_cli({"gate", "--recipe", recipe("0.01"), "--candidate", b, "--repeats", "5"});
   EXPECT_EQ(r.code, 2) << r.out << r.err;
   EXPECT_NE(r.err.find("checksum mismatch"), std::string::npos) << r.err;
