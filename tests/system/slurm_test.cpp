@@ -198,7 +198,7 @@ executor: {kind: slurm, poll: 300ms}
   ASSERT_TRUE(child);
   // Wait for the job to run.
   std::string log, job;
-  auto deadline = std::chrono::steady_clock::now() + 90s;
+  auto deadline = std::chrono::steady_clock::now() + 120s;
   while (job.empty() && std::chrono::steady_clock::now() < deadline) {
     auto chunk = child->read_some(200ms);
     if (!chunk) break;
@@ -215,10 +215,11 @@ executor: {kind: slurm, poll: 300ms}
     state = kerntune::util::trim(run({"squeue", "-h", "-j", job, "-o", "%T"}).out);
     std::this_thread::sleep_for(200ms);
   }
-  ASSERT_EQ(state, "RUNNING");
+  ASSERT_EQ(state, "RUNNING") << run({"scontrol", "show", "job", "-o", job}).out << "\n" << log;
   ::kill(child->pid(), SIGTERM);
   ASSERT_TRUE(child->wait(30s));
-  EXPECT_EQ(child->exit_code(), 130);
+  while (auto chunk = child->read_some(100ms)) log += *chunk;
+  EXPECT_EQ(child->exit_code(), 130) << log;
   // scancel was sent: the job leaves the running state quickly.
   auto until = std::chrono::steady_clock::now() + 30s;
   while (std::chrono::steady_clock::now() < until) {
@@ -226,8 +227,8 @@ executor: {kind: slurm, poll: 300ms}
     if (state.empty() || state == "CANCELLED" || state == "COMPLETING") break;
     std::this_thread::sleep_for(300ms);
   }
-  EXPECT_TRUE(state.empty() || state == "CANCELLED" || state == "COMPLETING") << state;
+  EXPECT_TRUE(state.empty() || state == "CANCELLED" || state == "COMPLETING") << state << "\n" << log;
   auto info = run({"scontrol", "show", "job", "-o", job}).out;
-  EXPECT_NE(info.find("JobState=CANCELLED"), std::string::npos) << info;
+  EXPECT_NE(info.find("JobState=CANCELLED"), std::string::npos) << info << "\n" << log;
   EXPECT_TRUE(stored(dir / "kt.db", "cancel-me").empty());  // the interrupted trial is not stored
 }
