@@ -132,6 +132,11 @@ class SlurmTarget final : public targets::Target {
       }
       if (fs::exists(dir / "exit.code")) { script_done = true; }
       auto st = job_state(job_id);
+      // A stop during scontrol ends it early (no state): cancel, never read that as "job over".
+      if (util::stop_requested()) {
+        cancel(job_id);
+        return util::fail("interrupted", util::Error::Kind::interrupted);
+      }
       if (st) {
         state = st->first;
         if (!st->second.empty()) node = st->second;
