@@ -129,10 +129,16 @@ TEST(KconfigCampaign, BuildsBootsAndMeasuresEachTrialThenHitsTheBuildCache) {
     EXPECT_EQ(t["timings"]["kernel_builds"], 1.0);
     EXPECT_GT(t["timings"]["boot"].get<double>(), 0.0);
     // Proposed and effective: the dependency conflict resolved by olddefconfig.
-    EXPECT_EQ(t["params"]["TCP_CONG_BBR"], "y");
+    // The baseline proposes the default y; the optimizer's proposal may say y, m or n.
+    const std::string bbr = t["params"]["TCP_CONG_BBR"].get<std::string>();
+    if (t["kind"] == "baseline") {
+      EXPECT_EQ(bbr, "y");
+    }
     EXPECT_EQ(t["effective"]["TCP_CONG_BBR"], "n");
-    ASSERT_TRUE(t["effective"].contains("kconfig_not_stuck"));
-    EXPECT_EQ(t["effective"]["kconfig_not_stuck"][0], "TCP_CONG_BBR: proposed y, effective n");
+    if (bbr != "n") {
+      ASSERT_TRUE(t["effective"].contains("kconfig_not_stuck"));
+      EXPECT_EQ(t["effective"]["kconfig_not_stuck"][0], "TCP_CONG_BBR: proposed " + bbr + ", effective n");
+    }
     EXPECT_EQ(t["effective"]["LOG_BUF_SHIFT"], t["params"]["LOG_BUF_SHIFT"]);
 
     auto arts = st->trial_artifacts((*rows)[i].id);
@@ -145,7 +151,7 @@ TEST(KconfigCampaign, BuildsBootsAndMeasuresEachTrialThenHitsTheBuildCache) {
     EXPECT_NE(cfg.find(printk_time ? "CONFIG_PRINTK_TIME=y" : "# CONFIG_PRINTK_TIME is not set"), std::string::npos);
     EXPECT_NE(cfg.find("CONFIG_LOG_BUF_SHIFT=" + std::to_string(t["params"]["LOG_BUF_SHIFT"].get<int>())),
               std::string::npos);
-    EXPECT_EQ(cfg.find("CONFIG_TCP_CONG_BBR=y"), std::string::npos);
+    EXPECT_EQ(cfg.find("CONFIG_TCP_CONG_BBR="), std::string::npos);
     configs.insert(cfg);
   }
   EXPECT_EQ(configs.size(), 2u) << "the baseline and the proposal resolve to different .config files";
