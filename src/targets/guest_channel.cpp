@@ -68,6 +68,23 @@ std::optional<std::string> sysfs_path(std::string rel) {
   return "/sys/" + rel;
 }
 
+std::expected<std::vector<KnobWrite>, std::string> knob_writes(
+    const std::vector<std::pair<std::string, std::string>>& sysctls,
+    const std::vector<std::pair<std::string, std::string>>& sysfs) {
+  std::vector<KnobWrite> knobs;
+  for (const auto& [name, value] : sysctls) {
+    auto p = sysctl_path(name);
+    if (!p) return std::unexpected(fmt::format("'{}' is not a valid sysctl name", name));
+    knobs.push_back({name, *p, value, "sysctl"});
+  }
+  for (const auto& [path, value] : sysfs) {
+    auto p = sysfs_path(path);
+    if (!p) return std::unexpected(fmt::format("'{}' is not a path under /sys", path));
+    knobs.push_back({path, *p, value, "sysfs knob"});
+  }
+  return knobs;
+}
+
 std::string exit_description(int rc) {
   if (rc > 128 && rc < 128 + 65) return fmt::format("was killed by signal {} ({})", rc - 128, strsignal(rc - 128));
   return fmt::format("failed with exit code {}", rc);

@@ -259,21 +259,9 @@ util::Result<bool> SshTarget::ensure_boot(Host& h, const TrialRequest& request, 
 }
 
 util::Result<bool> SshTarget::apply_knobs(Host& h, const TrialRequest& request, TrialState& st) {
-  struct Knob {
-    std::string name, path, value, kind;
-  };
-  std::vector<Knob> knobs;
-  for (const auto& [name, value] : request.sysctls) {
-    auto p = guest::sysctl_path(name);
-    if (!p) return st.fail("apply", fmt::format("'{}' is not a valid sysctl name", name));
-    knobs.push_back({name, *p, value, "sysctl"});
-  }
-  for (const auto& [path, value] : request.sysfs) {
-    auto p = guest::sysfs_path(path);
-    if (!p) return st.fail("apply", fmt::format("'{}' is not a path under /sys", path));
-    knobs.push_back({path, *p, value, "sysfs knob"});
-  }
-  for (const auto& k : knobs) {
+  auto knobs = guest::knob_writes(request.sysctls, request.sysfs);
+  if (!knobs) return st.fail("apply", knobs.error());
+  for (const auto& k : *knobs) {
     bool first = !h.baseline.contains(k.path);
     auto w = h.conn->agent->write(k.path, k.value, options_.command_timeout, first);
     if (!w) return host_lost(h, "apply", fmt::format("writing {} '{}'", k.kind, k.name), w.error().message, st);

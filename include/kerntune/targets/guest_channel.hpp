@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "kerntune/targets/guest_protocol.hpp"
@@ -66,6 +67,16 @@ std::optional<std::string> sysctl_path(const std::string& name);
 /// "kernel/mm/transparent_hugepage/enabled" or "/sys/kernel/…" → "/sys/kernel/…";
 /// nullopt for "..", empty components or control characters.
 std::optional<std::string> sysfs_path(std::string rel);
+/// One knob a trial writes: its name as the recipe gives it, its guest path,
+/// the value, and "sysctl" or "sysfs knob" for messages.
+struct KnobWrite {
+  std::string name, path, value, kind;
+};
+/// The trial's sysctls then its sysfs knobs with their guest paths, in order;
+/// the error names the first invalid name or path.
+std::expected<std::vector<KnobWrite>, std::string> knob_writes(
+    const std::vector<std::pair<std::string, std::string>>& sysctls,
+    const std::vector<std::pair<std::string, std::string>>& sysfs);
 /// "failed with exit code 3" / "was killed by signal 9 (Killed)" for a shell status.
 std::string exit_description(int rc);
 
