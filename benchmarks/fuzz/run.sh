@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Fuzzes one libFuzzer target (or all) for a bounded time under ASan + UBSan
 # and prints its figures. Not part of CI (docs/hardening.md, "Fuzzing").
-#   benchmarks/fuzz/run.sh TARGET SECONDS     TARGET: expr space recipe kconfig metrics guest_protocol | all
+#   benchmarks/fuzz/run.sh TARGET SECONDS         TARGET: expr space recipe kconfig metrics guest_protocol | all
+#   benchmarks/fuzz/run.sh --cpu TARGET SECONDS   SECONDS of the fuzzer's CPU time (user + sys), however
+#                                                 long that takes at nice 19 on a loaded machine: the
+#                                                 fuzzer is stopped by SIGINT (libFuzzer then prints its
+#                                                 final stats); KERNTUNE_FUZZ_MAX_WALL (default 6 h) caps
+#                                                 the wall time
 # Builds with clang++-16 into ./build-fuzz (KERNTUNE_FUZZ=ON; installs clang-16
 # and libclang-rt-16-dev through apt when missing), starts from the seed corpus
 # tests/fuzz/corpus/TARGET plus what earlier runs found (build-fuzz/corpus/TARGET),
@@ -15,11 +20,14 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 targets_all=(expr space recipe kconfig metrics guest_protocol)
-if (($# != 2)); then sed -n '2,14p' "$0"; exit 2; fi
+cpu_mode=0
+if [[ ${1:-} == --cpu ]]; then cpu_mode=1; shift; fi
+if (($# != 2)); then sed -n '2,19p' "$0"; exit 2; fi
 target=$1 seconds=$2
 [[ $seconds =~ ^[0-9]+$ ]] || { echo "run.sh: SECONDS must be a whole number" >&2; exit 2; }
 if [[ $target == all ]]; then
-  for t in "${targets_all[@]}"; do "$0" "$t" "$seconds"; done
+  flag=(); ((cpu_mode)) && flag=(--cpu)
+  for t in "${targets_all[@]}"; do "$0" "${flag[@]}" "$t" "$seconds"; done
   exit 0
 fi
 [[ " ${targets_all[*]} " == *" $target "* ]] || { echo "run.sh: unknown target '$target' (${targets_all[*]} | all)" >&2; exit 2; }
@@ -40,14 +48,34 @@ fi
 work=$build/corpus/$target artifacts=$build/artifacts/$target
 mkdir -p "$work" "$artifacts" "$build/logs"
 log=$build/logs/$target.log
-echo "run.sh: fuzzing $target for $seconds s (log: $log)" >&2
+wall=$seconds
+((cpu_mode)) && wall=${KERNTUNE_FUZZ_MAX_WALL:-21600}
+echo "run.sh: fuzzing $target for $seconds $( ((cpu_mode)) && echo CPU-)s (log: $log)" >&2
 # -max_len bounds an input (16 KiB holds every seed); -timeout flags a hang
 # (one input taking 10 s); -rss_limit_mb flags runaway memory; LSan is on.
-status=0
-(cd "$artifacts" && /usr/bin/time -f 'cpu_seconds %U %S' -o "$build/logs/$target.cpu" nice -n 19 "$build/tests/fuzz/fuzz_$target" \
-  -max_total_time="$seconds" -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
+status=0 started=$(date +%s)
+(cd "$artifacts" && exec /usr/bin/time -f 'cpu_seconds %U %S' -o "$build/logs/$target.cpu" nice -n 19 "$build/tests/fuzz/fuzz_$target" \
+  -max_total_time="$wall" -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
   -print_final_stats=1 -artifact_prefix="$artifacts/" \
-  "$work" "$here/tests/fuzz/corpus/$target") >"$log" 2>&1 || status=$?
+  "$work" "$here/tests/fuzz/corpus/$target") >"$log" 2>&1 &
+timer=$!
+interrupted=0
+if ((cpu_mode)); then
+  # The fuzzer is the child of /usr/bin/time; its utime + stime (clock ticks,
+  # /proc/PID/stat fields 14 and 15) are polled until the budget is spent.
+  tick=$(getconf CLK_TCK) fuzzer=
+  while kill -0 "$timer" 2>/dev/null; do
+    [[ -n $fuzzer ]] || fuzzer=$(pgrep -P "$timer" | head -n1 || true)
+    if [[ -n $fuzzer && -r /proc/$fuzzer/stat ]]; then
+      used=$(awk -v t="$tick" '{sub(/^.*\) /, ""); printf "%d", ($12 + $13) / t}' "/proc/$fuzzer/stat" 2>/dev/null || echo 0)
+      if ((used >= seconds)); then kill -INT "$fuzzer" 2>/dev/null || true; interrupted=1; break; fi
+    fi
+    sleep 2
+  done
+fi
+wait "$timer" || status=$?
+# libFuzzer exits 72 (-interrupted_exit_code) after a SIGINT it handled.
+((interrupted && status == 72)) && status=0
 
 # Figures: the last status line and the final stats.
 last=$(grep -E '^#[0-9]+' "$log" | tail -n1 || true)
@@ -58,7 +86,7 @@ ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
 corp=$(sed -n 's/.* corp: \([0-9]*\).*/\1/p' <<<"$last")
 crashes=$(find "$artifacts" -type f | wc -l)
 cpu=$(awk '/^cpu_seconds/ {printf "%.0f", $2 + $3}' "$build/logs/$target.cpu" 2>/dev/null || true)
-printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$target" "$seconds" "${cpu:-?}" "${execs:-?}" \
+printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$target" "$(($(date +%s) - started))" "${cpu:-?}" "${execs:-?}" \
   "${eps:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$crashes" | tee -a "$build/results.tsv"
 if ((status != 0)) || ((crashes > 0)); then
   echo "run.sh: $target: libFuzzer exit $status, $crashes artifact(s) in $artifacts" >&2
