@@ -11,6 +11,7 @@
 #include "models.hpp"
 #include "search.hpp"
 #include "sequences.hpp"
+#include "subset.hpp"
 #include "targets.hpp"
 
 namespace kerntune::bo::detail {
@@ -81,11 +82,16 @@ util::Result<Models> BoOptimizer::build(const Targets& t, std::size_t n_pending)
   Models m;
   m.acquisition = opt_.acquisition;
   std::uint64_t fit_seed = derive_seed({opt_.seed, obs_.size(), n_pending, static_cast<std::uint64_t>(Stream::restarts)});
+  const int cap = opt_.max_posterior_points;
   if (t.n_fail > 0) {
     Gp gp(prob_.dims, feasibility_priors());
-    KT_TRY(auto fs, gp.fit(t.X_all, t.label, Eigen::VectorXd::Zero(t.label.size()), fit_options(t.label.size(), fit_seed + 1)));
+    // Bounded posterior: failures score lowest, so they are kept first.
+    std::vector<int> keep = bounded_subset(t.label, cap);
+    Eigen::MatrixXd X = take_rows(t.X_all, keep);
+    Eigen::VectorXd label = take(t.label, keep), zero = Eigen::VectorXd::Zero(label.size());
+    KT_TRY(auto fs, gp.fit(X, label, zero, fit_options(t.label.size(), fit_seed + 1)));
     (void)fs;
-    KT_TRY_STATUS(gp.condition(t.X_all, t.label, Eigen::VectorXd::Zero(t.label.size())));
+    KT_TRY_STATUS(gp.condition(X, label, zero));
     if (util::log_level() >= util::LogLevel::debug) {
       std::string ls;
       for (std::size_t j = 0; j < prob_.dims.size(); ++j) ls += fmt::format(" {:.3g}", gp.kernel().lengthscale(static_cast<int>(j)));
@@ -105,9 +111,12 @@ util::Result<Models> BoOptimizer::build(const Targets& t, std::size_t n_pending)
     const auto& ct = t.cons[c];
     if (ct.X.rows() < 2) continue;
     Gp gp(prob_.dims);
-    KT_TRY(auto fs, gp.fit(ct.X, ct.y, Eigen::VectorXd::Zero(ct.y.size()), fit_options(ct.y.size(), fit_seed + 2 + c)));
+    std::vector<int> keep = bounded_subset(ct.y, cap);
+    Eigen::MatrixXd X = take_rows(ct.X, keep);
+    Eigen::VectorXd y = take(ct.y, keep), zero = Eigen::VectorXd::Zero(y.size());
+    KT_TRY(auto fs, gp.fit(X, y, zero, fit_options(ct.y.size(), fit_seed + 2 + c)));
     (void)fs;
-    KT_TRY_STATUS(gp.condition(ct.X, ct.y, Eigen::VectorXd::Zero(ct.y.size())));
+    KT_TRY_STATUS(gp.condition(X, y, zero));
     m.constraints.push_back(std::move(gp));
     m.thresholds.push_back(ct.threshold);
   }
@@ -117,14 +126,19 @@ util::Result<Models> BoOptimizer::build(const Targets& t, std::size_t n_pending)
   }
   Gp gp(prob_.dims);
   if (t.prior_gp) gp.set_prior_mean(t.prior_gp, t.prior_weight);
-  KT_TRY(auto fs, gp.fit(t.X_ok, t.y, t.noise, fit_options(t.y.size(), fit_seed)));
+  // Bounded posterior: the best quarter (incumbent and anchors stay exact),
+  // the recent quarter and a spread of the rest; every row below the cap.
+  std::vector<int> keep = bounded_subset(t.y, cap);
+  Eigen::MatrixXd X = take_rows(t.X_ok, keep);
+  Eigen::VectorXd y = take(t.y, keep), noise = take(t.noise, keep);
+  KT_TRY(auto fs, gp.fit(X, y, noise, fit_options(t.y.size(), fit_seed)));
   (void)fs;
-  KT_TRY_STATUS(gp.condition(t.X_ok, t.y, t.noise));
+  KT_TRY_STATUS(gp.condition(X, y, noise));
   // Noise-aware incumbent: the best posterior mean among feasible observed points.
   Eigen::VectorXd mu = gp.train_mean();
   double best = std::numeric_limits<double>::infinity();
   for (Eigen::Index i = 0; i < mu.size(); ++i)
-    if (t.feasible_ok[static_cast<std::size_t>(i)]) best = std::min(best, mu[i]);
+    if (t.feasible_ok[static_cast<std::size_t>(keep[static_cast<std::size_t>(i)])]) best = std::min(best, mu[i]);
   m.incumbent = best;
   // Augmented EI: the noise a new observation would carry, the learned floor
   // plus the median known noise of the observations.
@@ -174,7 +188,11 @@ std::optional<TrustBox> BoOptimizer::trust_box(const Targets& t, const Models& m
 SearchSpec BoOptimizer::search_spec(const Targets& t, std::size_t n_pending, int index) const {
   SearchSpec s;
   std::size_t n = obs_.size() + n_pending;
-  s.n_raw = static_cast<int>(std::clamp<std::size_t>(60000 / std::max<std::size_t>(n, 30), 128, 1024));
+  // Past the bounded posterior's cap the models stop growing, and so does
+  // the cost of a candidate: the raw sample stays at the cap's size.
+  std::size_t n_model = n;
+  if (opt_.max_posterior_points > 0) n_model = std::min(n, static_cast<std::size_t>(opt_.max_posterior_points));
+  s.n_raw = static_cast<int>(std::clamp<std::size_t>(60000 / std::max<std::size_t>(n_model, 30), 128, 1024));
   s.n_perturb = s.n_raw / 3;
   s.n_starts = n > 400 ? 3 : 5;
   s.grad_iterations = n > 400 ? 15 : 25;

@@ -72,6 +72,12 @@ struct Options {
   int trust_region = -1;
   /// Prior observations from a related campaign (warm start), same dims.
   std::vector<Observation> prior;
+  /// Bounded posterior (docs/bo.md, "Bounded posterior"): a model with more
+  /// observations than this is fitted and conditioned on this many of them
+  /// (the best quarter, the most recent quarter, an even spread of the rest),
+  /// so a long campaign's ask costs about what it costs at this size.
+  /// 0 = no bound. Below the bound nothing changes.
+  int max_posterior_points = 400;
 };
 
 /// Parses "random" | "sobol" | "bo".
