@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "kerntune/targets/command_target.hpp"
+#include "kerntune/targets/lava_target.hpp"
 #include "kerntune/targets/qemu_target.hpp"
 #include "kerntune/targets/ssh_target.hpp"
 #include "kerntune/util/text.hpp"
@@ -13,17 +14,18 @@ namespace kerntune::targets {
 util::Result<std::unique_ptr<Target>> make_target(const YAML::Node& node, const TargetContext& ctx) {
   if (!node || !node.IsMap()) return util::fail_at(node, ctx.recipe_file, "'target' must be a mapping with a 'kind'");
   YAML::Node kind_node = node["kind"];
-  if (!kind_node) return util::fail_at(node, ctx.recipe_file, "'target' needs a 'kind' (command, qemu, ssh)");
+  if (!kind_node) return util::fail_at(node, ctx.recipe_file, "'target' needs a 'kind' (command, qemu, ssh, lava)");
   KT_TRY(std::string kind, util::as_string(kind_node, ctx.recipe_file, "kind"));
   if (kind == "command") return make_command_target(node, ctx);
   // Other backends register here, one line each.
   // @@TARGET-KINDS@@
   if (kind == "qemu") return make_qemu_target(node, ctx);
   if (kind == "ssh") return make_ssh_target(node, ctx);
-  std::vector<std::string> kinds = {"command", "qemu", "ssh"};
+  if (kind == "lava") return make_lava_target(node, ctx);
+  std::vector<std::string> kinds = {"command", "qemu", "ssh", "lava"};
   std::string msg = fmt::format("unknown target kind '{}'", kind);
   if (auto c = util::closest(kind, kinds)) msg += fmt::format(" (did you mean '{}'?)", *c);
-  else msg += " (known kinds: command, qemu, ssh)";
+  else msg += " (known kinds: command, qemu, ssh, lava)";
   return util::fail_at(kind_node, ctx.recipe_file, msg);
 }
 
