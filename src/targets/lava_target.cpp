@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 
 #include "kerntune/targets/guest_agent.hpp"
@@ -47,7 +48,9 @@ util::Result<LavaTarget::Job> LavaTarget::run_local(const std::string& job_file,
   Job job;
   // lava-run keeps its scratch under /var/lib/lava/dispatcher/tmp/<job id>:
   // unique per process and trial, so parallel workers do not share it.
-  job.id = fmt::format("{}{:05}", static_cast<long>(getpid()), seq % 100000);
+  static std::atomic<int> counter{0};
+  (void)seq;
+  job.id = fmt::format("{}{:05}", static_cast<long>(getpid()), ++counter % 100000);
   std::string out_dir = (fs::path(dir) / "lava-output").string();
   std::error_code ec;
   fs::create_directories(out_dir, ec);
