@@ -60,7 +60,7 @@ endfunction()
 # kerntune_test(NAME LABEL label SOURCES ... DEPS ... [TIMEOUT s] [LOCK resource])
 # A GoogleTest executable whose cases are registered with ctest under LABEL.
 function(kerntune_test name)
-  cmake_parse_arguments(T "" "LABEL;TIMEOUT;LOCK" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(T "" "LABEL;TIMEOUT;LOCK;COST" "SOURCES;DEPS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE kt_standard_settings GTest::gtest GTest::gtest_main)
   foreach(dep IN LISTS T_DEPS)
@@ -80,7 +80,13 @@ function(kerntune_test name)
   if(T_LOCK)
     set(lock_props RESOURCE_LOCK ${T_LOCK})
   endif()
+  # COST: ctest -j starts costlier tests first; give the long poles (real
+  # kernel builds) a high cost so that a clean run (no cost data yet) does not
+  # start them last.
+  if(T_COST)
+    set(cost_props COST ${T_COST})
+  endif()
   gtest_discover_tests(${name}
-    PROPERTIES LABELS ${T_LABEL} TIMEOUT ${T_TIMEOUT} ${lock_props}
+    PROPERTIES LABELS ${T_LABEL} TIMEOUT ${T_TIMEOUT} ${lock_props} ${cost_props}
     DISCOVERY_TIMEOUT 60)
 endfunction()

@@ -1,4 +1,4 @@
-// Label kconfig-build (`scripts/test --with-kernel-builds`): a Kconfig campaign
+// Label kconfig (default run; `scripts/test --no-kernel-builds` skips it): a Kconfig campaign
 // end to end through the real `kerntune tune`. recipes/kconfig-tiny.yaml's
 // kernel (tinyconfig + what the QEMU serial console, the initramfs and the
 // guest agent need) is built from Debian's linux-source-6.1 (nice -n 19,
