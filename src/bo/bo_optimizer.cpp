@@ -99,6 +99,10 @@ util::Result<Models> BoOptimizer::build(const Targets& t, std::size_t n_pending)
     }
     m.feasibility = std::move(gp);
     m.feasibility_offset = t.label_offset;
+    // The gate rises with the share of failed trials: the more of the space
+    // fails, the less an unexplored (P ≈ prior) point is worth risking.
+    double share = static_cast<double>(t.n_fail) / static_cast<double>(t.n_fail + t.n_ok);
+    m.feasibility_gate = std::min(kGateMax, kGateBase + share);
     m.failed.resize(t.n_fail, t.X_all.cols());
     for (Eigen::Index i = 0, r = 0; i < t.label.size(); ++i)
       if (t.label[i] < 0) m.failed.row(r++) = t.X_all.row(i);
@@ -200,10 +204,11 @@ SearchSpec BoOptimizer::search_spec(const Targets& t, std::size_t n_pending, int
     // Later points of a batch: the models only moved by a fantasy, so a
     // lighter search (half the raw candidates, fewer and shorter local runs)
     // finds the next mode; this keeps ask(4) within ~1.5x of ask(1).
-    s.n_raw = std::max(64, s.n_raw / 2);
+    s.n_raw = std::max(64, s.n_raw / 4);
     s.n_perturb = s.n_raw / 3;
-    s.n_starts = std::max(2, s.n_starts / 2);
-    s.grad_iterations = std::max(10, s.grad_iterations / 2);
+    s.n_starts = 2;
+    s.grad_iterations = 8;
+    s.neighbour_rounds = 2;
   }
   s.seed = derive_seed({opt_.seed, obs_.size(), n_pending, static_cast<std::uint64_t>(Stream::candidates),
                         static_cast<std::uint64_t>(index)});
@@ -262,7 +267,10 @@ util::Result<std::vector<Point>> BoOptimizer::ask(int q, const std::vector<Point
       spec.box.reset();
       found = maximize(prob_, acq, spec, excluded);
     }
-    if (found) util::log_debug("bo: acquisition value {:.4g}", found->value);
+    if (found) util::log_debug("bo: acquisition value {:.4g}{}", found->value,
+                               m.feasibility ? fmt::format(" (log P(feasible) {:.3g}, gate {:.3g})",
+                                                           feasibility_log_p(m, found->x), m.feasibility_gate)
+                                             : std::string());
     Point x;
     if (found) {
       x = found->x;

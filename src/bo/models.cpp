@@ -46,7 +46,38 @@ double failure_guard(const Gp& gp, const Eigen::MatrixXd& failed, const double* 
   }
   return std::log(g);
 }
+/// log P(feasible) from the feasibility latent (mean mu, variance var), plus
+/// the gate's penalty below m.feasibility_gate; derivatives over mu and var.
+double feasibility_term(const Models& m, double mu, double var, double* d_mu, double* d_var) {
+  bool optimistic = m.mode == Mode::find_feasible;
+  double s2 = var + kFeasibilityKappa * kFeasibilityKappa;
+  double sd = std::sqrt(var), rs = std::sqrt(s2);
+  double num = mu + m.feasibility_offset + (optimistic ? kFeasibilityBeta * sd : 0.0);
+  double u = num / rs;
+  double lp = log_ndtr(u);
+  double w = 1;
+  if (!optimistic && m.feasibility_gate > 0) {
+    double below = lp - std::log(m.feasibility_gate);
+    if (below < 0) {
+      lp += kGateSlope * below;
+      w += kGateSlope;
+    }
+  }
+  if (d_mu || d_var) {
+    double dl = w * d_log_ndtr(u);
+    if (d_mu) *d_mu = dl / rs;
+    if (d_var) *d_var = dl * ((optimistic ? kFeasibilityBeta / (2 * sd) : 0.0) / rs - u / (2 * s2));
+  }
+  return lp;
+}
 }  // namespace
+
+double feasibility_log_p(const Models& m, const Point& x) {
+  if (!m.feasibility) return 0;
+  double mu = 0, var = 0;
+  m.feasibility->predict_one(x.data(), mu, var, nullptr, nullptr);
+  return log_ndtr((mu + m.feasibility_offset) / std::sqrt(var + kFeasibilityKappa * kFeasibilityKappa));
+}
 
 util::Status Models::fantasize(const Point& x) {
   auto add = [&](Gp& gp) -> util::Status {
@@ -82,10 +113,7 @@ void ModelAcquisition::values(const Eigen::MatrixXd& X, Eigen::VectorXd& out) co
   }
   if (m_.feasibility) {
     m_.feasibility->predict(X, mu, var);
-    for (Eigen::Index i = 0; i < n; ++i) {
-      double num = mu[i] + m_.feasibility_offset + (m_.mode == Mode::find_feasible ? kFeasibilityBeta * std::sqrt(var[i]) : 0.0);
-      out[i] += log_ndtr(num / std::sqrt(var[i] + kFeasibilityKappa * kFeasibilityKappa));
-    }
+    for (Eigen::Index i = 0; i < n; ++i) out[i] += feasibility_term(m_, mu[i], var[i], nullptr, nullptr);
     Eigen::VectorXd xi(X.cols());
     for (Eigen::Index i = 0; i < n; ++i) {
       xi = X.row(i).transpose();
@@ -128,17 +156,9 @@ double ModelAcquisition::value_grad(const Point& x, Eigen::VectorXd* grad) const
   }
   if (m_.feasibility) {
     m_.feasibility->predict_one(x.data(), mu, var, pdmu, pdvar);
-    double s2 = var + kFeasibilityKappa * kFeasibilityKappa;
-    bool optimistic = m_.mode == Mode::find_feasible;
-    double sd = std::sqrt(var);
-    double num = mu + m_.feasibility_offset + (optimistic ? kFeasibilityBeta * sd : 0.0);
-    double u = num / std::sqrt(s2);
-    value += log_ndtr(u);
-    if (grad) {
-      Eigen::VectorXd dnum = dmu;
-      if (optimistic) dnum += kFeasibilityBeta * dvar / (2 * sd);
-      *grad += d_log_ndtr(u) * (dnum / std::sqrt(s2) - u * dvar / (2 * s2));
-    }
+    double gm = 0, gv = 0;
+    value += feasibility_term(m_, mu, var, grad ? &gm : nullptr, grad ? &gv : nullptr);
+    if (grad) *grad += gm * dmu + gv * dvar;
     value += failure_guard(*m_.feasibility, m_.failed, x.data(), d, grad);
   }
   return value;
@@ -160,7 +180,7 @@ void ExploreAcquisition::values(const Eigen::MatrixXd& X, Eigen::VectorXd& out) 
     m_.feasibility->predict(X, mu, var);
     Eigen::VectorXd xi(X.cols());
     for (Eigen::Index i = 0; i < n; ++i) {
-      out[i] += log_ndtr((mu[i] + m_.feasibility_offset) / std::sqrt(var[i] + kFeasibilityKappa * kFeasibilityKappa));
+      out[i] += feasibility_term(m_, mu[i], var[i], nullptr, nullptr);
       xi = X.row(i).transpose();
       out[i] += failure_guard(*m_.feasibility, m_.failed, xi.data(), X.cols(), nullptr);
     }

@@ -27,6 +27,12 @@ inline constexpr double kFailureGuardPower = 8;
 inline constexpr double kFeasibilityBeta = 2.0;
 /// UCB's exploration weight (on standardized targets).
 inline constexpr double kUcbBeta = 2.0;
+/// Feasibility gate (docs/bo.md, "Failures"): every acquisition variant pays
+/// kGateSlope · (log P(feasible) − log g) below the gate g, with
+/// g = min(kGateMax, kGateBase + observed failure share).
+inline constexpr double kGateSlope = 10;
+inline constexpr double kGateBase = 0.5;
+inline constexpr double kGateMax = 0.95;
 
 struct Models {
   Mode mode = Mode::improve;
@@ -39,6 +45,8 @@ struct Models {
   double aei_noise = 0;
   std::optional<Gp> feasibility;  ///< ±1 labels minus their mean
   double feasibility_offset = 0;  ///< that mean, added back to the latent
+  /// The feasibility gate g in (0, 1); 0: off (find_feasible mode, no failures).
+  double feasibility_gate = 0;
   /// Failed trials (rows), for the failure guard: log(1 − ρ^kFailureGuardPower)
   /// with ρ the feasibility kernel's correlation to the nearest failed trial.
   Eigen::MatrixXd failed;
@@ -66,6 +74,9 @@ class ExploreAcquisition final : public Acquisition {
 /// its correlation under `gp`'s kernel with some earlier point is at least
 /// `rho`. A model that only proposes such near-duplicates learns nothing more.
 bool stagnating(const Gp& gp, const std::vector<Observation>& obs, int streak, double rho);
+
+/// log P(feasible) at x, without the gate (for logs and tests).
+double feasibility_log_p(const Models& m, const Point& x);
 
 class ModelAcquisition final : public Acquisition {
  public:

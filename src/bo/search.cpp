@@ -55,8 +55,10 @@ void raw_candidates(const Problem& p, const SearchSpec& spec, const std::vector<
   std::size_t d = p.dims.size();
   std::mt19937_64 rng(derive_seed({spec.seed, 17}));
   std::uniform_real_distribution<double> u01(0, 1);
+  Eigen::MatrixXd U = sobol_units(d, spec.seed, 0, static_cast<std::size_t>(std::max(0, spec.n_raw)));
+  std::vector<double> u(d);
   for (int i = 0; i < spec.n_raw; ++i) {
-    std::vector<double> u = sobol_unit(d, spec.seed, static_cast<std::uint64_t>(i));
+    for (std::size_t j = 0; j < d; ++j) u[j] = U(i, static_cast<Eigen::Index>(j));
     if (!spec.box) {
       c.add(p, unit_to_point(p.dims, u), excluded);
       continue;

@@ -45,6 +45,29 @@ std::vector<double> sobol_unit(std::size_t dims, std::uint64_t seed, std::uint64
   return u;
 }
 
+Eigen::MatrixXd sobol_units(std::size_t dims, std::uint64_t seed, std::uint64_t first, std::size_t count) {
+  Eigen::MatrixXd U(static_cast<Eigen::Index>(count), static_cast<Eigen::Index>(dims));
+  if (dims == 0 || count == 0) return U;
+  constexpr std::size_t block = 1000;  // as in sobol_unit
+  for (std::size_t start = 0; start < dims; start += block) {
+    std::size_t n = std::min(block, dims - start);
+    std::vector<std::uint64_t> shift(n);
+    for (std::size_t j = 0; j < n; ++j) shift[j] = derive_seed({seed, 0x50b01ULL, start + j});
+    boost::random::sobol engine(n);
+    std::uint64_t index = first;
+    if (index > 0) engine.seed(index - 1);
+    for (std::size_t i = 0; i < count; ++i, ++index) {
+      for (std::size_t j = 0; j < n; ++j) {
+        std::uint64_t v = index > 0 ? engine() : 0;
+        if (start > 0) v = derive_seed({v, start});
+        v ^= shift[j];
+        U(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(start + j)) = static_cast<double>(v >> 11) * 0x1.0p-53;
+      }
+    }
+  }
+  return U;
+}
+
 Point unit_to_point(const std::vector<Dim>& dims, const std::vector<double>& u) {
   Point x(dims.size());
   for (std::size_t j = 0; j < dims.size(); ++j) {

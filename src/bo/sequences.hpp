@@ -4,6 +4,7 @@
 // Every random choice is derived from (seed, number of observations, number of
 // pending points, purpose) through splitmix64, never from a stream that lives
 // between calls: see the determinism contract in optimizer.hpp.
+#include <Eigen/Core>
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -26,6 +27,10 @@ std::mt19937_64 make_rng(std::uint64_t seed, std::size_t n_obs, std::size_t n_pe
 /// Point `index` of a digitally shifted (XOR-scrambled by `seed`) Sobol
 /// sequence in [0,1)^dims. The shift preserves the net property of the sequence.
 std::vector<double> sobol_unit(std::size_t dims, std::uint64_t seed, std::uint64_t index);
+/// Points first .. first+count-1 of the same sequence, one per row: equal to
+/// sobol_unit(dims, seed, first + i) for each i, but the generator and the
+/// shifts are set up once (the raw candidates of a search draw hundreds).
+Eigen::MatrixXd sobol_units(std::size_t dims, std::uint64_t seed, std::uint64_t first, std::size_t count);
 
 /// Maps a unit-cube vector onto the point encoding of `dims`: continuous and
 /// integer coordinates stay in [0,1] (repair snaps integers), categoricals

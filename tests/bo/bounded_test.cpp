@@ -9,6 +9,7 @@
 #include <random>
 
 #include "kerntune/bo/optimizer.hpp"
+#include "sequences.hpp"
 #include "subset.hpp"
 #include "test_problems.hpp"
 
@@ -121,6 +122,18 @@ TEST(BoundedPosterior, AskTimeStopsGrowingPastTheCap) {
   // An unbounded posterior at 800 points costs ~8^2-8^3 times more; allow
   // generous slack for the bookkeeping that stays O(n) and for load.
   EXPECT_LT(far, 4 * at_cap + 0.2);
+}
+
+TEST(Sequences, BatchSobolEqualsPointByPoint) {
+  for (std::size_t d : {1u, 7u, 30u}) {
+    for (std::uint64_t first : {0u, 1u, 37u}) {
+      Eigen::MatrixXd U = detail::sobol_units(d, 99, first, 20);
+      for (int i = 0; i < 20; ++i) {
+        std::vector<double> u = detail::sobol_unit(d, 99, first + static_cast<std::uint64_t>(i));
+        for (std::size_t j = 0; j < d; ++j) ASSERT_EQ(U(i, static_cast<Eigen::Index>(j)), u[j]) << d << " " << first << " " << i;
+      }
+    }
+  }
 }
 
 }  // namespace
