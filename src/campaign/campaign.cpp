@@ -146,8 +146,7 @@ util::Status Runner::setup() {
     pool_->set_execute([this](targets::Target& t, TrialJob job, int w) { return execute(t, std::move(job), w, {}); });
   }
   if (!recipe_.workload.empty()) {
-    std::vector<std::string> dirs = {recipe_.dir + "/workloads", recipe_.dir, recipe_.dir + "/../recipes/workloads"};
-    KT_TRY(auto w, workloads::load_workload(recipe_.workload, dirs));
+    KT_TRY(auto w, load_recipe_workload(recipe_));
     workload_ = std::move(w);
   }
 

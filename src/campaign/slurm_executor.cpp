@@ -286,8 +286,7 @@ util::Result<std::string> one_trial_recipe(const Recipe& recipe, const targets::
   e << YAML::Key << "target" << YAML::Value << target;
   if (recipe.kernel_source && !recipe.kernel_source.IsNull()) e << YAML::Key << "kernel_source" << YAML::Value << recipe.kernel_source;
   if (!recipe.workload.empty()) {
-    std::vector<std::string> dirs = {recipe.dir + "/workloads", recipe.dir, recipe.dir + "/../recipes/workloads"};
-    KT_TRY(workloads::Workload w, workloads::load_workload(recipe.workload, dirs));
+    KT_TRY(workloads::Workload w, load_recipe_workload(recipe));
     e << YAML::Key << "workload" << YAML::Value << YAML::DoubleQuoted << fs::absolute(w.file).lexically_normal().string();
   }
   if (recipe.repeats > 0) e << YAML::Key << "repeats" << YAML::Value << recipe.repeats;

@@ -195,8 +195,7 @@ util::Result<GateResult> run_gate(const campaign::Recipe& recipe, const Side& ba
   KT_TRY(auto target, targets::make_target(recipe.target, ctx));
   std::optional<workloads::Workload> workload;
   if (!recipe.workload.empty()) {
-    std::vector<std::string> dirs = {recipe.dir + "/workloads", recipe.dir, recipe.dir + "/../recipes/workloads"};
-    KT_TRY(auto w, workloads::load_workload(recipe.workload, dirs));
+    KT_TRY(auto w, campaign::load_recipe_workload(recipe));
     workload = std::move(w);
   }
   const workloads::Workload* wl = workload ? &*workload : nullptr;

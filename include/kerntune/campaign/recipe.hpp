@@ -13,6 +13,7 @@
 #include "kerntune/bo/optimizer.hpp"
 #include "kerntune/space/space.hpp"
 #include "kerntune/util/result.hpp"
+#include "kerntune/workloads/workload.hpp"
 
 namespace kerntune::campaign {
 
@@ -75,5 +76,12 @@ struct Recipe {
 /// Loads and validates a recipe. Every fault is a located Error (FILE:LINE:COL)
 /// with Kind::invalid_input.
 util::Result<Recipe> load_recipe(const std::string& path);
+
+/// The recipe's `workload:` loaded: a name is looked up in RECIPE_DIR/workloads,
+/// RECIPE_DIR and RECIPE_DIR/../recipes/workloads (the shipped ones); a
+/// relative path resolves against the recipe's folder (like every other path
+/// in a recipe), falling back to the working directory for recipes written
+/// before that rule. Precondition: !recipe.workload.empty().
+util::Result<workloads::Workload> load_recipe_workload(const Recipe& recipe);
 
 }  // namespace kerntune::campaign
