@@ -36,6 +36,11 @@ def main():
     ap.add_argument("--docs", default=os.path.join(ROOT, "docs", "benchmarks.md"))
     ap.add_argument("--no-docs", action="store_true")
     a = ap.parse_args()
+    # The recipe's command runs in its own folder: every path handed to
+    # kerntune must be absolute (a relative --build made every trial fail).
+    a.build = os.path.abspath(a.build)
+    if a.kerntune:
+        a.kerntune = os.path.abspath(a.kerntune)
     exe = a.kerntune or os.path.join(a.build, "src", "cli", "kerntune")
     if not os.access(exe, os.X_OK):
         sys.exit(f"tune_cost.py: {exe} not found; build the `kerntune` target first")
