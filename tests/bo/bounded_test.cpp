@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <random>
 
@@ -99,30 +98,9 @@ TEST(BoundedPosterior, AboveTheCapProposalsAreValidDeterministicAndFromTheSmalle
   EXPECT_NE(a, ask_after(full, p, h, 2));
 }
 
-TEST(BoundedPosterior, AskTimeStopsGrowingPastTheCap) {
-  auto p = testing::box_problem(12);
-  Options o;
-  o.seed = 1;
-  o.max_posterior_points = 100;
-  auto time_at = [&](int n) {
-    auto h = history(p, n, 21);
-    auto made = make_optimizer(o, p);
-    for (const auto& ob : h) (*made)->tell(ob);
-    double best = INFINITY;
-    for (int r = 0; r < 2; ++r) {  // the faster of two: less exposed to a loaded host
-      auto t0 = std::chrono::steady_clock::now();
-      auto x = (*made)->ask(1, {});
-      EXPECT_TRUE(x.has_value());
-      best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    }
-    return best;
-  };
-  double at_cap = time_at(100), far = time_at(800);
-  std::printf("ask at n=100: %.3f s, at n=800 with cap 100: %.3f s\n", at_cap, far);
-  // An unbounded posterior at 800 points costs ~8^2-8^3 times more; allow
-  // generous slack for the bookkeeping that stays O(n) and for load.
-  EXPECT_LT(far, 4 * at_cap + 0.2);
-}
+// How ask time stays flat past the cap is a speed goal, measured by the
+// benchmarks (benchmarks/bo: kt_bench_speed --cases 400x30:3,2000x30:3;
+// docs/bo.md §15), not by a timed test.
 
 TEST(Sequences, BatchSobolEqualsPointByPoint) {
   for (std::size_t d : {1u, 7u, 30u}) {
