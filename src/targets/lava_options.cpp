@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "option_fields.hpp"
 #include "kerntune/targets/lava_target.hpp"
 #include "kerntune/targets/qemu_target.hpp"
 #include "kerntune/util/subprocess.hpp"
@@ -17,18 +18,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string resolve_path(const std::string& p, const std::string& base) {
-  if (p.empty() || fs::path(p).is_absolute() || base.empty()) return p;
-  return (fs::path(base) / p).lexically_normal().string();
-}
-
-util::Result<std::chrono::milliseconds> duration_key(const YAML::Node& n, const std::string& file, const char* key) {
-  KT_TRY(std::string text, util::as_string(n, file, key));
-  auto d = util::parse_duration(text);
-  if (!d) return util::fail_at(n, file, d.error().message);
-  if (d->count() <= 0) return util::fail_at(n, file, fmt::format("{} must be positive", key));
-  return *d;
-}
+using fields::resolve_path;
 
 // A token goes into a curl config file as a quoted string: keep it to the
 // characters LAVA's tokens use.
@@ -80,12 +70,7 @@ util::Result<LavaOptions> parse_lava_options(const YAML::Node& node, const Targe
                                   "priority", "tags", "poll_interval", "artifact_dir", "artifact_url"},
                                  "lava target"));
   LavaOptions o;
-  auto str = [&](const char* key, std::string& into) -> util::Status {
-    if (auto n = node[key]) {
-      KT_TRY(into, util::as_string(n, file, key));
-    }
-    return {};
-  };
+  auto str = [&](const char* key, std::string& into) { return fields::optional_string(node, file, key, into); };
   KT_TRY_STATUS(str("url", o.url));
   while (!o.url.empty() && o.url.back() == '/') o.url.pop_back();
   o.mode = o.url.empty() ? "local" : "server";
@@ -108,15 +93,9 @@ util::Result<LavaOptions> parse_lava_options(const YAML::Node& node, const Targe
       return util::fail_at(m, file, fmt::format("modules_dir '{}' is not a folder", o.modules_dir));
   }
   KT_TRY_STATUS(str("cmdline_base", o.cmdline_base));
-  if (auto b = node["boot_timeout"]) {
-    KT_TRY(o.boot_timeout, duration_key(b, file, "boot_timeout"));
-  }
-  if (auto b = node["job_timeout"]) {
-    KT_TRY(o.job_timeout, duration_key(b, file, "job_timeout"));
-  }
-  if (auto b = node["poll_interval"]) {
-    KT_TRY(o.poll_interval, duration_key(b, file, "poll_interval"));
-  }
+  KT_TRY_STATUS(fields::optional_duration(node, file, "boot_timeout", o.boot_timeout));
+  KT_TRY_STATUS(fields::optional_duration(node, file, "job_timeout", o.job_timeout));
+  KT_TRY_STATUS(fields::optional_duration(node, file, "poll_interval", o.poll_interval));
   KT_TRY_STATUS(str("lava_run", o.lava_run));
   KT_TRY_STATUS(str("device_type", o.device_type));
   KT_TRY_STATUS(str("priority", o.priority));

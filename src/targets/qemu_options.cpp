@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <regex>
 
+#include "option_fields.hpp"
 #include "kerntune/targets/qemu_target.hpp"
 #include "kerntune/util/text.hpp"
 #include "kerntune/util/yaml.hpp"
@@ -18,10 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string resolve_path(const std::string& p, const std::string& base) {
-  if (p.empty() || fs::path(p).is_absolute() || base.empty()) return p;
-  return (fs::path(base) / p).lexically_normal().string();
-}
+using fields::resolve_path;
 
 }  // namespace
 
@@ -136,9 +134,7 @@ util::Result<QemuOptions> parse_qemu_options(const YAML::Node& node, const Targe
     if (cpus < 1 || cpus > 64) return util::fail_at(c, file, "cpus must be between 1 and 64");
     o.cpus = static_cast<int>(cpus);
   }
-  if (auto a = node["accel"]) {
-    KT_TRY(o.accel, util::as_string(a, file, "accel"));
-  }
+  KT_TRY_STATUS(fields::optional_string(node, file, "accel", o.accel));
   if (auto q = node["qemu_options"]) {
     if (!q.IsSequence()) return util::fail_at(q, file, "qemu_options must be a list of arguments");
     for (const auto& item : q) {
@@ -146,18 +142,10 @@ util::Result<QemuOptions> parse_qemu_options(const YAML::Node& node, const Targe
       o.qemu_options.push_back(arg);
     }
   }
-  if (auto b = node["boot_timeout"]) {
-    KT_TRY(std::string text, util::as_string(b, file, "boot_timeout"));
-    auto d = util::parse_duration(text);
-    if (!d) return util::fail_at(b, file, d.error().message);
-    o.boot_timeout = *d;
-  }
-  if (auto c = node["cmdline_base"]) {
-    KT_TRY(o.cmdline_base, util::as_string(c, file, "cmdline_base"));
-  }
-  if (auto q = node["qemu"]) {
-    KT_TRY(o.qemu_binary, util::as_string(q, file, "qemu"));
-  }
+  // A zero boot_timeout is reported by validate(), at the target mapping.
+  KT_TRY_STATUS(fields::optional_duration(node, file, "boot_timeout", o.boot_timeout, /*require_positive=*/false));
+  KT_TRY_STATUS(fields::optional_string(node, file, "cmdline_base", o.cmdline_base));
+  KT_TRY_STATUS(fields::optional_string(node, file, "qemu", o.qemu_binary));
   if (!ctx.work_dir.empty()) o.work_dir = (fs::path(ctx.work_dir) / "qemu").string();
   if (auto why = o.validate(); !why.empty()) return util::fail_at(node, file, why);
   return o;

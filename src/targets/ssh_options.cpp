@@ -5,6 +5,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "option_fields.hpp"
 #include "kerntune/targets/ssh_target.hpp"
 #include "kerntune/util/text.hpp"
 #include "kerntune/util/yaml.hpp"
@@ -14,10 +15,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string resolve_path(const std::string& p, const std::string& base) {
-  if (p.empty() || fs::path(p).is_absolute() || base.empty()) return p;
-  return (fs::path(base) / p).lexically_normal().string();
-}
+using fields::resolve_path;
 
 util::Result<std::vector<std::string>> as_argv(const YAML::Node& n, const std::string& file, const std::string& what) {
   if (!n.IsSequence() || n.size() == 0) return util::fail_at(n, file, what + " must be a non-empty list of arguments");
@@ -27,15 +25,6 @@ util::Result<std::vector<std::string>> as_argv(const YAML::Node& n, const std::s
     out.push_back(a);
   }
   return out;
-}
-
-util::Result<std::chrono::milliseconds> as_duration(const YAML::Node& n, const std::string& file,
-                                                    const std::string& what) {
-  KT_TRY(std::string text, util::as_string(n, file, what));
-  auto d = util::parse_duration(text);
-  if (!d) return util::fail_at(n, file, d.error().message);
-  if (d->count() <= 0) return util::fail_at(n, file, what + " must be positive");
-  return *d;
 }
 
 // ssh reads -o values with its own word splitter and expands %-tokens in
@@ -243,27 +232,13 @@ util::Result<SshOptions> parse_ssh_options(const YAML::Node& node, const TargetC
   if (auto k = node["kexec_exec"]) {
     KT_TRY(o.kexec_exec, as_argv(k, file, "kexec_exec"));
   }
-  if (auto r = node["remote_dir"]) {
-    KT_TRY(o.remote_dir, util::as_string(r, file, "remote_dir"));
-  }
-  if (auto w = node["workload_on"]) {
-    KT_TRY(o.workload_on, util::as_string(w, file, "workload_on"));
-  }
-  if (auto t = node["connect_timeout"]) {
-    KT_TRY(o.connect_timeout, as_duration(t, file, "connect_timeout"));
-  }
-  if (auto t = node["boot_timeout"]) {
-    KT_TRY(o.boot_timeout, as_duration(t, file, "boot_timeout"));
-  }
-  if (auto t = node["recovery_timeout"]) {
-    KT_TRY(o.recovery_timeout, as_duration(t, file, "recovery_timeout"));
-  }
-  if (auto t = node["command_timeout"]) {
-    KT_TRY(o.command_timeout, as_duration(t, file, "command_timeout"));
-  }
-  if (auto s = node["ssh"]) {
-    KT_TRY(o.ssh_binary, util::as_string(s, file, "ssh"));
-  }
+  KT_TRY_STATUS(fields::optional_string(node, file, "remote_dir", o.remote_dir));
+  KT_TRY_STATUS(fields::optional_string(node, file, "workload_on", o.workload_on));
+  KT_TRY_STATUS(fields::optional_duration(node, file, "connect_timeout", o.connect_timeout));
+  KT_TRY_STATUS(fields::optional_duration(node, file, "boot_timeout", o.boot_timeout));
+  KT_TRY_STATUS(fields::optional_duration(node, file, "recovery_timeout", o.recovery_timeout));
+  KT_TRY_STATUS(fields::optional_duration(node, file, "command_timeout", o.command_timeout));
+  KT_TRY_STATUS(fields::optional_string(node, file, "ssh", o.ssh_binary));
   if (!ctx.work_dir.empty()) o.work_dir = (fs::path(ctx.work_dir) / "ssh").string();
   if (auto why = o.validate(); !why.empty()) return util::fail_at(node, file, why);
   return o;
