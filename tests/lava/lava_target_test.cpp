@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "../integration/cli.hpp"
+#include "lava_fixture.hpp"
 #include "kerntune/targets/lava_target.hpp"
 #include "kerntune/targets/qemu_target.hpp"
 #include "kerntune/workloads/workload.hpp"
@@ -17,22 +18,8 @@ namespace targets = kerntune::targets;
 
 namespace {
 
-struct Needs {
-  std::string kernel, device, why;
-};
-
-Needs needs() {
-  Needs n;
-  auto k = targets::default_kernel({KERNTUNE_SOURCE_DIR});
-  auto d = targets::default_lava_device({KERNTUNE_SOURCE_DIR});
-  if (!k || !std::filesystem::exists(*k)) n.why = "no kernel image: run scripts/fetch-kernel";
-  else if (!d) n.why = "no LAVA device file: run scripts/lava-setup";
-  else if (!kerntune::util::which("lava-run")) n.why = "lava-run is not installed: run scripts/lava-setup";
-  else if (geteuid() != 0) n.why = "lava-run needs root";
-  if (k) n.kernel = *k;
-  if (d) n.device = *d;
-  return n;
-}
+using kt_lava::Needs;
+using kt_lava::needs;
 
 }  // namespace
 
