@@ -28,14 +28,7 @@ TEST(LavaLocal, CampaignThroughLavaRunMeasuresFromLavaResults) {
   Needs n = needs();
   ASSERT_TRUE(n.why.empty()) << n.why;
   kt_test::TempDir dir;
-  kt_test::write(dir / "probe.yaml", R"Y(name: probe
-command: [sh, -c, "echo KERNTUNE_METRIC swappiness $(cat /proc/sys/vm/swappiness) pages"]
-repeats: 2
-warmup: 0
-timeout: 60s
-metrics:
-  - {name: swappiness, kerntune_metric: true}
-)Y");
+  kt_test::write(dir / "probe.yaml", kt_lava::kSwappinessProbe);
   kt_test::write(dir / "r.yaml", "name: lava-local\nseed: 3\n"
                                  "parameters:\n"
                                  "  - {name: vm.swappiness, domain: sysctl, type: int, range: [0, 100], default: 60}\n"

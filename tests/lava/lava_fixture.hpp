@@ -13,6 +13,17 @@
 
 namespace kt_lava {
 
+/// A workload that reports the guest's vm.swappiness twice: a trial's
+/// measurements then equal the value it applied.
+inline constexpr const char* kSwappinessProbe = R"Y(name: probe
+command: [sh, -c, "echo KERNTUNE_METRIC swappiness $(cat /proc/sys/vm/swappiness) pages"]
+repeats: 2
+warmup: 0
+timeout: 60s
+metrics:
+  - {name: swappiness, kerntune_metric: true}
+)Y";
+
 struct Needs {
   std::string kernel, device, why;  // why: empty when everything is there
 };

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "../integration/cli.hpp"
+#include "lava_fixture.hpp"
 #include "kerntune/targets/lava_target.hpp"
 #include "kerntune/targets/qemu_target.hpp"
 #include "kerntune/workloads/workload.hpp"
@@ -63,14 +64,7 @@ TEST_F(LavaServer, TrialSubmittedOverRestMeasuresFromTheTestsApi) {
   o.poll_interval = 1s;
   ASSERT_EQ(o.validate(), "");
   targets::LavaTarget target(o);
-  kt_test::write(dir / "w.yaml", R"Y(name: probe
-command: [sh, -c, "echo KERNTUNE_METRIC swappiness $(cat /proc/sys/vm/swappiness) pages"]
-repeats: 2
-warmup: 0
-timeout: 60s
-metrics:
-  - {name: swappiness, kerntune_metric: true}
-)Y");
+  kt_test::write(dir / "w.yaml", kt_lava::kSwappinessProbe);
   auto w = kerntune::workloads::load_workload(dir / "w.yaml", {});
   ASSERT_TRUE(w) << w.error().message;
   targets::TrialRequest req;
