@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <ctime>
 
 #include "kerntune/bo/optimizer.hpp"
@@ -122,6 +123,10 @@ std::string run_kerntune(const std::string& kind, std::uint64_t seed, int budget
   options.kind = *parsed;
   options.seed = seed;
   options.n_objectives = problem.n_objectives;
+  // Experiment knobs (not used by the suite): KT_BENCH_TR=0|1 forces the
+  // trust region off/on, KT_BENCH_NINIT=N sets the initial design's size.
+  if (const char* tr = std::getenv("KT_BENCH_TR")) options.trust_region = std::atoi(tr);
+  if (const char* ni = std::getenv("KT_BENCH_NINIT")) options.n_initial = std::atoi(ni);
   auto optimizer = bo::make_optimizer(options, adapt(problem));
   if (!optimizer) return optimizer.error().format();
   for (int i = 0; i < budget; ++i) {

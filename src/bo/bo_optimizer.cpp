@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "engine.hpp"
@@ -166,11 +167,31 @@ util::Result<Models> BoOptimizer::build(const Targets& t, std::size_t n_pending)
 
 std::optional<TrustBox> BoOptimizer::trust_box(const Targets& t, const Models& m, int q) const {
   std::size_t d = prob_.dims.size();
-  bool on = opt_.trust_region == 1 || (opt_.trust_region == -1 && d > 20);
+  // Automatic: on, except with a warm start, whose prior already says where
+  // to look; a box around the few new observations would hold the search
+  // away from the prior campaign's optimum.
+  bool on = opt_.trust_region == 1 || (opt_.trust_region == -1 && opt_.prior.empty());
   if (!on || m.mode != Mode::improve || !m.objective || t.best_index < 0) return std::nullopt;
-  double length = trust_region_length(t.sequence, static_cast<std::size_t>(n_initial()), d, q);
+  // Noise-aware replay: each observation is judged by the objective's
+  // posterior mean at it, not by its raw value, so a lucky noisy draw neither
+  // counts as progress nor holds the centre (docs/bo.md §11). Without noise
+  // the posterior mean interpolates and the order is the raw one.
+  std::vector<double> sequence = t.sequence;
+  std::size_t center = static_cast<std::size_t>(t.best_index);
+  if (t.X_ok.rows() > 0) {
+    Eigen::VectorXd mu, var;
+    m.objective->predict(t.X_ok, mu, var);
+    double best = std::numeric_limits<double>::infinity();
+    for (std::size_t k = 0; k < t.ok_index.size(); ++k) {
+      double& v = sequence[t.ok_index[k]];
+      if (!std::isfinite(v)) continue;  // failed or infeasible
+      v = mu[static_cast<Eigen::Index>(k)];
+      if (v < best) best = v, center = k;
+    }
+  }
+  double length = trust_region_length(sequence, static_cast<std::size_t>(n_initial()), d, q);
   TrustBox b;
-  b.center = t.points_ok[static_cast<std::size_t>(t.best_index)];
+  b.center = t.points_ok[center];
   const MixedKernel& k = m.objective->kernel();
   double log_mean = 0;
   for (int j : k.cont_dims()) log_mean += std::log(k.lengthscale(j));

@@ -188,6 +188,7 @@ util::Status Runner::setup() {
   bo_opts.n_objectives = static_cast<int>(recipe_.optimized().size());
   for (const auto& o : recipe_.objectives) bo_opts.n_constraints += o.limit_op.empty() ? 0 : 1;
   bo_opts.n_initial = recipe_.initial_trials;
+  bo_opts.trust_region = recipe_.trust_region;
   if (recipe_.warm_start) {
     KT_TRY(store::Store prior_db, store::Store::open(recipe_.warm_start->db, {.create = false, .read_only = true}));
     KT_TRY(auto prior_row, resolve_campaign(prior_db, recipe_.warm_start->campaign));

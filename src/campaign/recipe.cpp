@@ -236,7 +236,7 @@ util::Result<Recipe> load_recipe(const std::string& path) {
   if (r.budget_trials < 1) return fail_at(budget["trials"], file, "'trials' must be at least 1 (the baseline)");
 
   if (auto opt = root["optimizer"]) {
-    KT_TRY_STATUS(util::check_keys(opt, file, {"kind", "initial"}, "optimizer"));
+    KT_TRY_STATUS(util::check_keys(opt, file, {"kind", "initial", "trust_region"}, "optimizer"));
     if (auto k = opt["kind"]) {
       KT_TRY(std::string kind, util::as_string(k, file, "kind"));
       auto parsed = bo::parse_kind(kind);
@@ -244,6 +244,13 @@ util::Result<Recipe> load_recipe(const std::string& path) {
       r.optimizer = *parsed;
     }
     if (auto i = opt["initial"]) { KT_TRY(r.initial_trials, non_negative_int(i, file, "initial")); }
+    if (auto tr = opt["trust_region"]) {
+      KT_TRY(std::string v, util::as_string(tr, file, "trust_region"));
+      if (v == "auto") r.trust_region = -1;
+      else if (v == "on" || v == "true") r.trust_region = 1;
+      else if (v == "off" || v == "false") r.trust_region = 0;
+      else return fail_at(tr, file, fmt::format("'trust_region' is '{}': use auto, on or off", v));
+    }
   }
   if (auto noise = root["noise"]) {
     KT_TRY_STATUS(util::check_keys(noise, file, {"baseline_every", "confirm_top", "confirm_rounds"}, "noise"));

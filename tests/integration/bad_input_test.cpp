@@ -58,6 +58,7 @@ TEST(BadInput, EachFaultIsLocatedAndExitsTwo) {
       {"int-range-reals", replace(kGood, "type: real, range: [0, 1]", "type: int, range: [0.5, 10]"), 3, "int"},
       {"unknown-direction", replace(kGood, "direction: minimize", "direction: minimise"), 5, "did you mean 'minimize'"},
       {"bad-duration", replace(kGood, "timeout: 10s", "timeout: ten seconds"), 4, "duration"},
+      {"bad-trust-region", std::string(kGood) + "optimizer: {trust_region: sometimes}\n", 7, "auto, on or off"},
       {"empty-file", "", 0, "empty"},
       {"binary-file", std::string("\x7f" "ELF\x02\x01\x01\0\0\0", 10), 0, "not a text file"},
   };

@@ -68,7 +68,7 @@ struct Options {
   int n_initial = 0;
   enum class Acquisition { log_ei, ucb };
   Acquisition acquisition = Acquisition::log_ei;
-  /// Trust-region mode for many dimensions: -1 automatic (on above ~20 dims), 0 off, 1 on.
+  /// Trust-region mode (docs/bo.md §11): -1 automatic (on), 0 off, 1 on.
   int trust_region = -1;
   /// Prior observations from a related campaign (warm start), same dims.
   std::vector<Observation> prior;
