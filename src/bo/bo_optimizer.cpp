@@ -90,7 +90,13 @@ util::Result<Models> BoOptimizer::build(const Targets& t, std::size_t n_pending)
     std::vector<int> keep = bounded_subset(t.label, cap);
     Eigen::MatrixXd X = take_rows(t.X_all, keep);
     Eigen::VectorXd label = take(t.label, keep), zero = Eigen::VectorXd::Zero(label.size());
-    KT_TRY(auto fs, gp.fit(X, label, zero, fit_options(t.label.size(), fit_seed + 1)));
+    FitOptions ffo = fit_options(t.label.size(), fit_seed + 1);
+    // A label-noise floor (docs/bo.md §6): interpolating the ±1 labels exactly,
+    // the fit explains a few failures by short lengthscales on whichever
+    // coordinates happen to separate them, and the failure stops generalizing
+    // as soon as an irrelevant coordinate changes.
+    ffo.min_noise = kFeasibilityNoiseFloor;
+    KT_TRY(auto fs, gp.fit(X, label, zero, ffo));
     (void)fs;
     KT_TRY_STATUS(gp.condition(X, label, zero));
     if (util::log_level() >= util::LogLevel::debug) {
@@ -159,6 +165,20 @@ util::Result<Models> BoOptimizer::build(const Targets& t, std::size_t n_pending)
     for (std::size_t j = 0; j < prob_.dims.size(); ++j) ls += fmt::format(" {:.3g}", gp.kernel().lengthscale(static_cast<int>(j)));
     util::log_debug("bo: scale {:.3g} noise {:.3g} incumbent {:.3g} lengthscales{}", gp.kernel().variance(),
                     gp.noise_floor(), best, ls);
+  }
+  // Failed trials carry no value, and none is imputed; but the objective
+  // model is told that these places were visited: it is conditioned on its
+  // own prediction at each (as for a pending point). The posterior mean is
+  // unchanged everywhere; only the variance falls, so a region that failed is
+  // no longer attractive merely because no value was ever seen there
+  // (docs/bo.md §6).
+  if (m.failed.rows() > 0) {
+    for (Eigen::Index i = 0; i < m.failed.rows(); ++i) {
+      Eigen::VectorXd xf = m.failed.row(i).transpose();
+      double fmu = 0, fvar = 0;
+      gp.predict_one(xf.data(), fmu, fvar, nullptr, nullptr);
+      if (!gp.add_point(xf.data(), fmu, 0.0)) break;
+    }
   }
   m.objective = std::move(gp);
   m.mode = Mode::improve;

@@ -21,6 +21,8 @@ enum class Mode {
 /// Scale of the squashing noise of the ±1 feasibility regression:
 /// P(feasible) = Φ(μ / √(σ² + κ²)).
 inline constexpr double kFeasibilityKappa = 0.5;
+/// Lower bound of the feasibility GP's learned label noise (labels ±1).
+inline constexpr double kFeasibilityNoiseFloor = 0.1;
 /// Sharpness of the failure guard (docs/bo.md, "Failures").
 inline constexpr double kFailureGuardPower = 8;
 /// Optimism of find_feasible mode: μ + β σ in place of μ.
