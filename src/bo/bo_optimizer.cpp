@@ -172,8 +172,10 @@ util::Result<Models> BoOptimizer::build(const Targets& t, std::size_t n_pending)
   // unchanged everywhere; only the variance falls, so a region that failed is
   // no longer attractive merely because no value was ever seen there
   // (docs/bo.md §6).
+  // At most the 100 most recent failures: each costs a rank-one update and
+  // a row in every later prediction.
   if (m.failed.rows() > 0) {
-    for (Eigen::Index i = 0; i < m.failed.rows(); ++i) {
+    for (Eigen::Index i = std::max<Eigen::Index>(0, m.failed.rows() - kMaxVisitedFailures); i < m.failed.rows(); ++i) {
       Eigen::VectorXd xf = m.failed.row(i).transpose();
       double fmu = 0, fvar = 0;
       gp.predict_one(xf.data(), fmu, fvar, nullptr, nullptr);

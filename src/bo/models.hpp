@@ -23,6 +23,8 @@ enum class Mode {
 inline constexpr double kFeasibilityKappa = 0.5;
 /// Lower bound of the feasibility GP's learned label noise (labels ±1).
 inline constexpr double kFeasibilityNoiseFloor = 0.1;
+/// Failed trials (the most recent) that condition the objective model's variance.
+inline constexpr int kMaxVisitedFailures = 100;
 /// Sharpness of the failure guard (docs/bo.md, "Failures").
 inline constexpr double kFailureGuardPower = 8;
 /// Optimism of find_feasible mode: μ + β σ in place of μ.
