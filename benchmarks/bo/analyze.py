@@ -288,6 +288,8 @@ def goals(summary, probs, present):
     wide = covered(probs, present)
     means = {o: nmean(p["optimizers"][o]["mean"][-1] for p in probs if o in p["optimizers"])
              for o in wide}
+    if not means:  # a run of fewer than 5 problems (e.g. --problems kernel_like)
+        return out + ["* Best mean score over the suite: not judged (fewer than 5 problems in this run)."]
     best = min(means, key=means.get)
     common = common_problems(probs, present)
     cm = {o: nmean(p["optimizers"][o]["mean"][-1] for p in common) for o in wide} if common else {}
