@@ -151,6 +151,18 @@ util::Result<Models> BoOptimizer::build(const Targets& t, std::size_t n_pending)
   for (Eigen::Index i = 0; i < mu.size(); ++i)
     if (t.feasible_ok[static_cast<std::size_t>(keep[static_cast<std::size_t>(i)])]) best = std::min(best, mu[i]);
   m.incumbent = best;
+  // The posterior mean at every successful observation, for the trust
+  // region's replay: the kept rows from the fit, the others (past the bound) predicted.
+  m.ok_mean.assign(static_cast<std::size_t>(t.n_ok), std::numeric_limits<double>::quiet_NaN());
+  for (std::size_t i = 0; i < keep.size(); ++i) m.ok_mean[static_cast<std::size_t>(keep[i])] = mu[static_cast<Eigen::Index>(i)];
+  std::vector<int> rest;
+  for (int k = 0; k < t.n_ok; ++k)
+    if (std::isnan(m.ok_mean[static_cast<std::size_t>(k)])) rest.push_back(k);
+  if (!rest.empty()) {
+    Eigen::VectorXd rm, rv;
+    gp.predict(take_rows(t.X_ok, rest), rm, rv);
+    for (std::size_t i = 0; i < rest.size(); ++i) m.ok_mean[static_cast<std::size_t>(rest[i])] = rm[static_cast<Eigen::Index>(i)];
+  }
   // Augmented EI: the noise a new observation would carry, the learned floor
   // plus the median known noise of the observations.
   double known = 0;
@@ -200,14 +212,12 @@ std::optional<TrustBox> BoOptimizer::trust_box(const Targets& t, const Models& m
   // the posterior mean interpolates and the order is the raw one.
   std::vector<double> sequence = t.sequence;
   std::size_t center = static_cast<std::size_t>(t.best_index);
-  if (t.X_ok.rows() > 0) {
-    Eigen::VectorXd mu, var;
-    m.objective->predict(t.X_ok, mu, var);
+  if (m.ok_mean.size() == t.ok_index.size()) {
     double best = std::numeric_limits<double>::infinity();
     for (std::size_t k = 0; k < t.ok_index.size(); ++k) {
       double& v = sequence[t.ok_index[k]];
       if (!std::isfinite(v)) continue;  // failed or infeasible
-      v = mu[static_cast<Eigen::Index>(k)];
+      v = m.ok_mean[k];
       if (v < best) best = v, center = k;
     }
   }

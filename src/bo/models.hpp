@@ -54,6 +54,9 @@ struct Models {
   /// Failed trials (rows), for the failure guard: log(1 − ρ^kFailureGuardPower)
   /// with ρ the feasibility kernel's correlation to the nearest failed trial.
   Eigen::MatrixXd failed;
+  /// The objective's posterior mean at each successful observation (index as
+  /// Targets::points_ok), before failures and fantasies: the trust region's replay.
+  std::vector<double> ok_mean;
   std::vector<Gp> constraints;  ///< standardized constraint values
   std::vector<double> thresholds;  ///< 0 in each constraint's standardized units
 
