@@ -41,7 +41,7 @@ def main():
     a.build = os.path.abspath(a.build)
     if a.kerntune:
         a.kerntune = os.path.abspath(a.kerntune)
-    exe = a.kerntune or os.path.join(a.build, "src", "cli", "kerntune")
+    exe = a.kerntune or os.path.join(a.build, "kerntune")  # the CLI sits at the top of a build folder
     if not os.access(exe, os.X_OK):
         sys.exit(f"tune_cost.py: {exe} not found; build the `kerntune` target first")
     work = os.path.join(a.build, "bo-tune-cost")
