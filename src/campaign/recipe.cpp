@@ -281,14 +281,7 @@ util::Result<Recipe> load_recipe(const std::string& path) {
 
 util::Result<workloads::Workload> load_recipe_workload(const Recipe& recipe) {
   std::vector<std::string> dirs = {recipe.dir + "/workloads", recipe.dir, recipe.dir + "/../recipes/workloads"};
-  std::string w = recipe.workload;
-  bool is_path = w.find('/') != std::string::npos || w.ends_with(".yaml") || w.ends_with(".yml");
-  if (is_path && std::filesystem::path(w).is_relative()) {
-    auto beside = std::filesystem::path(recipe.dir) / w;
-    std::error_code ec;
-    if (std::filesystem::exists(beside, ec) || !std::filesystem::exists(w, ec)) w = beside.lexically_normal().string();
-  }
-  return workloads::load_workload(w, dirs);
+  return workloads::load_workload(recipe.workload, dirs, recipe.dir);
 }
 
 }  // namespace kerntune::campaign

@@ -188,7 +188,7 @@ util::Result<Workload> parse_workload(const std::string& text, const std::string
 }
 
 util::Result<Workload> load_workload(const std::string& name_or_path,
-                                     const std::vector<std::string>& search_dirs) {
+                                     const std::vector<std::string>& search_dirs, const std::string& base_dir) {
   auto ends_with = [&](std::string_view suffix) {
     return name_or_path.size() >= suffix.size() &&
            name_or_path.compare(name_or_path.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -196,6 +196,11 @@ util::Result<Workload> load_workload(const std::string& name_or_path,
   std::string path;
   if (name_or_path.find('/') != std::string::npos || ends_with(".yaml") || ends_with(".yml")) {
     path = name_or_path;
+    if (!base_dir.empty() && fs::path(path).is_relative()) {
+      fs::path beside = fs::path(base_dir) / path;
+      std::error_code ec;
+      if (fs::exists(beside, ec) || !fs::exists(path, ec)) path = beside.lexically_normal().string();
+    }
   } else {
     std::vector<std::string> tried;
     for (const auto& dir : search_dirs) {

@@ -59,8 +59,11 @@ struct Workload {
 /// Every fault in the file is an Error located at FILE:LINE:COL: unknown keys
 /// (with did-you-mean), a missing or non-list command, a bad duration, an
 /// unknown direction, a regex that does not compile or lacks (?<value>…).
+/// A relative path is taken from `base_dir` when given (a recipe's folder)
+/// if the file is there or not in the working directory.
 util::Result<Workload> load_workload(const std::string& name_or_path,
-                                     const std::vector<std::string>& search_dirs);
+                                     const std::vector<std::string>& search_dirs,
+                                     const std::string& base_dir = {});
 
 /// Parses a workload from YAML text; `file` names it in errors and in Workload::file.
 util::Result<Workload> parse_workload(const std::string& text, const std::string& file);
