@@ -186,14 +186,7 @@ util::Result<Models> BoOptimizer::build(const Targets& t, std::size_t n_pending)
   // (docs/bo.md §6).
   // At most the 100 most recent failures: each costs a rank-one update and
   // a row in every later prediction.
-  if (m.failed.rows() > 0) {
-    for (Eigen::Index i = std::max<Eigen::Index>(0, m.failed.rows() - kMaxVisitedFailures); i < m.failed.rows(); ++i) {
-      Eigen::VectorXd xf = m.failed.row(i).transpose();
-      double fmu = 0, fvar = 0;
-      gp.predict_one(xf.data(), fmu, fvar, nullptr, nullptr);
-      if (!gp.add_point(xf.data(), fmu, 0.0)) break;
-    }
-  }
+  (void)condition_on_failures(gp, m.failed, kMaxVisitedFailures);
   m.objective = std::move(gp);
   m.mode = Mode::improve;
   return m;

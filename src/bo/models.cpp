@@ -79,6 +79,16 @@ double feasibility_log_p(const Models& m, const Point& x) {
   return log_ndtr((mu + m.feasibility_offset) / std::sqrt(var + kFeasibilityKappa * kFeasibilityKappa));
 }
 
+util::Status condition_on_failures(Gp& gp, const Eigen::MatrixXd& failed, int max_rows) {
+  for (Eigen::Index i = std::max<Eigen::Index>(0, failed.rows() - max_rows); i < failed.rows(); ++i) {
+    Eigen::VectorXd xf = failed.row(i).transpose();
+    double mu = 0, var = 0;
+    gp.predict_one(xf.data(), mu, var, nullptr, nullptr);
+    KT_TRY_STATUS(gp.add_point(xf.data(), mu, 0.0));
+  }
+  return {};
+}
+
 util::Status Models::fantasize(const Point& x) {
   auto add = [&](Gp& gp) -> util::Status {
     double mu = 0, var = 0;

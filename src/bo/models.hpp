@@ -64,6 +64,11 @@ struct Models {
   util::Status fantasize(const Point& x);
 };
 
+/// Conditions `gp` on its own posterior mean at the last `max_rows` rows of
+/// `failed` (docs/bo.md §6): the mean stays as it was everywhere, the variance
+/// near those points falls. Stops at the first failed update.
+util::Status condition_on_failures(Gp& gp, const Eigen::MatrixXd& failed, int max_rows);
+
 /// Exploration step when the search stagnates (docs/bo.md, "Stagnation"):
 /// the objective's posterior standard deviation (log) plus log P(feasible)
 /// and the failure guard — the most uncertain plausible point.

@@ -192,6 +192,42 @@ TEST(FailureGuard, PenalizesNearDuplicatesOfFailedTrialsOnly) {
   EXPECT_NEAR(s.value(far), far_before, 0.05);
 }
 
+TEST(FailureConditioning, LowersTheVarianceAtFailedTrialsAndLeavesTheMean) {
+  SmallModels s;
+  // The "failed trial": the grid point the objective knows least about.
+  Point at, probe{0.5, 0.5};
+  double best_var = -1;
+  for (double a = 0.05; a < 1; a += 0.1)
+    for (double b = 0.05; b < 1; b += 0.1) {
+      double mu = 0, var = 0;
+      s.m.objective->predict_one(Point{a, b}.data(), mu, var, nullptr, nullptr);
+      if (var > best_var) best_var = var, at = {a, b};
+    }
+  double mu0 = 0, var0 = 0, pmu0 = 0, pvar0 = 0;
+  s.m.objective->predict_one(at.data(), mu0, var0, nullptr, nullptr);
+  s.m.objective->predict_one(probe.data(), pmu0, pvar0, nullptr, nullptr);
+  ASSERT_GT(var0, 0.1 * s.m.objective->kernel().variance());
+  double ei_before = s.value(at);
+  Eigen::MatrixXd failed(1, 2);
+  failed << at[0], at[1];
+  ASSERT_TRUE(detail::condition_on_failures(*s.m.objective, failed, 100));
+  double mu1 = 0, var1 = 0, pmu1 = 0, pvar1 = 0;
+  s.m.objective->predict_one(at.data(), mu1, var1, nullptr, nullptr);
+  s.m.objective->predict_one(probe.data(), pmu1, pvar1, nullptr, nullptr);
+  EXPECT_NEAR(mu1, mu0, 1e-6 * (1 + std::abs(mu0)));    // no value imputed
+  EXPECT_NEAR(pmu1, pmu0, 1e-6 * (1 + std::abs(pmu0)));
+  EXPECT_LT(var1, 0.05 * var0);                          // the place counts as visited
+  EXPECT_LE(pvar1, pvar0 + 1e-12);                       // conditioning never adds variance
+  EXPECT_LT(s.value(at), ei_before - 1);                 // and EI no longer courts it
+  // Only the last max_rows rows are used.
+  SmallModels t;
+  Eigen::MatrixXd two(2, 2);
+  two << probe[0], probe[1], at[0], at[1];
+  int n_before = t.m.objective->n();
+  ASSERT_TRUE(detail::condition_on_failures(*t.m.objective, two, 1));
+  EXPECT_EQ(t.m.objective->n(), n_before + 1);
+}
+
 TEST(AugmentedEi, ReplicatesLoseMoreThanUnexploredPoints) {
   SmallModels s;
   Point observed{s.X(3, 0), s.X(3, 1)};
