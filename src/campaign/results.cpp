@@ -54,6 +54,8 @@ nlohmann::json to_json(const TrialSummary& t) {
   j["timings"] = nlohmann::json::object();
   for (const auto& [k, v] : t.timings) j["timings"][k] = v;
   j["worker"] = t.worker;
+  j["started_at"] = t.started_at;
+  j["finished_at"] = t.finished_at;
   return j;
 }
 

@@ -44,6 +44,12 @@ TEST(DemoCampaign, RunsToBudgetAndBestIsTheMinimum) {
     EXPECT_EQ(t["status"], "ok");
     EXPECT_TRUE(t["failure"].is_null());
     for (const char* key : {"params", "effective", "metrics", "timings"}) EXPECT_TRUE(t.contains(key)) << key;
+    // Each trial's stored interval, in order: one worker runs them one after another.
+    EXPECT_GT(t["started_at"].get<double>(), 1.7e9);
+    EXPECT_LE(t["started_at"].get<double>(), t["finished_at"].get<double>());
+    if (i > 0) {
+      EXPECT_GE(t["started_at"].get<double>(), trials[i - 1]["finished_at"].get<double>() - 1e-3);
+    }
     // Inactive conditional parameters are omitted.
     EXPECT_EQ(t["params"].contains("depth"), t["params"]["fast"].get<bool>()) << t["params"].dump();
     double y = t["metrics"]["y"];
