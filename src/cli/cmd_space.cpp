@@ -1,6 +1,7 @@
 // `kerntune space check|show|sample`: search-space files from the command line.
 // Format reference: docs/search-spaces.md.
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstdio>
@@ -57,24 +58,40 @@ void print_table(const std::string& file, const space::Space& s) {
 
 void add_space_commands(CLI::App& space_cmd, int& exit_code) {
   // check
-  auto check_files = std::make_shared<std::vector<std::string>>();
+  struct CheckArgs {
+    std::vector<std::string> files;
+    bool json = false;
+  };
+  auto check_args = std::make_shared<CheckArgs>();
   CLI::App* check = space_cmd.add_subcommand("check", "Validate search-space files (exit 2 on the first fault of any file)");
-  check->add_option("FILE", *check_files, "Search-space YAML files")->required();
+  check->add_option("FILE", check_args->files, "Search-space YAML files")->required();
+  check->add_flag("--json", check_args->json,
+                  "Print a JSON list, one {file, ok, parameters, constraints | error: {file, line, column, message}} per file");
   check->footer(
       "Example:\n"
       "  kerntune space check search-spaces/*.yaml\n"
       "  search-spaces/example-generic.yaml: ok (7 parameters, 1 constraints)\n"
-      "A fault prints FILE:LINE:COL: message on stderr and exits with code 2.");
-  check->callback([check_files, &exit_code] {
-    for (const auto& file : *check_files) {
+      "  kerntune space check --json search-spaces/*.yaml\n"
+      "A fault prints FILE:LINE:COL: message on stderr and exits with code 2 (with --json it is\n"
+      "also in the file's entry); the other files are still checked.");
+  check->callback([check_args, &exit_code] {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& file : check_args->files) {
       auto s = space::Space::load_file(file);
       if (!s) {
         int code = report_error(s.error());
         if (exit_code == 0) exit_code = code;
+        const util::Error& e = s.error();
+        out.push_back({{"file", file}, {"ok", false},
+                       {"error", {{"file", e.file}, {"line", e.line}, {"column", e.column}, {"message", e.message}}}});
         continue;
       }
-      std::printf("%s: ok (%zu parameters, %zu constraints)\n", file.c_str(), s->size(), s->constraints().size());
+      if (check_args->json)
+        out.push_back({{"file", file}, {"ok", true}, {"parameters", s->size()}, {"constraints", s->constraints().size()}});
+      else
+        std::printf("%s: ok (%zu parameters, %zu constraints)\n", file.c_str(), s->size(), s->constraints().size());
     }
+    if (check_args->json) std::printf("%s\n", out.dump(2).c_str());
     std::fflush(stdout);
   });
 

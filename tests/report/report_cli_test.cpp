@@ -214,6 +214,7 @@ TEST(ReportCli, JsonOutputsValidateAgainstTheShippedSchemas) {
   if (std::filesystem::exists(space)) {
     expect_valid(cli_json({"space", "show", space, "--json"}), "space-show.schema.json");
     expect_valid(cli_json({"space", "sample", space, "-n", "3", "--seed", "1", "--json"}), "space-sample.schema.json");
+    expect_valid(cli_json({"space", "check", space, "--json"}), "space-check.schema.json");
   }
   // The validator is not a rubber stamp.
   json bad = status;

@@ -42,6 +42,22 @@ TEST(SpaceCli, CheckGoodAndBadFiles) {
   EXPECT_NE(missing.err.find("no-such-file.yaml: file not found"), std::string::npos) << missing.err;
 }
 
+TEST(SpaceCli, CheckJsonListsEveryFileWithItsErrorLocated) {
+  auto r = kerntune({"space", "check", "--json", "tests/data/space/when_unknown.yaml", "search-spaces/example-generic.yaml"});
+  EXPECT_EQ(r.exit_code, 2);  // the fault still sets the exit code
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 2u) << r.out;
+  EXPECT_EQ(j[0]["file"], "tests/data/space/when_unknown.yaml");
+  EXPECT_EQ(j[0]["ok"], false);
+  EXPECT_EQ(j[0]["error"]["line"], 8);
+  EXPECT_EQ(j[0]["error"]["column"], 12);
+  EXPECT_NE(j[0]["error"]["message"].get<std::string>().find("unknown parameter 'fats'"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("when_unknown.yaml:8:12:"), std::string::npos) << r.err;  // and on stderr as before
+  EXPECT_EQ(j[1]["ok"], true);
+  EXPECT_EQ(j[1]["parameters"], 7);
+  EXPECT_EQ(j[1]["constraints"], 1);
+}
+
 TEST(SpaceCli, ShowTableAndJson) {
   auto table = kerntune({"space", "show", "search-spaces/example-generic.yaml"});
   ASSERT_EQ(table.exit_code, 0) << table.err;
