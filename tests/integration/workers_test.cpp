@@ -228,12 +228,14 @@ TEST(Workers, SigkillResumeReachesTheBudgetWithIntactStore) {
   for (const auto& t : trials) {
     seqs.insert(t.seq);
     baselines += t.kind == "baseline" ? 1 : 0;
-    EXPECT_EQ(t.status, "ok");
+    EXPECT_EQ(t.status, "ok") << "trial " << t.seq << ": " << t.failure_stage << ": " << t.failure_reason;
   }
   EXPECT_EQ(seqs.size(), 16u);
   EXPECT_EQ(baselines, 1);
   // At most the in-flight trials of each kill were lost and run again.
-  EXPECT_LE(count_lines(dir / "evals.log"), 16 + 3 * 3);
+  // (Once seen failing under load, not reproduced: the log below says which seqs ran twice.)
+  EXPECT_LE(count_lines(dir / "evals.log"), 16 + 3 * 3)
+      << "evaluations by seq:\n" << kerntune::util::read_file(dir / "evals.log").value_or("(none)") << fin.err;
   auto st = kerntune::store::Store::open(dir / "kt.db", {.create = false});
   ASSERT_TRUE(st);
   auto ic = st->integrity_check();
