@@ -68,7 +68,10 @@ nlohmann::json campaign_metadata(const Recipe& recipe, const std::string& target
     j["domain"] = space::to_string(p.domain);
     j["type"] = space::to_string(p.type);
     j["default"] = space::to_json(p.default_value);
-    if (p.type == space::Type::integer || p.type == space::Type::real) j["range"] = {p.lo, p.hi};
+    if (p.type == space::Type::integer || p.type == space::Type::real) {
+      j["range"] = {p.lo, p.hi};
+      j["scale"] = p.log_scale ? "log" : "linear";
+    }
     if (!p.values.empty()) j["values"] = p.values;
     if (!p.when_text.empty()) j["when"] = p.when_text;
     params.push_back(j);
@@ -173,6 +176,8 @@ util::Status Runner::setup() {
   summary_.campaign = campaign_.name;
   nlohmann::json metadata = campaign_metadata(recipe_, target_kind_);
   if (auto k = kernel_source_metadata(recipe_); !k.is_null()) metadata["kernel_source"] = k;
+  // The budget in force (a --trials override included), rewritten at every start.
+  metadata["budget"] = opts_.trials.value_or(recipe_.budget_trials);
   KT_TRY_STATUS(store_.set_campaign_metadata(campaign_.id, metadata.dump()));
 
   KT_TRY(auto stored, store_.trials(campaign_.id));

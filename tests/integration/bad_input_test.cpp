@@ -2,6 +2,8 @@
 // naming the line of the fault — never a crash, a hang or a partial campaign.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "cli.hpp"
 
 using kt_test::run_cli;
@@ -36,6 +38,14 @@ TEST(BadInput, GoodRecipeRuns) {
   kt_test::write(dir / "r.yaml", kGood);
   auto r = run_cli({"tune", dir / "r.yaml", "--db", dir / "k.db", "--progress", "quiet"});
   EXPECT_EQ(r.code, 0) << r.err;
+  // A --trials override extends the campaign, and status reports the budget in force.
+  auto more = run_cli({"tune", dir / "r.yaml", "--db", dir / "k.db", "--progress", "quiet", "--trials", "4"});
+  EXPECT_EQ(more.code, 0) << more.err;
+  auto st = run_cli({"status", "--db", dir / "k.db", "--json"});
+  ASSERT_EQ(st.code, 0) << st.err;
+  auto j = nlohmann::json::parse(st.out);
+  EXPECT_EQ(j["budget"], 4) << st.out;
+  EXPECT_EQ(j["done"], 4) << st.out;
 }
 
 TEST(BadInput, EachFaultIsLocatedAndExitsTwo) {

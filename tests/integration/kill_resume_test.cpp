@@ -78,8 +78,12 @@ TEST(KillResume, SigkillAtRandomMomentsLosesNothing) {
   for (int i = 0; i < kills; ++i) {
     auto child = start_tune(dir, db);
     ASSERT_TRUE(child) << child.error().message;
-    // Random moment: while starting, mid-trial, or between trials.
-    drain(*child, std::chrono::milliseconds(300 + rng() % 1700));
+    // Random moment: while starting, mid-trial, or between trials — but early
+    // enough that two trials per remaining kill are left (on a fast, idle
+    // machine the random delays alone could let the campaign finish first).
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(300 + rng() % 1700);
+    const int cap = 24 - 2 * (kills - i);
+    while (std::chrono::steady_clock::now() < until && count_lines(dir / "evals.log") < cap) drain(*child, 50ms);
     ASSERT_TRUE(child->running()) << "tune finished before kill " << i;
     child->kill_group(SIGKILL);
     ASSERT_TRUE(child->wait(5s));

@@ -213,9 +213,18 @@ TEST(Workers, SigkillResumeReachesTheBudgetWithIntactStore) {
   kt_test::write(dir / "box.py", kBox);
   std::mt19937 rng(7);
   for (int i = 0; i < 3; ++i) {
+    // Kill once this run has started three more evaluations than were logged
+    // before it, plus a random 0–300 ms (less than one 0.4 s evaluation): the
+    // moment is random within a trial, yet the campaign cannot have finished
+    // (a fixed delay let a fast, idle machine finish before the third kill).
+    int target = count_lines(dir / "evals.log") + 3;
     auto child = start_tune(dir, {{"BOX_SLEEP", "0.4"}});
-    drain(child, std::chrono::milliseconds(800 + rng() % 1500));
-    ASSERT_TRUE(child.running()) << "finished before kill " << i;
+    auto give_up = std::chrono::steady_clock::now() + 30s;
+    while (count_lines(dir / "evals.log") < target && child.running() && std::chrono::steady_clock::now() < give_up)
+      drain(child, 50ms);
+    drain(child, std::chrono::milliseconds(rng() % 300));
+    ASSERT_TRUE(child.running()) << "finished before kill " << i << " (" << count_lines(dir / "evals.log")
+                                 << " evaluations logged)";
     child.kill_group(SIGKILL);
     ASSERT_TRUE(child.wait(5s));
   }
