@@ -79,25 +79,28 @@ double feasibility_log_p(const Models& m, const Point& x) {
   return log_ndtr((mu + m.feasibility_offset) / std::sqrt(var + kFeasibilityKappa * kFeasibilityKappa));
 }
 
+namespace {
+/// Kriging believer: conditions gp on its own posterior mean at x (the mean
+/// stays as it was everywhere; the variance near x falls).
+util::Status believe(Gp& gp, const double* x) {
+  double mu = 0, var = 0;
+  gp.predict_one(x, mu, var, nullptr, nullptr);
+  return gp.add_point(x, mu, 0.0);
+}
+}  // namespace
+
 util::Status condition_on_failures(Gp& gp, const Eigen::MatrixXd& failed, int max_rows) {
   for (Eigen::Index i = std::max<Eigen::Index>(0, failed.rows() - max_rows); i < failed.rows(); ++i) {
     Eigen::VectorXd xf = failed.row(i).transpose();
-    double mu = 0, var = 0;
-    gp.predict_one(xf.data(), mu, var, nullptr, nullptr);
-    KT_TRY_STATUS(gp.add_point(xf.data(), mu, 0.0));
+    KT_TRY_STATUS(believe(gp, xf.data()));
   }
   return {};
 }
 
 util::Status Models::fantasize(const Point& x) {
-  auto add = [&](Gp& gp) -> util::Status {
-    double mu = 0, var = 0;
-    gp.predict_one(x.data(), mu, var, nullptr, nullptr);
-    return gp.add_point(x.data(), mu, 0.0);
-  };
-  if (objective) KT_TRY_STATUS(add(*objective));
-  if (feasibility) KT_TRY_STATUS(add(*feasibility));
-  for (Gp& c : constraints) KT_TRY_STATUS(add(c));
+  if (objective) KT_TRY_STATUS(believe(*objective, x.data()));
+  if (feasibility) KT_TRY_STATUS(believe(*feasibility, x.data()));
+  for (Gp& c : constraints) KT_TRY_STATUS(believe(c, x.data()));
   return {};
 }
 
