@@ -91,5 +91,7 @@ double hypervolume_2d(std::vector<std::pair<double, double>> points, std::pair<d
 // Problem factories, one per family (problems*.cpp).
 Problem make_kernel_like();
 Problem make_branin_currin();
+Problem make_latency2();
+Problem make_latency6();
 
 }  // namespace kerntune::bench

@@ -3,6 +3,7 @@
 #include <Eigen/Cholesky>
 #include <LBFGSB.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numbers>
@@ -157,30 +158,66 @@ struct Objective {
 };
 }  // namespace
 
+std::vector<int> fit_subset(const Eigen::VectorXd& y, int max_points) {
+  int n = static_cast<int>(y.size());
+  std::vector<int> idx(n);
+  for (int i = 0; i < n; ++i) idx[i] = i;
+  if (n <= max_points) return idx;
+  std::vector<int> by_y = idx;
+  std::stable_sort(by_y.begin(), by_y.end(), [&](int a, int b) { return y[a] < y[b]; });
+  std::vector<char> take(n, 0);
+  int n_best = max_points / 4;
+  for (int i = 0; i < n_best; ++i) take[by_y[i]] = 1;
+  int rest = max_points - n_best;
+  std::vector<int> others;
+  for (int i = 0; i < n; ++i)
+    if (!take[i]) others.push_back(i);
+  for (int i = 0; i < rest; ++i) take[others[static_cast<std::size_t>(i) * others.size() / rest]] = 1;
+  idx.clear();
+  for (int i = 0; i < n; ++i)
+    if (take[i]) idx.push_back(i);
+  return idx;
+}
+
+Eigen::VectorXd Gp::neg_log_likelihoods(const Eigen::MatrixXd& X, const Eigen::MatrixXd& Y,
+                                        const Eigen::MatrixXd& noise) const {
+  Eigen::VectorXd out = Eigen::VectorXd::Constant(Y.cols(), std::numeric_limits<double>::infinity());
+  if (Y.cols() == 0 || X.rows() == 0) return out;
+  Eigen::Index m = X.rows();
+  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> Xs = X;
+  Eigen::MatrixXd Ys = Y;
+  const Eigen::MatrixXd& Ns = noise;
+  for (Eigen::Index i = 0; i < m; ++i) {
+    Eigen::VectorXd xi = Xs.row(i).transpose();
+    Ys.row(i).array() -= prior_mean(xi.data());
+  }
+  Eigen::MatrixXd K(m, m);
+  for (Eigen::Index j = 0; j < m; ++j) {
+    for (Eigen::Index i = 0; i < j; ++i) K(i, j) = K(j, i) = kernel_.eval(Xs.row(i).data(), Xs.row(j).data());
+    K(j, j) = kernel_.variance() + noise_;
+  }
+  const double log_2pi = std::log(2 * std::numbers::pi);
+  std::optional<Eigen::LLT<Eigen::MatrixXd>> shared;
+  for (Eigen::Index c = 0; c < Y.cols(); ++c) {
+    bool known = (Ns.col(c).array() != 0).any();
+    if (!known && !shared) shared.emplace(K);
+    Eigen::LLT<Eigen::MatrixXd> own;
+    if (known) own.compute(K + Eigen::MatrixXd(Ns.col(c).asDiagonal()));
+    const Eigen::LLT<Eigen::MatrixXd>& llt = known ? own : *shared;
+    if (llt.info() != Eigen::Success) continue;
+    Eigen::VectorXd alpha = llt.solve(Ys.col(c));
+    out[c] = 0.5 * Ys.col(c).dot(alpha) + Eigen::MatrixXd(llt.matrixL()).diagonal().array().log().sum() +
+             0.5 * static_cast<double>(m) * log_2pi;
+  }
+  return out;
+}
+
 util::Result<FitSummary> Gp::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
                                  const Eigen::VectorXd& noise, const FitOptions& options) {
   int n = static_cast<int>(X.rows());
   if (n == 0) return util::fail("GP fit: no data", util::Error::Kind::internal);
   std::mt19937_64 rng(options.seed);
-  // Subset: the best quarter by target plus an even spread of the rest, in history order.
-  std::vector<int> idx(n);
-  for (int i = 0; i < n; ++i) idx[i] = i;
-  if (n > options.max_points) {
-    std::vector<int> by_y = idx;
-    std::stable_sort(by_y.begin(), by_y.end(), [&](int a, int b) { return y[a] < y[b]; });
-    std::vector<char> take(n, 0);
-    int n_best = options.max_points / 4;
-    for (int i = 0; i < n_best; ++i) take[by_y[i]] = 1;
-    int rest = options.max_points - n_best;
-    std::vector<int> others;
-    for (int i = 0; i < n; ++i)
-      if (!take[i]) others.push_back(i);
-    for (int i = 0; i < rest; ++i)
-      take[others[static_cast<std::size_t>(i) * others.size() / rest]] = 1;
-    idx.clear();
-    for (int i = 0; i < n; ++i)
-      if (take[i]) idx.push_back(i);
-  }
+  std::vector<int> idx = fit_subset(y, options.max_points);
   int m = static_cast<int>(idx.size());
   Eigen::MatrixXd Xs(m, X.cols());
   Eigen::VectorXd ys(m), ns(m);
@@ -195,9 +232,10 @@ util::Result<FitSummary> Gp::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd
   bounds(lb, ub, options);
   std::vector<Eigen::VectorXd> starts;
   if (options.start && options.start->size() == n_hyper()) starts.push_back(*options.start);
-  starts.push_back(prior_mode());
+  bool only = options.start_only && !starts.empty();
+  if (!only) starts.push_back(prior_mode());
   std::normal_distribution<double> normal(0, 1);
-  if (options.restarts > 1) {
+  if (!only && options.restarts > 1) {
     // A start with short lengthscales: from the prior mode alone, L-BFGS tends
     // to stay in the "this dimension is irrelevant" basin with few data.
     Eigen::VectorXd s = prior_mode();
@@ -205,7 +243,7 @@ util::Result<FitSummary> Gp::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd
       if (i != kernel_.mix_index()) s[i] -= 1.5 * priors_.lengthscale_sigma;
     starts.push_back(s);
   }
-  for (int r = 2; r < options.restarts; ++r) {
+  for (int r = 2; !only && r < options.restarts; ++r) {
     Eigen::VectorXd s = prior_mode();
     for (int i = 0; i < s.size(); ++i) s[i] += 0.75 * normal(rng);  // within the prior's bulk
     starts.push_back(s);

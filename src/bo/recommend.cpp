@@ -7,6 +7,28 @@
 
 namespace kerntune::bo {
 
+namespace {
+/// The posterior mean at the successful observations (warped, standardized
+/// units: same order as the raw values), with the warp revised by the GP's
+/// evidence as in ask() (docs/bo.md §3); the observed targets if the fit fails.
+Eigen::VectorXd fitted_scores(const std::vector<Dim>& dims, detail::Targets& t) {
+  if (t.n_ok < 3) return t.y;
+  Gp gp(dims);
+  FitOptions fo;
+  fo.seed = 1;
+  if (!gp.fit(t.X_ok, t.y, t.noise, fo)) return t.y;
+  std::vector<int> rows = fit_subset(t.y, fo.max_points);
+  if (auto w = detail::evidence_warp(gp, t, rows)) {
+    detail::set_warp(t, *w);
+    fo.start = gp.hyper();
+    fo.start_only = true;
+    if (!gp.fit(t.X_ok, t.y, t.noise, fo)) return t.y;
+  }
+  if (!gp.condition(t.X_ok, t.y, t.noise)) return t.y;
+  return gp.train_mean();
+}
+}  // namespace
+
 std::optional<std::size_t> recommend(const std::vector<Dim>& dims,
                                      const std::vector<Observation>& observations) {
   std::size_t n_con = 0;
@@ -15,13 +37,7 @@ std::optional<std::size_t> recommend(const std::vector<Dim>& dims,
   to.n_constraints = static_cast<int>(n_con);
   detail::Targets t = detail::make_targets(dims, observations, to);
   if (!t.any_constraint_feasible) return std::nullopt;
-  Eigen::VectorXd score = t.y;  // observed (transformed, standardized): same order
-  if (t.n_ok >= 3) {
-    Gp gp(dims);
-    FitOptions fo;
-    fo.seed = 1;
-    if (gp.fit(t.X_ok, t.y, t.noise, fo) && gp.condition(t.X_ok, t.y, t.noise)) score = gp.train_mean();
-  }
+  Eigen::VectorXd score = fitted_scores(dims, t);
   std::optional<std::size_t> best;
   double best_score = std::numeric_limits<double>::infinity();
   for (Eigen::Index i = 0; i < score.size(); ++i) {
@@ -32,6 +48,17 @@ std::optional<std::size_t> recommend(const std::vector<Dim>& dims,
     }
   }
   return best;
+}
+
+std::vector<double> posterior_scores(const std::vector<Dim>& dims, const std::vector<Observation>& observations) {
+  std::vector<double> out(observations.size(), std::numeric_limits<double>::quiet_NaN());
+  std::vector<Observation> plain = observations;
+  for (auto& o : plain) o.constraints.clear();
+  detail::Targets t = detail::make_targets(dims, plain, {});
+  if (t.n_ok == 0) return out;
+  Eigen::VectorXd score = fitted_scores(dims, t);
+  for (Eigen::Index i = 0; i < score.size(); ++i) out[t.ok_index[static_cast<std::size_t>(i)]] = score[i];
+  return out;
 }
 
 }  // namespace kerntune::bo

@@ -75,6 +75,9 @@ double yeo_johnson(double y, double lambda) {
 double yeo_johnson_slope(double y, double lambda) {
   return y >= 0 ? std::pow(y + 1, lambda - 1) : std::pow(1 - y, 1 - lambda);
 }
+double box_cox(double y, double lambda) {
+  return std::abs(lambda) < 1e-12 ? std::log(y) : (std::pow(y, lambda) - 1) / lambda;
+}
 
 }  // namespace
 
@@ -84,37 +87,115 @@ GpPriors feasibility_priors() {
   return p;
 }
 
-double power_transform(const Eigen::VectorXd& y, Eigen::VectorXd& out, Eigen::VectorXd& slope) {
-  Eigen::Index n = y.size();
-  out = y;
-  slope = Eigen::VectorXd::Ones(n);
-  if (n < 8) return 1;
-  auto loglik = [&](double lambda) {
-    double mean = 0, m2 = 0, jac = 0;
-    for (Eigen::Index i = 0; i < n; ++i) mean += yeo_johnson(y[i], lambda);
-    mean /= static_cast<double>(n);
-    for (Eigen::Index i = 0; i < n; ++i) {
-      double t = yeo_johnson(y[i], lambda) - mean;
-      m2 += t * t;
-      jac += (y[i] >= 0 ? 1 : -1) * std::log1p(std::abs(y[i]));
+double Warp::apply(double y) const {
+  switch (kind) {
+    case Kind::identity: return y;
+    case Kind::yeo_johnson: return yeo_johnson((y - center) / scale, lambda);
+    case Kind::box_cox: return box_cox(y, lambda);
+  }
+  return y;
+}
+
+double Warp::slope(double y) const {
+  switch (kind) {
+    case Kind::identity: return 1;
+    case Kind::yeo_johnson: return yeo_johnson_slope((y - center) / scale, lambda) / scale;
+    case Kind::box_cox: return std::pow(y, lambda - 1);
+  }
+  return 1;
+}
+
+std::vector<Warp> warp_candidates(const Eigen::VectorXd& raw) {
+  std::vector<Warp> out{Warp{}};
+  if (raw.size() < 8) return out;  // too few values to tell a shape
+  Eigen::VectorXd z = raw;
+  double mean = 0, sd = 1;
+  standardize(z, mean, sd);
+  for (int i = -8; i <= 16; ++i) {
+    if (i == 4) continue;  // λ = 1: the identity
+    out.push_back({Warp::Kind::yeo_johnson, 0.25 * i, mean, sd});
+  }
+  if (raw.minCoeff() > 0) {
+    // Multiplicative effects and noise (latencies, durations): a power or the log.
+    for (double lambda : {-1.0, -0.5, 0.0, 0.5}) out.push_back({Warp::Kind::box_cox, lambda, 0, 1});
+  }
+  return out;
+}
+
+double warp_targets(const Warp& w, const Eigen::VectorXd& raw, Eigen::VectorXd& z, Eigen::VectorXd* slope) {
+  Eigen::Index n = raw.size();
+  z.resize(n);
+  double log_jac = 0;
+  if (slope) slope->resize(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    z[i] = w.apply(raw[i]);
+    double s = w.slope(raw[i]);
+    log_jac += std::log(s);
+    if (slope) (*slope)[i] = s;
+  }
+  double mean = 0, sd = 1;
+  standardize(z, mean, sd);
+  if (slope) *slope /= sd;
+  return log_jac - static_cast<double>(n) * std::log(sd);
+}
+
+Warp iid_warp(const Eigen::VectorXd& raw, const std::vector<Warp>& candidates) {
+  if (candidates.size() < 2 || raw.size() < 2) return Warp{};
+  auto n = static_cast<double>(raw.size());
+  auto loglik = [&](const Warp& w) {
+    Eigen::VectorXd t(raw.size());
+    double jac = 0;
+    for (Eigen::Index i = 0; i < raw.size(); ++i) {
+      t[i] = w.apply(raw[i]);
+      jac += std::log(w.slope(raw[i]));
     }
-    m2 /= static_cast<double>(n);
-    if (!(m2 > 0) || !std::isfinite(m2)) return -kInf;
-    return -0.5 * static_cast<double>(n) * std::log(m2) + (lambda - 1) * jac;
+    double m2 = (t.array() - t.mean()).square().mean();
+    if (!(m2 > 0) || !std::isfinite(m2) || !std::isfinite(jac)) return -kInf;
+    return -0.5 * n * std::log(m2) + jac;
   };
-  double best_lambda = 1, best = loglik(1);
-  double identity = best;
-  for (double lambda = -2; lambda <= 4.0001; lambda += 0.25) {
-    double v = loglik(lambda);
-    if (v > best) best = v, best_lambda = lambda;
+  Warp best{};
+  double identity = loglik(best), top = identity;
+  for (const Warp& w : candidates) {
+    double v = loglik(w);
+    if (v > top) top = v, best = w;
   }
   // Keep the identity unless the transform wins by a likelihood-ratio margin.
-  if (best - identity < 2.0) return 1;
-  for (Eigen::Index i = 0; i < n; ++i) {
-    out[i] = yeo_johnson(y[i], best_lambda);
-    slope[i] = yeo_johnson_slope(y[i], best_lambda);
+  return top - identity < 2.0 ? Warp{} : best;
+}
+
+void set_warp(Targets& t, const Warp& w) {
+  Eigen::VectorXd slope;
+  warp_targets(w, t.raw_y, t.y, &slope);
+  t.noise = (t.raw_noise.array() * slope.array().square()).matrix();
+  t.warp = w;
+}
+
+std::optional<Warp> evidence_warp(const Gp& gp, const Targets& t, const std::vector<int>& rows) {
+  if (t.warps.size() < 2 || rows.empty()) return std::nullopt;
+  auto m = static_cast<Eigen::Index>(rows.size());
+  auto c = static_cast<Eigen::Index>(t.warps.size());
+  Eigen::MatrixXd X(m, t.X_ok.cols()), Y(m, c), N(m, c);
+  Eigen::VectorXd log_jac = Eigen::VectorXd::Zero(c), z, slope;
+  for (Eigen::Index i = 0; i < m; ++i) X.row(i) = t.X_ok.row(rows[static_cast<std::size_t>(i)]);
+  for (Eigen::Index k = 0; k < c; ++k) {
+    warp_targets(t.warps[static_cast<std::size_t>(k)], t.raw_y, z, &slope);
+    for (Eigen::Index i = 0; i < m; ++i) {
+      auto r = rows[static_cast<std::size_t>(i)];
+      Y(i, k) = z[r];
+      N(i, k) = t.raw_noise[r] * slope[r] * slope[r];
+      log_jac[k] += std::log(slope[r]);
+    }
   }
-  return best_lambda;
+  Eigen::VectorXd score = gp.neg_log_likelihoods(X, Y, N) - log_jac;
+  Eigen::Index current = -1, best = -1;
+  for (Eigen::Index k = 0; k < c; ++k) {
+    if (!std::isfinite(score[k]) || !Y.col(k).allFinite()) continue;
+    if (t.warps[static_cast<std::size_t>(k)] == t.warp) current = k;
+    if (best < 0 || score[k] < score[best]) best = k;
+  }
+  if (best < 0 || best == current) return std::nullopt;
+  if (current >= 0 && score[best] > score[current] - kWarpMargin) return std::nullopt;
+  return t.warps[static_cast<std::size_t>(best)];
 }
 
 double trust_region_length(const std::vector<double>& sequence, std::size_t n_initial, std::size_t dims,
@@ -204,25 +285,18 @@ Targets make_targets(const std::vector<Dim>& dims, const std::vector<Observation
 
   // Scalar objective, transform, standardization, known noise.
   std::vector<double> raw = scalarize(ok, o.n_objectives, o.scalarization_seed);
-  Eigen::VectorXd y = Eigen::Map<Eigen::VectorXd>(raw.data(), static_cast<Eigen::Index>(raw.size()));
-  // Standardize, power-transform (when it clearly helps), standardize again;
-  // `slope` carries the chain rule for known noise variances.
-  double mean0 = 0, sd0 = 1;
-  standardize(y, mean0, sd0);
-  Eigen::VectorXd ty, slope;
-  power_transform(y, ty, slope);
-  double mean = 0, sd = 1;
-  standardize(ty, mean, sd);
-  slope /= sd0;
-  t.y = ty;
-  t.noise = Eigen::VectorXd::Zero(t.y.size());
+  t.raw_y = Eigen::Map<Eigen::VectorXd>(raw.data(), static_cast<Eigen::Index>(raw.size()));
+  t.raw_noise = Eigen::VectorXd::Zero(t.raw_y.size());
   if (o.n_objectives == 1) {
     for (std::size_t i = 0; i < ok.size(); ++i) {
       double nv = ok[i]->noise_var.empty() ? NAN : ok[i]->noise_var[0];
-      auto e = static_cast<Eigen::Index>(i);
-      if (std::isfinite(nv) && nv > 0) t.noise[e] = nv * slope[e] * slope[e] / (sd * sd);
+      if (std::isfinite(nv) && nv > 0) t.raw_noise[static_cast<Eigen::Index>(i)] = nv;
     }
   }
+  // The warp: first the iid choice; the optimizer may revise it by the GP's
+  // evidence (bo_optimizer.cpp, docs/bo.md §3).
+  t.warps = warp_candidates(t.raw_y);
+  set_warp(t, iid_warp(t.raw_y, t.warps));
   // The raw sequence for the trust region, and the best feasible points.
   for (std::size_t i = 0; i < obs.size(); ++i) {
     int k = ok_of_obs[i];
@@ -253,11 +327,8 @@ Targets make_targets(const std::vector<Dim>& dims, const std::vector<Observation
       if (pok.size() >= 3) {
         std::vector<double> praw = scalarize(pok, o.n_objectives, o.scalarization_seed);
         Eigen::VectorXd py = Eigen::Map<Eigen::VectorXd>(praw.data(), static_cast<Eigen::Index>(praw.size()));
-        double pm = 0, ps = 1;
-        standardize(py, pm, ps);
-        Eigen::VectorXd pty, pslope;
-        power_transform(py, pty, pslope);
-        standardize(pty, pm, ps);
+        Eigen::VectorXd pty;
+        warp_targets(iid_warp(py, warp_candidates(py)), py, pty, nullptr);
         auto gp = std::make_shared<Gp>(dims);
         Eigen::MatrixXd PX = rows_of(pp, d);
         Eigen::VectorXd zero = Eigen::VectorXd::Zero(pty.size());

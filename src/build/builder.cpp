@@ -105,6 +105,7 @@ util::Result<BuilderConfig> parse_builder_config(const YAML::Node& node, const s
   }
   if (node["options"]) {
     if (!node["options"].IsMap()) return util::fail_at(node["options"], file, "options: expected SYMBOL: value pairs");
+    KT_TRY_STATUS(util::check_unique_keys(node["options"], file, "options"));
     for (const auto& kv : node["options"]) {
       KT_TRY(std::string k, util::as_string(kv.first, file, "options"));
       KT_TRY(std::string v, util::as_string(kv.second, file, k));

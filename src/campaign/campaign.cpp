@@ -3,59 +3,52 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cmath>
 #include <filesystem>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include "kerntune/campaign/drift.hpp"
 #include "kerntune/campaign/kernel_stage.hpp"
+#include "kerntune/campaign/observe.hpp"
+#include "kerntune/campaign/objective_rules.hpp"
 #include "kerntune/campaign/problem.hpp"
 #include "kerntune/campaign/progress.hpp"
 #include "kerntune/campaign/realize.hpp"
 #include "kerntune/campaign/results.hpp"
 #include "kerntune/campaign/slurm_executor.hpp"
+#include "kerntune/campaign/warm_start.hpp"
+#include "kerntune/results/recommend.hpp"
+#include "baseline.hpp"
+#include "kerntune/results/view.hpp"
+#include "kerntune/space/effective.hpp"
 #include "runner.hpp"
 #include "scheduler.hpp"
 #include "kerntune/stats/stats.hpp"
 #include "kerntune/targets/factory.hpp"
 #include "kerntune/util/log.hpp"
+#include "kerntune/util/json.hpp"
 #include "kerntune/util/stop.hpp"
+#include "kerntune/util/text.hpp"
 #include "kerntune/workloads/workload.hpp"
 
 namespace kerntune::campaign {
 namespace fs = std::filesystem;
-using detail::counts_toward_budget;
 namespace {
 
-/// The optimizer's view of a stored trial. Objective values are medians over
-/// repeats (negated when maximized), corrected for drift by `drift` (the
-/// ratio of the nearest earlier baseline re-measurement to the first baseline).
-bo::Observation observe(const Recipe& recipe, const TrialSummary& t, double drift) {
-  bo::Observation o;
-  // Learn from what was applied when the target reports it, else what was proposed.
-  nlohmann::json merged = t.params;
-  for (const auto& p : recipe.space.parameters())
-    if (t.effective.contains(p.name) && merged.contains(p.name)) merged[p.name] = t.effective[p.name];
-  auto a = recipe.space.from_json(merged);
-  if (!a) a = recipe.space.from_json(t.params);
-  o.x = recipe.space.encode(a ? *a : recipe.space.defaults());
-  o.ok = t.status == "ok";
-  if (!o.ok) return o;
-  for (const auto& obj : recipe.objectives) {
-    auto it = t.samples.find(obj.metric);
-    if (it == t.samples.end() || it->second.empty()) {
-      o.ok = false;  // an ok trial without the metric cannot be learned from as a value
-      return o;
-    }
-    const auto& v = it->second;
-    double med = stats::median(v) / drift;
-    double var = v.size() >= 2 ? stats::variance(v) / static_cast<double>(v.size()) / (drift * drift) : std::nan("");
-    if (obj.is_objective) {
-      o.objectives.push_back(obj.maximize ? -med : med);
-      o.noise_var.push_back(var);
-    }
-    if (!obj.limit_op.empty()) o.constraints.push_back(obj.limit_op == "<=" ? med - obj.limit : obj.limit - med);
+/// An event per parameter the kernel did not take as proposed: info for a
+/// clamped value, warn (also on stderr) for a refused or unreadable one.
+util::Status note_adjusted(store::Store& store, std::int64_t campaign_id, int seq,
+                           const std::vector<space::Adjustment>& adjusted) {
+  for (const auto& a : adjusted) {
+    bool warn = a.how != space::Adjustment::How::clamped;
+    std::string msg = fmt::format("trial {}: {}", seq, space::describe_adjustment(space::to_json(a)));
+    if (a.how == space::Adjustment::How::unreadable) msg += fmt::format(": {}; learned at the proposed value", a.reason);
+    if (warn) util::log_warn("{}", msg);
+    KT_TRY_STATUS(store.add_event(campaign_id, warn ? "warn" : "info", msg));
   }
-  return o;
+  return {};
 }
 
 }  // namespace
@@ -74,13 +67,15 @@ nlohmann::json campaign_metadata(const Recipe& recipe, const std::string& target
     }
     if (!p.values.empty()) j["values"] = p.values;
     if (!p.when_text.empty()) j["when"] = p.when_text;
+    if (p.safe_range) j["safe_range"] = space::safe_range_json(p);
     params.push_back(j);
   }
   nlohmann::json objectives = nlohmann::json::array();
   for (const auto& o : recipe.objectives) {
     nlohmann::json j{{"metric", o.metric}};
     if (o.is_objective) j["direction"] = o.maximize ? "maximize" : "minimize";
-    if (!o.limit_op.empty()) j["limit"] = fmt::format("{} {}", o.limit_op, o.limit);
+    if (!o.limit_op.empty()) j["limit"] = o.limit_text();
+    j["drift"] = o.drift == Objective::Drift::none ? "none" : "auto";
     objectives.push_back(j);
   }
   return {{"kerntune_version", KERNTUNE_VERSION_STRING},
@@ -88,53 +83,74 @@ nlohmann::json campaign_metadata(const Recipe& recipe, const std::string& target
           {"objectives", objectives},
           {"target", target_kind},
           {"workload", recipe.workload},
+          {"baseline", recipe.baseline_from_target ? "target" : "defaults"},
           {"defaults", space::to_json(recipe.space.defaults())}};
 }
 
 namespace detail {
 
-bool counts_toward_budget(const std::string& kind) { return kind == "baseline" || kind == "proposal"; }
-
-double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-Runner::Runner(const Recipe& r, store::Store& s, const TuneOptions& o) : recipe_(r), store_(s), opts_(o) {}
+Runner::Runner(const Recipe& r, store::Store& s, const TuneOptions& o, const TuneEnvironment& env)
+    : recipe_(r),
+      store_(s),
+      opts_(o),
+      clock_(env.clock ? *env.clock : util::real_clock()),
+      stop_(env.stop ? *env.stop : util::signal_stop()),
+      make_target_(env.make_target) {}
 Runner::~Runner() = default;
 
-int count_budget(const std::vector<TrialSummary>& trials) {
+int count_budget(const std::vector<results::Trial>& trials) {
   int n = 0;
-  for (const auto& t : trials) n += counts_toward_budget(t.kind) ? 1 : 0;
+  for (const auto& t : trials) n += results::is_search(t.kind) ? 1 : 0;
   return n;
 }
 
-double Runner::drift_factor(std::size_t upto) const {
-  if (recipe_.baseline_every <= 0) return 1.0;
-  const Objective obj = recipe_.optimized().front();
-  std::optional<double> first, latest;
-  for (std::size_t i = 0; i < upto && i < trials_.size(); ++i) {
-    const auto& t = trials_[i];
-    if ((t.kind != "baseline" && t.kind != "rebaseline") || t.status != "ok") continue;
-    auto it = t.metrics.find(obj.metric);
-    if (it == t.metrics.end()) continue;
-    if (!first) first = it->second;
-    latest = it->second;
+bool Runner::tell(const results::Trial& t) {
+  const auto drift = drift_factors(recipe_, trials_, t.seq);
+  auto o = observation(recipe_, t, drift, baseline_levels(recipe_, trials_, t.seq));
+  if (!o) {
+    util::log_debug("optimizer not told trial {} ({}): its assignment is not a point of this space", t.seq,
+                    results::to_string(t.kind));
+    return false;
   }
-  if (!first || !latest || *first == 0 || !std::isfinite(*latest / *first)) return 1.0;
-  return *latest / *first;
+  util::log_debug("optimizer sees trial {} ({}): {}", t.seq, results::to_string(t.kind),
+                  describe_observation(recipe_, t, *o, drift));
+  optimizer_->tell(std::move(*o));
+  return true;
 }
 
+// Everything that can refuse the recipe runs before the campaign is created,
+// so a bad recipe never leaves a half-made campaign behind.
 util::Status Runner::setup() {
-  std::string name = opts_.campaign_name.empty() ? recipe_.name : opts_.campaign_name;
-  // Everything that can refuse the recipe runs before the campaign is created,
-  // so a bad recipe never leaves a half-made campaign behind.
+  KT_TRY_STATUS(make_workers());
+  if (recipe_.baseline_from_target && target_kind_ == "lava")
+    return util::fail_at(recipe_.file, recipe_.baseline_line, recipe_.baseline_column,
+                         "baseline: target is not supported by the lava target (it cannot read a device's values "
+                         "without a job); use baseline: defaults");
+  if (!recipe_.workload.empty()) {
+    KT_TRY(auto w, load_recipe_workload(recipe_));
+    workload_ = std::move(w);
+  }
+  std::vector<bo::Observation> prior;
+  if (recipe_.warm_start) { KT_TRY(warm_start_note_, load_warm_start(prior)); }
+  KT_TRY_STATUS(open_campaign());
+  KT_TRY_STATUS(start_optimizer(std::move(prior)));
+  start_progress();
+  return {};
+}
+
+// The default work folder is private (mkdtemp, 0700) and removed on every way
+// out; a --work-dir is the user's and kept. One target per worker, each with
+// its own work folder (VM, console log, parameter files); with one worker this
+// is the campaign's work folder.
+util::Status Runner::make_workers() {
   work_dir_ = opts_.work_dir;
-  if (work_dir_.empty()) work_dir_ = (fs::temp_directory_path() / fmt::format("kerntune-{}", ::getpid())).string();
+  if (work_dir_.empty()) {
+    KT_TRY(work_dir_, util::make_temp_dir("kerntune"));
+    work_guard_ = util::TempDirGuard(work_dir_);
+  }
   std::error_code ec;
   fs::create_directories(work_dir_, ec);
   if (ec) return util::io_error(fmt::format("cannot create work folder '{}': {}", work_dir_, ec.message()));
-  // One target per worker, each with its own work folder (VM, console log,
-  // parameter files). With one worker this is the campaign's work folder.
   const int workers = std::max(1, recipe_.workers);
   std::vector<std::unique_ptr<targets::Target>> worker_targets;
   for (int i = 0; i < workers; ++i) {
@@ -143,16 +159,15 @@ util::Status Runner::setup() {
     target_kind_ = t->kind();
     worker_targets.push_back(std::move(t));
   }
-  if (workers == 1) target_ = std::move(worker_targets.front());
-  else {
-    pool_ = std::make_unique<WorkerPool>(std::move(worker_targets));
-    pool_->set_execute([this](targets::Target& t, TrialJob job, int w) { return execute(t, std::move(job), w, {}); });
-  }
-  if (!recipe_.workload.empty()) {
-    KT_TRY(auto w, load_recipe_workload(recipe_));
-    workload_ = std::move(w);
-  }
+  pool_ = std::make_unique<WorkerPool>(std::move(worker_targets));
+  pool_->set_execute([this](targets::Target& t, TrialJob job, int w) { return execute(t, std::move(job), w); });
+  return {};
+}
 
+// Finds (resume) or creates the campaign row, records its metadata and reads
+// back its stored trials and baseline assignment.
+util::Status Runner::open_campaign() {
+  const std::string name = opts_.campaign_name.empty() ? recipe_.name : opts_.campaign_name;
   KT_TRY(auto existing, store_.find_campaign(name));
   if (existing) {
     if (existing->recipe_hash != recipe_.hash && !opts_.allow_recipe_change)
@@ -172,20 +187,34 @@ util::Status Runner::setup() {
     row.status = "running";
     KT_TRY(campaign_, store_.create_campaign(row));
   }
+  // The objective rule (objective_rules.hpp): warned at every start, stored once.
+  for (const auto& w : redefined_metric_warnings(recipe_)) {
+    util::log_warn("{}", w);
+    if (!existing) KT_TRY_STATUS(store_.add_event(campaign_.id, "warn", w));
+  }
+  if (!existing && !warm_start_note_.empty()) KT_TRY_STATUS(store_.add_event(campaign_.id, "info", warm_start_note_));
   summary_.campaign_id = campaign_.id;
   summary_.campaign = campaign_.name;
   nlohmann::json metadata = campaign_metadata(recipe_, target_kind_);
   if (auto k = kernel_source_metadata(recipe_); !k.is_null()) metadata["kernel_source"] = k;
   // The budget in force (a --trials override included), rewritten at every start.
-  metadata["budget"] = opts_.trials.value_or(recipe_.budget_trials);
-  KT_TRY_STATUS(store_.set_campaign_metadata(campaign_.id, metadata.dump()));
+  budget_ = opts_.trials.value_or(recipe_.budget_trials);
+  metadata["budget"] = budget_;
+  KT_TRY_STATUS(store_.set_campaign_metadata(campaign_.id, util::dump_json(metadata)));
 
-  KT_TRY(auto stored, store_.trials(campaign_.id));
-  for (const auto& t : stored) {
-    trials_.push_back(summarize(t));
-    next_seq_ = std::max(next_seq_, t.seq + 1);
-  }
+  KT_TRY(auto stored, results::load_view(store_, campaign_));
+  trials_ = std::move(stored.trials);
+  for (const auto& t : trials_) next_seq_ = std::max(next_seq_, t.seq + 1);
+  baseline_ = recipe_.space.defaults();
+  for (const auto& t : trials_)
+    if (t.kind == results::TrialKind::baseline)
+      if (auto a = recipe_.space.from_json(t.params); a && recipe_.space.validate(*a)) baseline_ = *a;
+  return {};
+}
 
+// The optimizer, with the stored history replayed: its state is a function of
+// its trials (same seed, same history, same proposals).
+util::Status Runner::start_optimizer(std::vector<bo::Observation> prior) {
   problem_ = make_problem(recipe_.space);
   bo::Options bo_opts;
   bo_opts.kind = recipe_.optimizer;
@@ -194,25 +223,22 @@ util::Status Runner::setup() {
   for (const auto& o : recipe_.objectives) bo_opts.n_constraints += o.limit_op.empty() ? 0 : 1;
   bo_opts.n_initial = recipe_.initial_trials;
   bo_opts.trust_region = recipe_.trust_region;
-  if (recipe_.warm_start) {
-    KT_TRY(store::Store prior_db, store::Store::open(recipe_.warm_start->db, {.create = false, .read_only = true}));
-    KT_TRY(auto prior_row, resolve_campaign(prior_db, recipe_.warm_start->campaign));
-    KT_TRY(auto prior_trials, prior_db.trials(prior_row.id));
-    for (const auto& t : prior_trials) {
-      auto s = summarize(t);
-      if (counts_toward_budget(s.kind)) bo_opts.prior.push_back(observe(recipe_, s, 1.0));
-    }
-    util::log_info("warm start: {} trials from campaign '{}' in {}", bo_opts.prior.size(), prior_row.name,
-                   recipe_.warm_start->db);
-  }
+  bo_opts.prior = std::move(prior);
   KT_TRY(optimizer_, bo::make_optimizer(bo_opts, problem_));
-  // Replay history: the optimizer's state is a function of its trials.
-  for (std::size_t i = 0; i < trials_.size(); ++i) {
-    if (!counts_toward_budget(trials_[i].kind)) continue;
-    optimizer_->tell(observe(recipe_, trials_[i], drift_factor(i)));
+  // Replay history: the optimizer's state is a function of its trials. A
+  // stored trial this space cannot place is skipped (and said so, once).
+  std::vector<int> unplaced;
+  for (const auto& t : trials_)
+    if (results::is_search(t.kind) && !tell(t)) unplaced.push_back(t.seq);
+  if (!unplaced.empty()) {
+    const std::string w = unplaced_trials_warning(unplaced);
+    util::log_warn("{}", w);
+    KT_TRY_STATUS(store_.add_event(campaign_.id, "warn", w));
   }
+  return {};
+}
 
-  budget_ = opts_.trials.value_or(recipe_.budget_trials);
+void Runner::start_progress() {
   Progress::Mode mode = Progress::Mode::lines;
   switch (opts_.progress) {
     case TuneOptions::Progress::auto_detect: mode = isatty(2) ? Progress::Mode::tty : Progress::Mode::lines; break;
@@ -221,12 +247,38 @@ util::Status Runner::setup() {
     case TuneOptions::Progress::quiet: mode = Progress::Mode::quiet; break;
   }
   const Objective main = recipe_.optimized().front();
-  progress_ = std::make_unique<Progress>(mode, budget_, main.metric, main.maximize);
+  progress_ = std::make_unique<Progress>(mode, budget_, main.metric, main.maximize, clock_);
   for (const auto& t : trials_) {
     auto it = t.metrics.find(main.metric);
-    if (t.kind == "baseline" && t.status == "ok" && it != t.metrics.end()) progress_->set_baseline(it->second);
+    if (t.kind == results::TrialKind::baseline && t.ok && it != t.metrics.end()) progress_->set_baseline(it->second);
   }
-  return {};
+}
+
+// The prior campaign's trials mapped into this space by name (warm_start.hpp),
+// their values as measured (a prior campaign's drift is its own, not ours).
+util::Result<std::string> Runner::load_warm_start(std::vector<bo::Observation>& prior_obs) {
+  const WarmStart& ws = *recipe_.warm_start;
+  KT_TRY(store::Store prior_db, store::Store::open(ws.db, {.create = false, .read_only = true}));
+  KT_TRY(auto prior_row, resolve_campaign(prior_db, ws.campaign));
+  KT_TRY(const results::CampaignView view, results::load_view(prior_db, prior_row));
+  KT_TRY_STATUS(check_prior_objectives(recipe_, prior_row.name, view.objectives));
+  // The prior GP models the objectives only: a constraint metric the prior
+  // campaign did not measure does not disqualify its trials.
+  Recipe objectives_only = recipe_;
+  objectives_only.objectives = recipe_.optimized();
+  std::vector<std::string> metrics;
+  for (auto& o : objectives_only.objectives) {
+    o.limit_op.clear();
+    metrics.push_back(o.metric);
+  }
+  const nlohmann::json parameters = view.metadata.value("parameters", nlohmann::json::array());
+  WarmStartMapping mapping = map_prior_trials(recipe_.space, parameters, view.trials, metrics);
+  for (const auto& t : mapping.used)
+    if (auto o = observation(objectives_only, t, {})) prior_obs.push_back(std::move(*o));  // mapped: always placed
+  for (const auto& d : mapping.dropped) util::log_debug("warm start: prior trial {} dropped: {}", d.seq, d.detail);
+  std::string line = mapping.summary(prior_row.name, ws.db);
+  util::log_info("{}", line);
+  return line;
 }
 
 util::Result<std::unique_ptr<targets::Target>> Runner::make_worker_target(int index, int count) {
@@ -235,41 +287,45 @@ util::Result<std::unique_ptr<targets::Target>> Runner::make_worker_target(int in
   fs::create_directories(dir, ec);
   if (ec) return util::io_error(fmt::format("cannot create work folder '{}': {}", dir, ec.message()));
   targets::TargetContext ctx{recipe_.file, recipe_.dir, dir, recipe_.metric_names()};
+  ctx.worker_index = index;
+  ctx.worker_count = count;
+  ctx.workers_line = recipe_.workers_line;
+  ctx.workers_column = recipe_.workers_column;
+  if (make_target_) return make_target_(ctx);
   if (recipe_.executor.kind == "slurm") return make_slurm_target(recipe_, ctx, index);
   return targets::make_target(recipe_.target, ctx);
 }
 
-TrialResult Runner::execute(targets::Target& target, TrialJob job, int worker,
-                            const std::function<void(const std::string&)>& on_stage) const {
-  TrialResult r{std::move(job), util::fail("not run", util::Error::Kind::internal), unix_now(), 0, worker};
-  auto t0 = std::chrono::steady_clock::now();
+TrialResult Runner::execute(targets::Target& target, TrialJob job, int worker) const {
+  TrialResult r{std::move(job), util::fail("not run", util::Error::Kind::internal), clock_.unix_seconds(), 0, worker};
+  const double t0 = clock_.monotonic_seconds();
   targets::TrialRequest req = realize(recipe_.space, r.job.assignment, r.job.seq);
   req.workload = workload_ ? &*workload_ : nullptr;
+  req.read_current = recipe_.baseline_from_target && r.job.kind == results::TrialKind::baseline;
   req.repeats = recipe_.repeats > 0 ? recipe_.repeats : (workload_ ? workload_->repeats : 1);
   req.warmup = recipe_.warmup >= 0 ? recipe_.warmup : (workload_ ? workload_->warmup : 0);
   // Per-trial preparation before the target runs (e.g. a kernel build) goes here.
-  if (on_stage) on_stage("run");
   r.outcome = target.run_trial(req);
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.seconds = clock_.monotonic_seconds() - t0;
   return r;
 }
 
-util::Result<bool> Runner::run_trial(const space::Assignment& a, const std::string& kind, double optimizer_seconds) {
+util::Result<bool> Runner::run_trial(const space::Assignment& a, results::TrialKind kind, double optimizer_seconds) {
   TrialJob job{next_seq_, a, kind, optimizer_seconds, 0};
   progress_->stage(job.seq, "start");
-  TrialResult r = pool_ ? pool_->run_on(0, std::move(job))
-                        : execute(*target_, std::move(job), 0, [&](const std::string& st) { progress_->stage(next_seq_, st); });
-  if (pool_) progress_->stage(r.job.seq, "run");
+  progress_->stage(job.seq, run_stage(0));
+  TrialResult r = pool_->run_on(0, std::move(job));
   if (!r.outcome) return std::unexpected(r.outcome.error());
+  if (kind == results::TrialKind::baseline && recipe_.baseline_from_target) KT_TRY_STATUS(adopt_target_baseline(r));
   KT_TRY(bool recorded, record(r));
   if (recorded) ++next_seq_;
   return recorded;
 }
 
 util::Result<bool> Runner::record(const TrialResult& r) {
-  if (util::stop_requested()) return false;  // an interrupted trial is not recorded
+  if (stop_.requested()) return false;  // an interrupted trial is not recorded
   const targets::TrialOutcome& out = *r.outcome;
-  const std::string& kind = r.job.kind;
+  const results::TrialKind kind = r.job.kind;
   const int seq = r.job.seq;
   const double total = r.seconds;
   const double optimizer_seconds = r.job.optimizer_seconds;
@@ -277,17 +333,18 @@ util::Result<bool> Runner::record(const TrialResult& r) {
   store::TrialRecord rec;
   rec.campaign_id = campaign_.id;
   rec.seq = seq;
-  rec.kind = kind;
+  rec.kind = std::string(results::to_string(kind));
   rec.status = out.ok ? "ok" : "failed";
-  rec.params_json = space::to_json(r.job.assignment).dump();
-  rec.effective_json = out.effective.dump();
+  rec.params_json = util::dump_json(space::to_json(r.job.assignment));
+  const AppliedRecord applied = applied_record(recipe_.space, r.job.assignment, out);
+  rec.effective_json = util::dump_json(applied.effective);
   rec.failure_stage = out.failure_stage;
   rec.failure_reason = out.failure_reason;
   rec.timings = out.timings;
   rec.timings["optimizer"] = optimizer_seconds;
   rec.timings["total"] = total + optimizer_seconds;
   rec.worker = out.worker;
-  if (pool_) rec.worker = fmt::format("w{}:{}", r.worker, out.worker);
+  if (pool_->size() > 1) rec.worker = fmt::format("w{}:{}", r.worker, out.worker);
   rec.started_at = r.started_at;
   rec.finished_at = r.started_at + total;
   for (const auto& [metric, values] : out.samples) {
@@ -300,20 +357,39 @@ util::Result<bool> Runner::record(const TrialResult& r) {
   progress_->stage(seq, "record");
   KT_TRY(std::int64_t id, store_.insert_trial(rec, artifacts));
   rec.id = id;
+  KT_TRY_STATUS(note_adjusted(store_, campaign_.id, seq, applied.adjusted));
   ++summary_.trials_run_now;
-  TrialSummary s = summarize(rec);
+  results::Trial s = results::make_trial(rec);
   trials_.push_back(s);
-  if (counts_toward_budget(kind)) optimizer_->tell(observe(recipe_, s, drift_factor(trials_.size() - 1)));
+  if (results::is_search(kind) && !tell(s)) util::log_warn("{}", unplaced_trials_warning({seq}));
   if (!out.ok) ++summary_.trials_failed;
 
   const Objective main = recipe_.optimized().front();
   std::optional<double> value;
-  if (s.metrics.contains(main.metric) && s.status == "ok") value = s.metrics.at(main.metric);
-  if (kind == "baseline" && value) progress_->set_baseline(*value);
+  if (s.metrics.contains(main.metric) && s.ok) value = s.metrics.at(main.metric);
+  if (kind == results::TrialKind::baseline && value) progress_->set_baseline(*value);
   progress_->set_done(count_budget(trials_));
   progress_->trial_finished(seq, kind, value,
                             out.ok ? "" : fmt::format("{}: {}", out.failure_stage, out.failure_reason), total);
   return true;
+}
+
+util::Status Runner::adopt_target_baseline(TrialResult& r) {
+  if (stop_.requested()) return {};
+  const targets::TrialOutcome& out = *r.outcome;
+  // Not recorded: the next `tune` reads the target again.
+  if (!out.ok)
+    return util::fail(fmt::format("baseline: target: trial 0 failed at {}: {}; nothing was recorded (fix the target "
+                                  "and run tune again)", out.failure_stage, out.failure_reason),
+                      util::Error::Kind::io);
+  std::vector<std::string> warnings;
+  KT_TRY(r.job.assignment, baseline_from_target(recipe_, out.effective, target_kind_ == "command", warnings));
+  baseline_ = r.job.assignment;
+  for (const auto& w : warnings) {
+    util::log_warn("{}", w);
+    KT_TRY_STATUS(store_.add_event(campaign_.id, "warn", w));
+  }
+  return {};
 }
 
 // Final confirmation: the best `confirm_top` distinct proposals are re-measured
@@ -322,37 +398,36 @@ util::Result<bool> Runner::record(const TrialResult& r) {
 // stored are skipped (each confirm trial pairs with the rebaseline before it).
 util::Status Runner::confirm_phase() {
   if (recipe_.confirm_top <= 0) return {};
-  const Objective main = recipe_.optimized().front();
-  std::vector<std::size_t> order;
-  for (std::size_t i = 0; i < trials_.size(); ++i)
-    if (trials_[i].kind == "proposal" && trials_[i].status == "ok" && trials_[i].metrics.contains(main.metric))
-      order.push_back(i);
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
-    double a = trials_[x].metrics.at(main.metric), b = trials_[y].metrics.at(main.metric);
-    return main.maximize ? a > b : a < b;
-  });
+  // The candidates are ranked as `best` ranks them (results::rank_candidates:
+  // feasible first, then the surrogate's posterior mean), on the search
+  // trials only, so a resumed confirmation phase picks the same candidates.
+  KT_TRY(auto view, results::load_view(store_, campaign_));
+  std::erase_if(view.trials, [](const results::Trial& t) { return !results::is_search(t.kind); });
+  const auto main = view.optimized();
+  if (main.empty()) return {};
+  std::string baseline_config;
+  for (const auto& t : view.trials)
+    if (t.kind == results::TrialKind::baseline) baseline_config = t.config;
   std::vector<space::Assignment> candidates;
-  std::vector<std::string> seen;
-  for (std::size_t i : order) {
-    std::string key = trials_[i].params.dump();
-    if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
-    auto a = recipe_.space.from_json(trials_[i].params);
+  for (const auto& c : results::rank_candidates(view, main.front())) {
+    if (!c.feasible || c.config == baseline_config) continue;
+    auto a = recipe_.space.from_json(view.trials[c.trial].params);
     if (!a) continue;
-    seen.push_back(key);
     candidates.push_back(*a);
     if (static_cast<int>(candidates.size()) >= recipe_.confirm_top) break;
   }
   if (candidates.empty()) return {};
   std::size_t done = 0;
-  for (const auto& t : trials_) done += t.kind == "confirm" ? 1 : 0;
+  for (const auto& t : trials_) done += t.kind == results::TrialKind::confirm ? 1 : 0;
   std::size_t total = candidates.size() * static_cast<std::size_t>(recipe_.confirm_rounds);
   if (done < total)
-    progress_->note(fmt::format("confirming the best {} candidate(s) against the baseline, {} interleaved rounds",
-                                candidates.size(), recipe_.confirm_rounds));
-  for (std::size_t k = done; k < total && !util::stop_requested(); ++k) {
-    KT_TRY(bool ran_a, run_trial(recipe_.space.defaults(), "rebaseline", 0.0));
+    progress_->note(fmt::format("confirming the best {} candidate(s) against the baseline, {} interleaved rounds{}",
+                                candidates.size(), recipe_.confirm_rounds,
+                                recipe_.confirm_by_default ? " (the kernel-target default; noise.confirm_top: 0 turns it off)" : ""));
+  for (std::size_t k = done; k < total && !stop_.requested(); ++k) {
+    KT_TRY(bool ran_a, run_trial(baseline_, results::TrialKind::rebaseline, 0.0));
     if (!ran_a) break;
-    KT_TRY(bool ran_b, run_trial(candidates[k % candidates.size()], "confirm", 0.0));
+    KT_TRY(bool ran_b, run_trial(candidates[k % candidates.size()], results::TrialKind::confirm, 0.0));
     if (!ran_b) break;
   }
   return {};
@@ -360,65 +435,82 @@ util::Status Runner::confirm_phase() {
 
 util::Result<TuneSummary> Runner::run() {
   KT_TRY_STATUS(setup());
-  util::install_stop_handlers();
+  if (&stop_ == &util::signal_stop()) util::install_stop_handlers();
   KT_TRY_STATUS(store_.set_campaign_status(campaign_.id, "running"));
+  auto ran = run_campaign();
+  if (ran) return finish();
+  // SIGINT/SIGTERM while a trial ran (the target reports `interrupted`): a
+  // clean stop like one between trials — `stopped`, resumable, exit 130.
+  if (stop_.requested() || ran.error().kind == util::Error::Kind::interrupted) {
+    if (!stop_.requested()) stop_.request(SIGINT);
+    return finish();
+  }
+  // Any other error ends the campaign `failed` (best effort: the store may be
+  // what failed); running the same command again resumes it.
+  (void)store_.set_campaign_status(campaign_.id, "failed");
+  (void)store_.add_event(campaign_.id, "error", util::valid_utf8(ran.error().format()));
+  return std::unexpected(ran.error());
+}
+
+// A limit relative to the baseline (`>= 95% baseline`) is judged against ok
+// runs of the defaults: when none succeeded (trial 0 failed, e.g. a boot that
+// panicked on a starved host), the defaults are measured again as a
+// rebaseline (not counted in the budget), at most twice per run.
+util::Status Runner::remeasure_failed_baseline() {
+  const bool relative = std::any_of(recipe_.objectives.begin(), recipe_.objectives.end(),
+                                    [](const Objective& o) { return o.limit_relative; });
+  auto measured = [&] {
+    return std::any_of(trials_.begin(), trials_.end(),
+                       [](const results::Trial& t) { return results::measures_defaults(t.kind) && t.ok; });
+  };
+  for (int attempt = 0; relative && attempt < 2 && !measured() && !trials_.empty() && !stop_.requested(); ++attempt) {
+    progress_->note("no run of the defaults succeeded and a limit is relative to the baseline: measuring the defaults again");
+    KT_TRY(bool ran, run_trial(baseline_, results::TrialKind::rebaseline, 0.0));
+    if (!ran) break;
+  }
+  return {};
+}
+
+util::Status Runner::run_campaign() {
   int done = count_budget(trials_);
   progress_->set_done(done);
   if (done > 0) progress_->note(fmt::format("resuming campaign '{}': {} of {} trials done", campaign_.name, done, budget_));
 
-  bool have_baseline = std::any_of(trials_.begin(), trials_.end(), [](const auto& t) { return t.kind == "baseline"; });
-  if (!have_baseline && done < budget_ && !util::stop_requested()) {
-    KT_TRY(bool ran, run_trial(recipe_.space.defaults(), "baseline", 0.0));
+  bool have_baseline = std::any_of(trials_.begin(), trials_.end(), [](const auto& t) { return t.kind == results::TrialKind::baseline; });
+  if (!have_baseline && done < budget_ && !stop_.requested()) {
+    KT_TRY(bool ran, run_trial(baseline_, results::TrialKind::baseline, 0.0));
     (void)ran;
   }
+  KT_TRY_STATUS(remeasure_failed_baseline());
   int since_baseline = 0;
   for (auto it = trials_.rbegin(); it != trials_.rend(); ++it) {
-    if (it->kind == "baseline" || it->kind == "rebaseline") break;
-    if (counts_toward_budget(it->kind)) ++since_baseline;
+    if (results::measures_defaults(it->kind)) break;
+    if (results::is_search(it->kind)) ++since_baseline;
   }
-  if (pool_) KT_TRY_STATUS(run_parallel(since_baseline));
-  while (!pool_ && count_budget(trials_) < budget_ && !util::stop_requested()) {
-    if (recipe_.baseline_every > 0 && since_baseline >= recipe_.baseline_every) {
-      KT_TRY(bool ran, run_trial(recipe_.space.defaults(), "rebaseline", 0.0));
-      if (!ran) break;
-      since_baseline = 0;
-      continue;
-    }
-    progress_->stage(next_seq_, "optimizer");
-    auto t0 = std::chrono::steady_clock::now();
-    KT_TRY(auto points, optimizer_->ask(1, {}));
-    double ask_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (points.empty()) return util::fail("the optimizer proposed nothing", util::Error::Kind::internal);
-    space::Assignment a = recipe_.space.decode(points.front());
-    if (auto v = recipe_.space.validate(a); !v) {
-      return util::fail(fmt::format("internal error: the optimizer proposed an invalid configuration: {}", v.error().message),
-                        util::Error::Kind::internal);
-    }
-    KT_TRY(bool ran, run_trial(a, "proposal", ask_seconds));
-    if (!ran) break;
-    ++since_baseline;
-  }
-  if (!util::stop_requested() && count_budget(trials_) >= budget_) KT_TRY_STATUS(confirm_phase());
+  KT_TRY_STATUS(run_proposals(since_baseline));
+  if (!stop_.requested() && count_budget(trials_) >= budget_) KT_TRY_STATUS(confirm_phase());
+  return {};
+}
+
+util::Result<TuneSummary> Runner::finish() {
   progress_->finish();
-  if (target_) target_->shutdown();
   pool_.reset();  // each worker shuts its own target down on its thread
 
   summary_.trials_total = count_budget(trials_);
-  summary_.stopped = util::stop_requested();
+  summary_.stopped = stop_.requested();
   summary_.finished = !summary_.stopped && summary_.trials_total >= budget_;
   KT_TRY_STATUS(store_.set_campaign_status(campaign_.id, summary_.finished ? "finished" : "stopped"));
   if (summary_.stopped)
     KT_TRY_STATUS(store_.add_event(campaign_.id, "warn",
-                                   fmt::format("stopped by signal {} after {} trials", util::stop_signal(), summary_.trials_total)));
-  std::error_code ec;
-  if (opts_.work_dir.empty()) fs::remove_all(work_dir_, ec);
+                                   fmt::format("stopped by signal {} after {} trials", stop_.signal(), summary_.trials_total)));
   return summary_;
 }
 
 }  // namespace detail
 
-util::Result<TuneSummary> tune(const Recipe& recipe, store::Store& store, const TuneOptions& options) {
-  detail::Runner runner(recipe, store, options);
+util::Result<TuneSummary> tune(const Recipe& recipe, store::Store& store, const TuneOptions& options,
+                               const TuneEnvironment& env) {
+  detail::Runner runner(recipe, store, options, env);
   return runner.run();
 }
 

@@ -8,8 +8,9 @@
 
 namespace kerntune::campaign {
 
-Progress::Progress(Mode mode, int budget, std::string metric, bool maximize)
-    : mode_(mode), budget_(budget), metric_(std::move(metric)), maximize_(maximize) {}
+Progress::Progress(Mode mode, int budget, std::string metric, bool maximize, const util::Clock& clock)
+    : mode_(mode), budget_(budget), metric_(std::move(metric)), maximize_(maximize), clock_(clock),
+      start_(clock.monotonic_seconds()) {}
 
 std::string Progress::best_text() const {
   if (!best_) return "best: -";
@@ -23,7 +24,7 @@ std::string Progress::best_text() const {
 
 void Progress::redraw(const std::string& stage) {
   if (mode_ != Mode::tty) return;
-  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  double elapsed = clock_.monotonic_seconds() - start_;
   std::string eta = "?";
   if (trials_timed_ > 0) {
     double per = trial_seconds_sum_ / trials_timed_;
@@ -37,27 +38,26 @@ void Progress::redraw(const std::string& stage) {
 }
 
 void Progress::stage(int seq, const std::string& stage) {
-  if (seq != seq_ || stage == "start") trial_start_ = std::chrono::steady_clock::now();
   seq_ = seq;
   redraw(stage);
 }
 
-void Progress::trial_finished(int seq, const std::string& kind, std::optional<double> value,
+void Progress::trial_finished(int seq, results::TrialKind kind, std::optional<double> value,
                               const std::string& failure, double seconds) {
   seq_ = seq;
-  if (kind != "rebaseline" && kind != "confirm") {
+  if (results::is_search(kind)) {
     trial_seconds_sum_ += seconds;
     ++trials_timed_;
   }
-  if (value && (kind == "baseline" || kind == "proposal")) {
-    if (kind == "baseline" && !baseline_) baseline_ = value;
+  if (value && results::is_search(kind)) {
+    if (kind == results::TrialKind::baseline && !baseline_) baseline_ = value;
     if (!best_ || (maximize_ ? *value > *best_ : *value < *best_)) best_ = value;
   }
   std::string what = value ? fmt::format("{}={:.6g}", metric_, *value) : fmt::format("failed: {}", failure);
   if (mode_ == Mode::lines) {
-    util::log_info("trial {} ({}) {} in {}; {}", seq, kind, what, util::format_duration(seconds), best_text());
+    util::log_info("trial {} ({}) {} in {}; {}", seq, results::to_string(kind), what, util::format_duration(seconds), best_text());
   } else if (mode_ == Mode::tty) {
-    std::fprintf(stderr, "\r\033[K  trial %d (%s) %s in %s\n", seq, kind.c_str(), what.c_str(),
+    std::fprintf(stderr, "\r\033[K  trial %d (%s) %s in %s\n", seq, std::string(results::to_string(kind)).c_str(), what.c_str(),
                  util::format_duration(seconds).c_str());
     redraw("done");
   }

@@ -43,4 +43,21 @@ targets::TrialRequest realize(const space::Space& space, const space::Assignment
   return r;
 }
 
+AppliedRecord applied_record(const space::Space& space, const space::Assignment& proposed,
+                             const targets::TrialOutcome& out) {
+  AppliedRecord r;
+  r.effective = out.effective.is_object() ? out.effective : nlohmann::json::object();
+  r.effective.erase("adjusted");
+  space::Effective eff = space::compare_effective(space, proposed, r.effective, out.refused);
+  // A failed trial may not have applied what it did not report: only an ok one fills in the proposal.
+  for (const auto& [name, value] : eff.values)
+    if (out.ok || r.effective.contains(name)) r.effective[name] = space::to_json(value);
+  for (const auto& a : eff.adjusted) {
+    if (a.how == space::Adjustment::How::unreadable) r.effective[a.parameter] = a.effective;  // as reported
+    r.effective["adjusted"].push_back(space::to_json(a));
+  }
+  r.adjusted = std::move(eff.adjusted);
+  return r;
+}
+
 }  // namespace kerntune::campaign

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <set>
 
+#include "kerntune/results/view.hpp"
 #include "kerntune/space/expr.hpp"
 #include "kerntune/util/text.hpp"
 #include "kerntune/util/yaml.hpp"
@@ -26,12 +27,17 @@ std::vector<std::string> Recipe::metric_names() const {
   return out;
 }
 
+std::string Objective::limit_text() const {
+  return results::format_limit({limit_op, limit, limit_relative});
+}
+
 namespace {
 
 const std::vector<std::string> kTopKeys = {
     "name",    "description", "seed",     "parameters", "search_spaces", "constraints",
     "target",  "kernel_source", "workload", "repeats",  "warmup",        "objectives",
-    "budget",  "optimizer",   "noise",    "workers",    "warm_start", "executor"};
+    "budget",  "optimizer",   "noise",    "workers",    "warm_start", "executor",
+    "override", "baseline"};
 
 util::Result<int> non_negative_int(const YAML::Node& n, const std::string& file, const std::string& field) {
   KT_TRY(long long v, util::as_int(n, file, field));
@@ -40,12 +46,37 @@ util::Result<int> non_negative_int(const YAML::Node& n, const std::string& file,
   return static_cast<int>(v);
 }
 
+// `limit: "<= 512"` (absolute) or `limit: ">= 95% baseline"` (relative).
+util::Status parse_limit(const YAML::Node& l, const std::string& file, Objective& o) {
+  KT_TRY(std::string text, util::as_string(l, file, "limit"));
+  std::string t = util::trim(text);
+  constexpr std::string_view kForms = "\"<= 512\", \">= 1000\" or \">= 95% baseline\"";
+  if (util::starts_with(t, "<=")) o.limit_op = "<=";
+  else if (util::starts_with(t, ">=")) o.limit_op = ">=";
+  else return fail_at(l, file, fmt::format("'limit' must look like {}, got '{}'", kForms, text));
+  if (t.find("baseline") != std::string::npos || t.find('%') != std::string::npos) {
+    auto rel = results::parse_limit(t);
+    if (!rel || !rel->relative)
+      return fail_at(l, file, fmt::format("'limit' relative to the baseline must look like \"{} 95% baseline\" (a positive "
+                                          "percentage), got '{}'", o.limit_op, text));
+    o.limit = rel->value;
+    o.limit_relative = true;
+    return {};
+  }
+  auto v = workloads::parse_number(std::string_view(t).substr(2));
+  if (!v) return fail_at(l, file, fmt::format("'limit' must look like {}, got '{}'", kForms, text));
+  o.limit = *v;
+  return {};
+}
+
 util::Result<Objective> parse_objective(const YAML::Node& n, const std::string& file) {
-  KT_TRY_STATUS(util::check_keys(n, file, {"metric", "direction", "limit"}, "objective"));
+  KT_TRY_STATUS(util::check_keys(n, file, {"metric", "direction", "limit", "drift"}, "objective"));
   Objective o;
   if (!n["metric"]) return fail_at(n, file, "objective needs a 'metric'");
   KT_TRY(o.metric, util::as_string(n["metric"], file, "metric"));
-  if (o.metric.empty()) return fail_at(n["metric"], file, "'metric' must not be empty");
+  if (!workloads::valid_metric_name(o.metric))
+    return fail_at(n["metric"], file, fmt::format("metric name '{}' may hold only letters, digits, '_', '-', '.' "
+                                                  "(1 to 128 of them)", o.metric));
   if (auto d = n["direction"]) {
     KT_TRY(std::string dir, util::as_string(d, file, "direction"));
     if (dir == "minimize" || dir == "min") o.maximize = false;
@@ -58,19 +89,17 @@ util::Result<Objective> parse_objective(const YAML::Node& n, const std::string& 
   } else {
     o.is_objective = false;
   }
-  if (auto l = n["limit"]) {
-    KT_TRY(std::string text, util::as_string(l, file, "limit"));
-    std::string t = util::trim(text);
-    if (util::starts_with(t, "<=")) o.limit_op = "<=";
-    else if (util::starts_with(t, ">=")) o.limit_op = ">=";
-    else return fail_at(l, file, fmt::format("'limit' must look like \"<= 512\" or \">= 1000\", got '{}'", text));
-    auto num = YAML::Load(util::trim(std::string_view(t).substr(2)));
-    auto v = util::as_double(num, file, "limit");
-    if (!v) return fail_at(l, file, fmt::format("'limit' must look like \"<= 512\", got '{}'", text));
-    o.limit = *v;
-  }
+  if (auto l = n["limit"]) KT_TRY_STATUS(parse_limit(l, file, o));
   if (!o.is_objective && o.limit_op.empty())
     return fail_at(n, file, fmt::format("objective '{}' needs a 'direction' (minimize or maximize) or a 'limit'", o.metric));
+  // A limit is an absolute threshold, judged on measured values: not corrected unless asked.
+  o.drift = o.is_objective ? Objective::Drift::correct : Objective::Drift::none;
+  if (auto d = n["drift"]) {
+    KT_TRY(std::string text, util::as_string(d, file, "drift"));
+    if (text == "auto") o.drift = Objective::Drift::correct;
+    else if (text == "none") o.drift = Objective::Drift::none;
+    else return fail_at(d, file, fmt::format("'drift' is '{}': use auto (divide by this metric's own drift) or none", text));
+  }
   return o;
 }
 
@@ -161,6 +190,49 @@ util::Status parse_executor(const YAML::Node& n, const std::string& file, Execut
   return {};
 }
 
+// `override: {NAME: {range, default, safe_range, allow_unsafe}}`: a shipped
+// parameter's bounds for this recipe (docs/recipes.md, "Overrides").
+util::Status apply_overrides(const YAML::Node& n, Recipe& r, const std::string& file) {
+  if (!n.IsMap() || n.size() == 0)
+    return fail_at(n, file, "'override' must be a mapping of parameter name → {range, default, safe_range, allow_unsafe}");
+  for (auto it = n.begin(); it != n.end(); ++it) KT_TRY_STATUS(r.space.apply_override(it->first, it->second, file));
+  return {};
+}
+
+// `baseline: defaults | target` (docs/recipes.md, "Baseline").
+util::Status parse_baseline(const YAML::Node& n, Recipe& r, const std::string& file) {
+  KT_TRY(std::string v, util::as_string(n, file, "baseline"));
+  if (v != "defaults" && v != "target") {
+    std::string msg = fmt::format("unknown baseline '{}' (use defaults or target)", v);
+    if (auto c = util::closest(v, {"defaults", "target"})) msg = fmt::format("unknown baseline '{}' (did you mean '{}'?)", v, *c);
+    return fail_at(n, file, msg);
+  }
+  r.baseline_from_target = v == "target";
+  r.baseline_line = n.Mark().line + 1;
+  r.baseline_column = n.Mark().column + 1;
+  return {};
+}
+
+}  // namespace
+
+namespace {
+/// Kernel targets confirm by default (docs/recommendation.md): a campaign of
+/// at least kConfirmDefaultMinTrials trials on qemu/ssh/lava that says nothing
+/// in `noise:` about confirmation re-measures its 2 best candidates on 3
+/// fresh-boot rounds each, interleaved with the baseline. Smaller campaigns
+/// (smoke runs) stay unconfirmed, and `best` says so.
+constexpr int kConfirmDefaultMinTrials = 10;
+void apply_confirmation_default(Recipe& r, const YAML::Node& root) {
+  const YAML::Node noise = root["noise"];
+  if (noise && noise.IsMap() && (noise["confirm_top"] || noise["confirm_rounds"])) return;
+  const YAML::Node kind = r.target && r.target.IsMap() ? r.target["kind"] : YAML::Node();
+  const std::string k = kind && kind.IsScalar() ? kind.Scalar() : "";
+  if ((k == "qemu" || k == "ssh" || k == "lava") && r.budget_trials >= kConfirmDefaultMinTrials) {
+    r.confirm_top = 2;
+    r.confirm_rounds = 3;
+    r.confirm_by_default = true;
+  }
+}
 }  // namespace
 
 util::Result<Recipe> load_recipe(const std::string& path) {
@@ -180,7 +252,8 @@ util::Result<Recipe> load_recipe(const std::string& path) {
   } else {
     r.name = fs::path(path).stem().string();
   }
-  if (r.name.empty()) return fail_at(root["name"], file, "'name' must not be empty");
+  if (auto why = util::name_text_problem(r.name))
+    return fail_at(root["name"] ? root["name"] : root, file, fmt::format("'name' cannot name a campaign: {}", *why));
   if (auto n = root["description"]) { KT_TRY(r.description, util::as_string(n, file, "description")); }
   if (auto n = root["seed"]) {
     KT_TRY(long long s, util::as_int(n, file, "seed"));
@@ -197,6 +270,7 @@ util::Result<Recipe> load_recipe(const std::string& path) {
     KT_TRY(space::Space inline_space, space::Space::from_yaml(params, YAML::Node(), file));
     KT_TRY_STATUS(r.space.merge(inline_space));
   }
+  if (auto ov = root["override"]) KT_TRY_STATUS(apply_overrides(ov, r, file));
   // Recipe-level constraints may name parameters from any of the sources above.
   if (auto constraints = root["constraints"]) KT_TRY_STATUS(r.space.add_constraints(constraints, file));
   if (r.space.size() == 0)
@@ -259,16 +333,20 @@ util::Result<Recipe> load_recipe(const std::string& path) {
     if (auto n = noise["confirm_rounds"]) { KT_TRY(r.confirm_rounds, non_negative_int(n, file, "confirm_rounds")); }
     if (r.confirm_top > 0 && r.confirm_rounds == 0) r.confirm_rounds = 3;
   }
+  if (auto b = root["baseline"]) KT_TRY_STATUS(parse_baseline(b, r, file));
   if (auto n = root["workers"]) {
     KT_TRY(r.workers, non_negative_int(n, file, "workers"));
     if (r.workers < 1) return fail_at(n, file, "'workers' must be at least 1");
+    r.workers_line = n.Mark().line + 1;
+    r.workers_column = n.Mark().column + 1;
   }
   if (auto ex = root["executor"]) KT_TRY_STATUS(parse_executor(ex, file, r.executor));
   if (!r.executor.shared_dir.empty() && !fs::path(r.executor.shared_dir).is_absolute())
     r.executor.shared_dir = (fs::path(r.dir) / r.executor.shared_dir).lexically_normal().string();
   if (auto ws = root["warm_start"]) {
     KT_TRY_STATUS(util::check_keys(ws, file, {"db", "campaign"}, "warm_start"));
-    WarmStart w;
+    const util::Error where = util::error_at(ws, file, "");
+    WarmStart w{.file = file, .line = where.line, .column = where.column};
     if (!ws["db"] || !ws["campaign"]) return fail_at(ws, file, "'warm_start' needs 'db' and 'campaign'");
     KT_TRY(w.db, util::as_string(ws["db"], file, "db"));
     KT_TRY(w.campaign, util::as_string(ws["campaign"], file, "campaign"));
@@ -276,6 +354,7 @@ util::Result<Recipe> load_recipe(const std::string& path) {
     if (!fs::exists(w.db)) return fail_at(ws["db"], file, fmt::format("warm-start database '{}' not found", w.db));
     r.warm_start = w;
   }
+  apply_confirmation_default(r, root);
   return r;
 }
 

@@ -1,14 +1,17 @@
 #pragma once
 // Internal to the campaign module: the Runner that tune() drives. campaign.cpp
-// holds setup, recording and the sequential phases; scheduler.cpp the worker
-// pool and the parallel proposal loop (recipe `workers: N`, N > 1).
+// holds setup, recording and the sequential phases (baseline, confirmation);
+// scheduler.cpp the worker pool and the proposal loop, one loop for every
+// recipe `workers: N` (N = 1 is the sequential case: one trial in flight).
 //
 // Threading contract: only the coordinating thread (the one that called
 // tune()) touches the store, the optimizer, the progress display and the
 // trial history. Worker threads run execute() on their own Target and nothing
 // else; they hand back a TrialResult.
 #include <chrono>
+#include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,8 +21,10 @@
 #include "kerntune/campaign/campaign.hpp"
 #include "kerntune/campaign/progress.hpp"
 #include "kerntune/campaign/results.hpp"
+#include "kerntune/results/view.hpp"
 #include "kerntune/targets/factory.hpp"
 #include "kerntune/targets/target.hpp"
+#include "kerntune/util/text.hpp"
 #include "kerntune/workloads/workload.hpp"
 
 namespace kerntune::campaign::detail {
@@ -28,7 +33,7 @@ namespace kerntune::campaign::detail {
 struct TrialJob {
   int seq = 0;
   space::Assignment assignment;
-  std::string kind;              ///< baseline | proposal | rebaseline | confirm
+  results::TrialKind kind = results::TrialKind::proposal;
   double optimizer_seconds = 0;  ///< time ask() took for it
   int attempts = 0;              ///< earlier attempts lost to a worker error
 };
@@ -44,55 +49,100 @@ struct TrialResult {
 
 class WorkerPool;
 
+/// The proposal loop's dispatch state (scheduler.cpp).
+struct Dispatch {
+  std::map<int, TrialJob> in_flight;  ///< seq → job
+  std::deque<TrialJob> retry;         ///< lost to a worker error, to run again once
+  int since_baseline = 0;             ///< budget trials dispatched since the last (re)baseline
+  std::vector<int> errors_in_a_row;   ///< per worker: infrastructure errors since its last good trial
+};
+
 class Runner {
  public:
-  Runner(const Recipe& r, store::Store& s, const TuneOptions& o);
+  Runner(const Recipe& r, store::Store& s, const TuneOptions& o, const TuneEnvironment& env);
   ~Runner();
 
   util::Result<TuneSummary> run();
 
  private:
+  /// Everything before the first trial: workers, workload, warm start, the
+  /// campaign row and its history, the optimizer, the progress display.
   util::Status setup();
+  /// The work folder and one target per worker, in the pool.
+  util::Status make_workers();
+  /// Finds (to resume) or creates the campaign; reads its stored trials.
+  util::Status open_campaign();
+  /// The optimizer with the warm start's `prior` and the stored history told.
+  util::Status start_optimizer(std::vector<bo::Observation> prior);
+  void start_progress();
+  /// Recipe `warm_start:`: the prior campaign's usable trials as
+  /// observations (into `prior`); logs and returns the line that says how
+  /// many were used and why the others were not (stored as an event of a new
+  /// campaign). Runs before the campaign row exists: a refusal leaves nothing.
+  util::Result<std::string> load_warm_start(std::vector<bo::Observation>& prior);
+  /// The trials after setup: baseline, proposals, re-baselines, confirmation.
+  util::Status run_campaign();
+  /// Shuts the targets down and records how the campaign ended (finished or stopped).
+  util::Result<TuneSummary> finish();
   /// The target of worker `index` (its own work folder: <work>/worker-<index>
   /// when there are several workers, else the campaign's work folder).
   util::Result<std::unique_ptr<targets::Target>> make_worker_target(int index, int count);
   /// Runs one trial on `target`: realize → (per-trial preparation) → target.
-  /// Touches no shared state, so it is safe on a worker thread. `on_stage`
-  /// (may be empty) is told the stage names as they start.
-  TrialResult execute(targets::Target& target, TrialJob job, int worker,
-                      const std::function<void(const std::string&)>& on_stage) const;
+  /// Touches no shared state: it runs on a worker thread.
+  TrialResult execute(targets::Target& target, TrialJob job, int worker) const;
   /// Stores a finished trial (one store transaction), tells the optimizer,
   /// updates progress. Coordinating thread only. false: interrupted, not stored.
   util::Result<bool> record(const TrialResult& r);
-  /// One trial at a time: on worker 0 of the pool when there is one, else here.
-  util::Result<bool> run_trial(const space::Assignment& a, const std::string& kind, double optimizer_seconds);
-  /// The proposal loop with several trials in flight (scheduler.cpp).
-  util::Status run_parallel(int& since_baseline);
-  /// Drift of the main metric before trial index `upto`: the latest baseline
-  /// re-measurement over the first baseline (1 when re-baselining is off).
-  double drift_factor(std::size_t upto) const;
+  /// One trial of a sequential phase (baseline, confirmation) on worker 0;
+  /// an infrastructure error ends the campaign. false: stopped, not stored.
+  util::Result<bool> run_trial(const space::Assignment& a, results::TrialKind kind, double optimizer_seconds);
+  /// The proposal loop until the budget is spent or a stop (scheduler.cpp).
+  util::Status run_proposals(int since_baseline);
+  /// The one "next job" decision of the proposal loop; nullopt: budget spent.
+  util::Result<std::optional<TrialJob>> next_job(Dispatch& d);
+  /// A trial whose worker returned an Error: queued for its one retry, or
+  /// dropped (a stop; no worker left: `fatal` set), or made a failed outcome
+  /// at stage `worker`. true: store `done`.
+  bool absorb_worker_error(TrialResult& done, Dispatch& d, std::optional<util::Error>& fatal);
+  /// The progress stage of a trial running on `worker`.
+  std::string run_stage(int worker) const;
+  /// A relative limit without an ok run of the defaults: measure them again (rebaseline).
+  util::Status remeasure_failed_baseline();
+  /// Tells the optimizer a stored trial, each metric corrected by its own
+  /// drift (drift_factors); `--verbose` logs what the optimizer saw. false:
+  /// the trial's assignment is not one of this space (observation()); it is
+  /// not told, never encoded as another point.
+  bool tell(const results::Trial& t);
   util::Status confirm_phase();
+  /// `baseline: target`: trial 0's assignment becomes what the target reported
+  /// (baseline.hpp); warnings go to the log and the campaign's events.
+  util::Status adopt_target_baseline(TrialResult& r);
 
   const Recipe& recipe_;
   store::Store& store_;
   const TuneOptions& opts_;
+  const util::Clock& clock_;
+  util::StopToken& stop_;
+  TuneEnvironment::MakeTarget make_target_;  ///< empty: the recipe's target
   store::CampaignRow campaign_;
-  std::vector<TrialSummary> trials_;
-  std::unique_ptr<targets::Target> target_;  ///< the only target when workers == 1
-  std::unique_ptr<WorkerPool> pool_;         ///< workers > 1: one target per worker thread
+  util::TempDirGuard work_guard_;            ///< the default work folder; removed after the targets
+  std::vector<results::Trial> trials_;
+  std::unique_ptr<WorkerPool> pool_;  ///< one target per worker thread (workers: 1 → one)
   std::optional<workloads::Workload> workload_;
   std::unique_ptr<bo::Optimizer> optimizer_;
   bo::Problem problem_;
   std::unique_ptr<Progress> progress_;
   std::string work_dir_;
   std::string target_kind_;
+  /// What every baseline/rebaseline trial runs: the defaults, or trial 0's
+  /// assignment as stored (with `baseline: target`, the values read back).
+  space::Assignment baseline_;
+  std::string warm_start_note_;  ///< load_warm_start's line, for the new campaign's events
   int next_seq_ = 0;
   int budget_ = 0;
   TuneSummary summary_;
 };
 
-bool counts_toward_budget(const std::string& kind);
-int count_budget(const std::vector<TrialSummary>& trials);
-double unix_now();
+int count_budget(const std::vector<results::Trial>& trials);
 
 }  // namespace kerntune::campaign::detail

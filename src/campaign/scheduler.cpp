@@ -1,5 +1,5 @@
-// Parallel workers: the pool and the proposal loop with several trials in
-// flight (recipe `workers: N`). docs/workers.md describes the behaviour.
+// The worker pool and the proposal loop: up to N trials in flight (recipe
+// `workers: N`; N = 1 is the sequential case). docs/workers.md describes the behaviour.
 #include "scheduler.hpp"
 
 #include <signal.h>
@@ -139,98 +139,113 @@ void WorkerPool::retire(int worker) {
   workers_.at(static_cast<std::size_t>(worker))->retired = true;
 }
 
-// The proposal loop with up to N trials in flight. Each free worker gets the
-// optimizer's next point, asked with the in-flight points as pending; results
-// are stored as they finish, in any order, by this (the coordinating) thread.
-// A trial whose worker hit an infrastructure error (the target returned an
-// Error, not a failed outcome) is retried once on another free worker, then
-// stored as failed at stage `worker`; a worker that errors twice in a row is
-// retired. A stop (SIGINT/SIGTERM) dispatches nothing more and waits for the
-// in-flight trials, which their targets end early (interrupted: not stored).
-util::Status Runner::run_parallel(int& since_baseline) {
+std::string Runner::run_stage(int worker) const {
+  return pool_->size() > 1 ? fmt::format("run (worker {})", worker) : "run";
+}
+
+// The next trial to dispatch, or nullopt when the budget is spent (stored
+// plus in-flight proposals): a trial to retry first, then a rebaseline when
+// `noise.baseline_every` proposals were dispatched since the last one, else
+// the optimizer's next point asked with the in-flight points as pending.
+util::Result<std::optional<TrialJob>> Runner::next_job(Dispatch& d) {
+  if (!d.retry.empty()) {
+    TrialJob job = std::move(d.retry.front());
+    d.retry.pop_front();
+    return job;
+  }
+  int in_flight_budget = 0;
+  for (const auto& [seq, j] : d.in_flight) in_flight_budget += results::is_search(j.kind) ? 1 : 0;
+  if (count_budget(trials_) + in_flight_budget >= budget_) return std::nullopt;
+  if (recipe_.baseline_every > 0 && d.since_baseline >= recipe_.baseline_every) {
+    d.since_baseline = 0;
+    return TrialJob{next_seq_++, baseline_, results::TrialKind::rebaseline, 0.0, 0};
+  }
+  std::vector<bo::Point> pending;
+  for (const auto& [seq, j] : d.in_flight) pending.push_back(recipe_.space.encode(j.assignment));
+  progress_->stage(next_seq_, "optimizer");
+  const double t0 = clock_.monotonic_seconds();
+  KT_TRY(auto points, optimizer_->ask(1, pending));
+  const double ask_seconds = clock_.monotonic_seconds() - t0;
+  if (points.empty()) return util::fail("the optimizer proposed nothing", util::Error::Kind::internal);
+  space::Assignment a = recipe_.space.decode(points.front());
+  if (auto v = recipe_.space.validate(a); !v)
+    return util::fail(fmt::format("internal error: the optimizer proposed an invalid configuration: {}", v.error().message),
+                      util::Error::Kind::internal);
+  ++d.since_baseline;
+  return TrialJob{next_seq_++, std::move(a), results::TrialKind::proposal, ask_seconds, 0};
+}
+
+// The proposal loop, with up to N trials in flight (N = 1: one at a time).
+// Each free worker gets next_job(); results are stored as they finish, in any
+// order, by this (the coordinating) thread. A trial whose worker hit an
+// infrastructure error (the target returned an Error, not a failed outcome) is
+// retried once on the next free worker (with one worker: the same one); a
+// second error stores it as failed at stage `worker`. A worker that errors
+// twice in a row is retired; when none is left, the trial that found so is
+// not stored and the campaign ends with its error (kind kept: io, timeout, …).
+// A stop (SIGINT/SIGTERM, or a target that reports `interrupted`) dispatches
+// nothing more and waits for the in-flight trials, which their targets end
+// early (not stored).
+util::Status Runner::run_proposals(int since_baseline) {
   WorkerPool& pool = *pool_;
-  std::map<int, TrialJob> in_flight;  // seq → job
-  std::deque<TrialJob> retry;
-  std::vector<int> errors_in_a_row(static_cast<std::size_t>(pool.size()), 0);
+  Dispatch d;
+  d.since_baseline = since_baseline;
+  d.errors_in_a_row.assign(static_cast<std::size_t>(pool.size()), 0);
   std::optional<util::Error> fatal;
-  auto in_flight_budget = [&] {
-    int n = 0;
-    for (const auto& [seq, j] : in_flight) n += counts_toward_budget(j.kind) ? 1 : 0;
-    for (const auto& j : retry) n += counts_toward_budget(j.kind) ? 1 : 0;
-    return n;
-  };
   while (true) {
-    bool dispatching = !util::stop_requested() && !fatal;
+    bool dispatching = !stop_.requested() && !fatal;
     while (dispatching) {
       auto w = pool.idle_worker();
       if (!w) break;
-      TrialJob job;
-      if (!retry.empty()) {
-        job = std::move(retry.front());
-        retry.pop_front();
-      } else if (count_budget(trials_) + in_flight_budget() >= budget_) {
-        break;
-      } else if (recipe_.baseline_every > 0 && since_baseline >= recipe_.baseline_every) {
-        job = TrialJob{next_seq_++, recipe_.space.defaults(), "rebaseline", 0.0, 0};
-        since_baseline = 0;
-      } else {
-        std::vector<bo::Point> pending;
-        for (const auto& [seq, j] : in_flight) pending.push_back(recipe_.space.encode(j.assignment));
-        progress_->stage(next_seq_, "optimizer");
-        auto t0 = std::chrono::steady_clock::now();
-        auto points = optimizer_->ask(1, pending);
-        double ask_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        if (!points) { fatal = points.error(); break; }
-        if (points->empty()) { fatal = util::Error{util::Error::Kind::internal, "the optimizer proposed nothing"}; break; }
-        space::Assignment a = recipe_.space.decode(points->front());
-        if (auto v = recipe_.space.validate(a); !v) {
-          fatal = util::Error{util::Error::Kind::internal,
-                              fmt::format("internal error: the optimizer proposed an invalid configuration: {}",
-                                          v.error().message)};
-          break;
-        }
-        job = TrialJob{next_seq_++, std::move(a), "proposal", ask_seconds, 0};
-        ++since_baseline;
-      }
-      progress_->stage(job.seq, fmt::format("run (worker {})", *w));
-      in_flight[job.seq] = job;
-      pool.submit(*w, std::move(job));
+      auto job = next_job(d);
+      if (!job) { fatal = job.error(); break; }
+      if (!*job) break;
+      progress_->stage((*job)->seq, run_stage(*w));
+      d.in_flight[(*job)->seq] = **job;
+      pool.submit(*w, std::move(**job));
     }
     if (pool.busy() == 0) {
-      if (!retry.empty() && pool.usable() > 0 && dispatching) continue;
+      if (!d.retry.empty() && pool.usable() > 0 && dispatching) continue;
       break;
     }
     auto done = pool.wait(200ms);
     if (!done) continue;
-    in_flight.erase(done->job.seq);
-    if (!done->outcome) {
-      const util::Error& e = done->outcome.error();
-      if (e.kind == util::Error::Kind::interrupted || util::stop_requested()) continue;  // not stored
-      auto& errs = errors_in_a_row[static_cast<std::size_t>(done->worker)];
-      if (++errs >= 2) {
-        util::log_warn("worker {}: retired after {} errors in a row (last: {})", done->worker, errs, e.message);
-        pool.retire(done->worker);
-      }
-      if (done->job.attempts == 0 && pool.usable() > 0) {
-        util::log_warn("trial {}: worker {} failed ({}); retrying it once", done->job.seq, done->worker, e.message);
-        TrialJob again = done->job;
-        again.attempts = 1;
-        retry.push_back(std::move(again));
-        continue;
-      }
-      // Stored as a failed trial: the optimizer learns that the point did not finish.
-      done->outcome = targets::TrialOutcome::failure("worker", fmt::format("worker {}: {}", done->worker, e.message));
-      done->outcome->worker = fmt::format("worker-{}", done->worker);
-    } else {
-      errors_in_a_row[static_cast<std::size_t>(done->worker)] = 0;
-    }
+    d.in_flight.erase(done->job.seq);
+    if (done->outcome) d.errors_in_a_row[static_cast<std::size_t>(done->worker)] = 0;
+    else if (!absorb_worker_error(*done, d, fatal)) continue;
     auto recorded = record(*done);
     if (!recorded) fatal = recorded.error();
-    if (pool.usable() == 0 && !fatal)
-      fatal = util::Error{util::Error::Kind::io, "every worker was retired after repeated errors"};
   }
   if (fatal) return std::unexpected(*fatal);
   return {};
+}
+
+bool Runner::absorb_worker_error(TrialResult& done, Dispatch& d, std::optional<util::Error>& fatal) {
+  const util::Error e = done.outcome.error();
+  if (e.kind == util::Error::Kind::interrupted && !stop_.requested()) stop_.request(SIGINT);
+  if (stop_.requested()) return false;
+  auto& errs = d.errors_in_a_row[static_cast<std::size_t>(done.worker)];
+  if (++errs >= 2) {
+    util::log_warn("worker {}: retired after {} errors in a row (last: {})", done.worker, errs, e.message);
+    pool_->retire(done.worker);
+  }
+  if (pool_->usable() == 0) {
+    if (!fatal)
+      fatal = util::Error{e.kind, fmt::format("no worker is left (each failed twice in a row); trial {} on worker {}: {}",
+                                              done.job.seq, done.worker, e.message)};
+    return false;  // its infrastructure failed, not the configuration: a resume runs it again
+  }
+  if (done.job.attempts == 0) {
+    util::log_warn("trial {}: worker {} failed ({}); retrying it once", done.job.seq, done.worker, e.message);
+    TrialJob again = done.job;
+    again.attempts = 1;
+    d.retry.push_back(std::move(again));
+    return false;
+  }
+  // Stored as a failed trial: the optimizer learns that the point did not finish.
+  done.outcome = targets::TrialOutcome::failure("worker", fmt::format("worker {}: {}", done.worker, e.message));
+  done.outcome->worker = fmt::format("worker-{}", done.worker);
+  return true;
 }
 
 }  // namespace kerntune::campaign::detail

@@ -6,8 +6,9 @@
 // Why threads that live as long as the campaign: a target's children (QEMU)
 // are spawned with PR_SET_PDEATHSIG, which fires when the spawning *thread*
 // ends; a VM reused across trials must be driven by the thread that booted it.
-// Workers block SIGINT/SIGTERM, so the signals reach the coordinating thread;
-// they notice a stop through util::stop_requested() like the sequential path.
+// Workers block SIGINT/SIGTERM, so the signals reach the coordinating thread
+// (which polls the campaign's StopToken); the targets notice a stop through
+// util::stop_requested() (util::run polls it at least every 200 ms).
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -43,7 +44,7 @@ class WorkerPool {
   void submit(int worker, TrialJob job);
   /// A finished trial, or nullopt when none finished within `timeout`.
   std::optional<TrialResult> wait(std::chrono::milliseconds timeout);
-  /// submit + wait for that trial (the sequential phases).
+  /// submit + wait for that trial (the sequential phases: baseline, confirmation).
   TrialResult run_on(int worker, TrialJob job);
   /// A retired worker gets no more trials (its target kept failing).
   void retire(int worker);

@@ -226,6 +226,10 @@ class SlurmTarget final : public targets::Target {
     o.failure_reason = t.failure_reason;
     auto eff = nlohmann::json::parse(t.effective_json, nullptr, false);
     if (!eff.is_discarded()) o.effective = eff;
+    // The job's own record already says which writes the kernel refused.
+    if (o.effective.is_object() && o.effective.contains("adjusted"))
+      for (const auto& a : o.effective["adjusted"])
+        if (a.value("how", "") == "refused") o.refused[a.value("parameter", "")] = a.value("reason", "");
     for (const auto& m : t.measurements) {
       auto& v = o.samples[m.metric];
       if (v.size() <= static_cast<std::size_t>(m.repeat)) v.resize(static_cast<std::size_t>(m.repeat) + 1);
@@ -295,7 +299,7 @@ util::Result<std::string> one_trial_recipe(const Recipe& recipe, const targets::
   for (const auto& o : recipe.objectives) {
     e << YAML::BeginMap << YAML::Key << "metric" << YAML::Value << YAML::DoubleQuoted << o.metric;
     if (o.is_objective) e << YAML::Key << "direction" << YAML::Value << (o.maximize ? "maximize" : "minimize");
-    if (!o.limit_op.empty()) e << YAML::Key << "limit" << YAML::Value << fmt::format("{} {}", o.limit_op, o.limit);
+    if (!o.limit_op.empty()) e << YAML::Key << "limit" << YAML::Value << o.limit_text();
     e << YAML::EndMap;
   }
   e << YAML::EndSeq;

@@ -10,6 +10,9 @@
 #include "commands.hpp"
 #include "kerntune/campaign/campaign.hpp"
 #include "kerntune/campaign/results.hpp"
+#include "kerntune/results/recommend.hpp"
+#include "kerntune/util/json.hpp"
+#include "kerntune/space/effective.hpp"
 #include "kerntune/util/log.hpp"
 #include "kerntune/util/text.hpp"
 #include "kerntune/util/yaml.hpp"
@@ -23,35 +26,109 @@ std::string default_db() {
 }
 
 std::string format_value(const nlohmann::json& v) {
-  if (v.is_string()) return v.get<std::string>();
+  if (v.is_string()) return util::printable(v.get<std::string>());
   if (v.is_number_float()) return fmt::format("{:.6g}", v.get<double>());
-  return v.dump();
+  return util::printable(util::dump_json(v));
 }
 
-/// One human-readable paragraph about a trial and its gain over the baseline.
-void print_best(const campaign::TrialSummary& t, const std::string& metric, bool maximize,
-                const std::optional<campaign::Improvement>& imp, const nlohmann::json& defaults) {
-  std::cout << fmt::format("best trial {} ({}): {} = {:.6g}{}\n", t.seq, t.kind, metric, t.metrics.at(metric),
-                           t.units.contains(metric) ? " " + t.units.at(metric) : "");
-  if (imp && std::isnan(imp->lo)) {
-    std::cout << fmt::format("  vs baseline: ratio {:.4f} ({:+.1f}%), no confidence interval (one measurement a side; add repeats)\n",
-                             imp->ratio, (imp->ratio - 1.0) * 100.0);
-  } else if (imp) {
-    double pct = (imp->ratio - 1.0) * 100.0;
-    std::cout << fmt::format("  vs baseline: ratio {:.4f} ({:+.1f}%), 95% CI [{:.4f}, {:.4f}] ({}; {} {})\n",
-                             imp->ratio, pct, imp->lo, imp->hi, imp->method, imp->n, "samples each");
-    bool better = maximize ? imp->lo > 1.0 : imp->hi < 1.0;
-    bool worse = maximize ? imp->hi < 1.0 : imp->lo > 1.0;
-    std::cout << "  " << (better ? "the improvement is significant (the interval excludes no change)"
-                                 : worse ? "the change is a significant regression"
-                                         : "not significant: the interval includes no change")
-              << "\n";
+std::string unit_of(const results::Trial& t, const std::string& metric) {
+  auto it = t.units.find(metric);
+  return it == t.units.end() ? "" : " " + util::printable(it->second);
+}
+
+std::string limits_text(const results::Candidate& c) {
+  std::string out;
+  for (const auto& l : c.limits)
+    out += fmt::format("{}{} = {:.6g} {} {}{}", out.empty() ? "" : "; ", l.metric, l.value, l.met ? "keeps" : "BREAKS",
+                       l.bound_text(), l.on_confirmation ? " (on the confirmation runs)" : "");
+  return out;
+}
+
+/// The recommendation in plain words: the pick, why, its interval over
+/// independent rounds, the caveats, the front, and the configuration.
+void print_recommendation(const results::CampaignView& v, const results::Recommendation& rec) {
+  const auto& obj = rec.objective;
+  if (!rec.pick) {
+    std::cout << fmt::format("no recommendation for {} ({} configuration(s) measured, {} break a limit)\n", obj.metric,
+                             rec.candidates, rec.infeasible);
+    for (const auto& n : rec.notes) std::cout << "  " << n << "\n";
+    return;
   }
-  std::cout << "  configuration (changes from the defaults marked *):\n";
-  for (const auto& [k, v] : t.params.items()) {
-    bool changed = !defaults.contains(k) || defaults[k] != v;
-    std::cout << fmt::format("   {} {} = {}\n", changed ? "*" : " ", k, format_value(v));
+  const auto& t = v.trials[*rec.pick];
+  const auto& c = *rec.chosen;
+  std::cout << fmt::format("recommended: trial {} ({}): {} = {:.6g}{} (median over {} independent run(s){})\n", t.seq,
+                           results::to_string(t.kind), obj.metric, c.value.at(obj.metric), unit_of(t, obj.metric),
+                           c.confirm_runs > 0 ? c.confirm_runs : c.search_runs,
+                           c.confirm_runs > 0 ? ", the confirmation runs" : "");
+  std::cout << "  chosen by: " << rec.rule << "\n";
+  if (!c.limits.empty()) std::cout << "  limits: " << limits_text(c) << "\n";
+  if (rec.infeasible > 0)
+    std::cout << fmt::format("  {} of {} configurations break a limit and are never recommended\n", rec.infeasible, rec.candidates);
+  if (rec.interval) {
+    const auto& iv = *rec.interval;
+    double pct = (iv.ratio - 1.0) * 100.0;
+    if (iv.has_interval())
+      std::cout << fmt::format("  vs baseline: ratio {:.4f} ({:+.1f}%), 95% CI [{:.4f}, {:.4f}] over {} independent rounds — {}\n",
+                               iv.ratio, pct, iv.lo, iv.hi, iv.rounds, iv.verdict(obj.maximize));
+    else
+      std::cout << fmt::format("  vs baseline: ratio {:.4f} ({:+.1f}%), no confidence interval\n", iv.ratio, pct);
+    std::cout << "  interval: " << iv.method << "\n";
+    if (!iv.confirmed) std::cout << "  UNCONFIRMED: no confirmation runs of this configuration\n";
   }
+  for (const auto& n : rec.notes) std::cout << "  note: " << n << "\n";
+  auto optimized = v.optimized();
+  if (!rec.front.empty()) {
+    std::cout << fmt::format("  feasible Pareto front ({} configurations; * = recommended):\n", rec.front.size());
+    std::string head = "     trial";
+    for (const auto& o : optimized) head += fmt::format("  {:>14}", o.metric);
+    std::cout << head << "\n";
+    for (const auto& f : rec.front) {
+      std::string row = fmt::format("   {} {:>5}", f.config == c.config ? "*" : " ", v.trials[f.trial].seq);
+      for (const auto& o : optimized) row += fmt::format("  {:>14.6g}", f.value.contains(o.metric) ? f.value.at(o.metric) : NAN);
+      std::cout << row << "\n";
+    }
+  }
+  std::cout << "  configuration (changes from the baseline marked *):\n";
+  for (const auto& [k, val] : t.params.items()) {
+    bool changed = !v.defaults.contains(k) || v.defaults[k] != val;
+    std::cout << fmt::format("   {} {} = {}\n", changed ? "*" : " ", util::printable(k), format_value(val));
+  }
+}
+
+nlohmann::json candidate_json(const results::CampaignView& v, const results::Candidate& c) {
+  auto num = [](double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(); };
+  nlohmann::json limits = nlohmann::json::array();
+  for (const auto& l : c.limits)
+    limits.push_back({{"metric", l.metric}, {"op", l.op}, {"limit", num(l.limit)}, {"value", num(l.value)}, {"met", l.met},
+                      {"on_confirmation", l.on_confirmation},
+                      {"relative", l.relative ? nlohmann::json(l.fraction) : nlohmann::json()},
+                      {"baseline", l.relative ? num(l.baseline) : nlohmann::json()}});
+  return {{"seq", v.trials[c.trial].seq}, {"params", v.trials[c.trial].params}, {"values", c.value},
+          {"search_runs", c.search_runs}, {"confirm_runs", c.confirm_runs}, {"feasible", c.feasible}, {"limits", limits}};
+}
+
+nlohmann::json interval_json(const std::optional<results::Interval>& iv, bool maximize) {
+  if (!iv) return nullptr;
+  auto num = [](double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(); };
+  return {{"ratio", num(iv->ratio)}, {"ci95", {num(iv->lo), num(iv->hi)}}, {"method", iv->method}, {"n", iv->rounds},
+          {"rounds", iv->rounds}, {"baseline_runs", iv->baseline_runs}, {"candidate_runs", iv->candidate_runs},
+          {"paired", iv->paired}, {"confirmed", iv->confirmed}, {"verdict", iv->verdict(maximize)}};
+}
+
+/// `best --json`: the recommended trial (trial.schema.json) with the
+/// objective, the interval and the recommendation's reasons and front.
+nlohmann::json recommendation_json(const results::CampaignView& v, const results::Recommendation& rec) {
+  nlohmann::json j = rec.pick ? results::to_json(v.trials[*rec.pick]) : nlohmann::json::object();
+  j["objective"] = {{"metric", rec.objective.metric}, {"direction", rec.objective.maximize ? "maximize" : "minimize"}};
+  j["improvement"] = interval_json(rec.interval, rec.objective.maximize);
+  nlohmann::json front = nlohmann::json::array();
+  for (const auto& f : rec.front) front.push_back(candidate_json(v, f));
+  j["recommendation"] = {{"found", rec.pick.has_value()}, {"rule", rec.rule}, {"candidates", rec.candidates},
+                         {"infeasible", rec.infeasible}, {"notes", rec.notes},
+                         {"raw_best_seq", rec.raw_best ? nlohmann::json(v.trials[*rec.raw_best].seq) : nlohmann::json()},
+                         {"chosen", rec.chosen ? candidate_json(v, *rec.chosen) : nlohmann::json()}};
+  j["front"] = front;
+  return j;
 }
 
 struct ReadOptions {
@@ -66,20 +143,13 @@ void add_read_options(CLI::App* cmd, ReadOptions& o) {
   cmd->add_flag("--json", o.json, "Print JSON on stdout");
 }
 
-struct Loaded {
-  store::CampaignRow campaign;
-  std::vector<campaign::TrialSummary> trials;
-};
-
-util::Result<Loaded> load(const ReadOptions& o) {
+/// The campaign's read model: every reader below reads through it.
+util::Result<results::CampaignView> load(const ReadOptions& o) {
   if (!std::filesystem::exists(o.db))
     return util::fail(util::Error{util::Error::Kind::invalid_input, "database not found (run 'kerntune tune RECIPE' first, or pass --db)", o.db, 0, 0});
   KT_TRY(store::Store st, store::Store::open(o.db, {.create = false, .read_only = true}));
-  Loaded l;
-  KT_TRY(l.campaign, campaign::resolve_campaign(st, o.campaign));
-  KT_TRY(auto rows, st.trials(l.campaign.id));
-  for (const auto& r : rows) l.trials.push_back(campaign::summarize(r));
-  return l;
+  KT_TRY(auto row, campaign::resolve_campaign(st, o.campaign));
+  return results::load_view(st, row);
 }
 
 }  // namespace
@@ -112,6 +182,11 @@ void add_campaign_commands(CLI::App& app, int& exit_code) {
       "Running the same command again resumes: completed trials are never re-run.\n"
       "Ctrl-C stops after the running trial is abandoned; nothing completed is lost.");
   tune->callback([targs, &exit_code, &app] {
+    if (auto why = targs->name.empty() ? std::nullopt : util::name_text_problem(targs->name)) {
+      exit_code = report_error(util::Error{util::Error::Kind::invalid_input,
+                                           fmt::format("--name '{}' cannot name a campaign: {}", targs->name, *why), "", 0, 0});
+      return;
+    }
     auto recipe = campaign::load_recipe(targs->recipe);
     if (!recipe) { exit_code = report_error(recipe.error()); return; }
     auto st = store::Store::open(targs->db);
@@ -134,11 +209,10 @@ void add_campaign_commands(CLI::App& app, int& exit_code) {
     ReadOptions ro{targs->db, summary->campaign, false};
     auto loaded = load(ro);
     if (!loaded) { exit_code = report_error(loaded.error()); return; }
-    const auto main = recipe->optimized().front();
-    auto best = campaign::best_index(loaded->trials, main.metric, main.maximize);
-    if (!best) { std::cout << "no successful trial: nothing to recommend\n"; exit_code = 1; return; }
-    auto imp = campaign::improvement(loaded->trials, *best, main.metric);
-    print_best(loaded->trials[*best], main.metric, main.maximize, imp, space::to_json(recipe->space.defaults()));
+    auto rec = results::recommend(*loaded);
+    if (!rec) { exit_code = report_error(rec.error()); return; }
+    print_recommendation(*loaded, *rec);
+    if (!rec->pick) exit_code = 1;
   });
 
   // ---- trials -----------------------------------------------------------
@@ -151,63 +225,45 @@ void add_campaign_commands(CLI::App& app, int& exit_code) {
     if (!l) { exit_code = report_error(l.error()); return; }
     if (trials_opts->json) {
       nlohmann::json out = nlohmann::json::array();
-      for (const auto& t : l->trials) out.push_back(campaign::to_json(t));
-      std::cout << out.dump(2) << "\n";
+      for (const auto& t : l->trials) out.push_back(results::to_json(t));
+      std::cout << util::dump_json(out, 2) << "\n";
       return;
     }
-    std::cout << fmt::format("campaign '{}' ({}), {} trials\n", l->campaign.name, l->campaign.status, l->trials.size());
+    std::cout << fmt::format("campaign '{}' ({}), {} trials\n", util::printable(l->campaign.name), l->campaign.status,
+                             l->trials.size());
     std::cout << fmt::format("{:>5}  {:<10}  {:<6}  {:<30}  {}\n", "seq", "kind", "status", "metrics", "params / failure");
     for (const auto& t : l->trials) {
       std::string metrics;
-      for (const auto& [k, v] : t.metrics) metrics += fmt::format("{}={:.5g} ", k, v);
-      std::string rest = t.failure ? fmt::format("{}: {}", t.failure->first, t.failure->second) : t.params.dump();
+      for (const auto& [k, v] : t.metrics) metrics += fmt::format("{}={:.5g} ", util::printable(k), v);
+      std::string rest = !t.ok ? fmt::format("{}: {}", t.failure_stage, t.failure_reason) : util::dump_json(t.params);
       if (rest.size() > 100) rest = rest.substr(0, 97) + "...";
-      std::cout << fmt::format("{:>5}  {:<10}  {:<6}  {:<30}  {}\n", t.seq, t.kind, t.status, util::trim(metrics), rest);
+      rest = util::printable(rest);
+      std::cout << fmt::format("{:>5}  {:<10}  {:<6}  {:<30}  {}\n", t.seq, results::to_string(t.kind), t.status(),
+                               util::trim(metrics), rest);
+      for (const auto& a : t.adjusted) std::cout << fmt::format("{:>5}  adjusted: {}\n", "", space::describe_adjustment(a));
     }
   });
 
   // ---- best -------------------------------------------------------------
   auto best_opts = std::make_shared<ReadOptions>();
   auto objective = std::make_shared<std::string>();
-  CLI::App* best = app.add_subcommand("best", "Show the best trial and its improvement over the baseline");
+  CLI::App* best = app.add_subcommand("best", "Show the recommended configuration, its gain over the baseline and the Pareto front");
   add_read_options(best, *best_opts);
-  best->add_option("--objective", *objective, "Metric to rank by (default: the recipe's first objective)");
-  best->footer("Examples:\n  kerntune best\n  kerntune best --objective sys.mem_available_min_kb --json");
+  best->add_option("--objective", *objective, "Objective to rank by (default: the recipe's first objective)");
+  best->footer(
+      "The recommendation keeps every outcome limit (judged on the confirmation runs when there are any),\n"
+      "ranks by the surrogate's posterior mean rather than the luckiest sample, and reports the gain over\n"
+      "independent runs (fresh boots; docs/recommendation.md). Exit 1 when no trial keeps the limits.\n"
+      "Examples:\n  kerntune best\n  kerntune best --json | jq .front          the feasible Pareto front (several objectives)\n"
+      "  kerntune best --objective mem --json      rank by another objective");
   best->callback([best_opts, objective, &exit_code] {
     auto l = load(*best_opts);
     if (!l) { exit_code = report_error(l.error()); return; }
-    // The stored recipe says which metrics are objectives and their direction.
-    auto recipe_node = util::load_yaml_string(l->campaign.recipe_text, l->campaign.recipe_path);
-    std::string metric = *objective;
-    bool maximize = false;
-    if (recipe_node && (*recipe_node)["objectives"]) {
-      for (const auto& o : (*recipe_node)["objectives"]) {
-        if (!o["direction"]) continue;
-        std::string m = o["metric"].Scalar();
-        bool mx = o["direction"].Scalar().rfind("max", 0) == 0;
-        if (metric.empty() || metric == m) { metric = m; maximize = mx; break; }
-      }
-    }
-    if (metric.empty()) { exit_code = report_error(util::Error{util::Error::Kind::invalid_input, "cannot tell the objective; pass --objective METRIC", "", 0, 0}); return; }
-    auto idx = campaign::best_index(l->trials, metric, maximize);
-    if (!idx) {
-      exit_code = report_error(util::Error{util::Error::Kind::invalid_input,
-                                           fmt::format("no successful trial has metric '{}'", metric), "", 0, 0});
-      return;
-    }
-    auto imp = campaign::improvement(l->trials, *idx, metric);
-    if (best_opts->json) {
-      nlohmann::json j = campaign::to_json(l->trials[*idx]);
-      j["objective"] = {{"metric", metric}, {"direction", maximize ? "maximize" : "minimize"}};
-      if (imp) j["improvement"] = {{"ratio", imp->ratio}, {"ci95", {imp->lo, imp->hi}}, {"method", imp->method}, {"n", imp->n}};
-      else j["improvement"] = nullptr;
-      std::cout << j.dump(2) << "\n";
-      return;
-    }
-    nlohmann::json defaults = nlohmann::json::object();
-    for (const auto& t : l->trials)
-      if (t.kind == "baseline") { defaults = t.params; break; }
-    print_best(l->trials[*idx], metric, maximize, imp, defaults);
+    auto rec = results::recommend(*l, {.metric = *objective});
+    if (!rec) { exit_code = report_error(rec.error()); return; }
+    if (best_opts->json) std::cout << util::dump_json(recommendation_json(*l, *rec), 2) << "\n";
+    else print_recommendation(*l, *rec);
+    if (!rec->pick) exit_code = 1;
   });
 }
 

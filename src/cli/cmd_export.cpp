@@ -11,6 +11,7 @@
 #include "commands.hpp"
 #include "kerntune/export/bundle.hpp"
 #include "kerntune/gate/gate.hpp"
+#include "kerntune/util/json.hpp"
 #include "kerntune/util/text.hpp"
 
 namespace kerntune::cli {
@@ -30,6 +31,7 @@ void add_export_commands(CLI::App& app, int& exit_code) {
     bool best = false;
     bool json = false;
     bool force = false;
+    bool allow_unsafe = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* ex = app.add_subcommand("export", "Write a deployable bundle (.config fragment, sysctl.d, cmdline, TuneD, manifest)");
@@ -40,6 +42,8 @@ void add_export_commands(CLI::App& app, int& exit_code) {
   ex->add_option("--objective", args->objective, "With --best: the metric to rank by (default: the first objective)");
   ex->add_option("--out", args->out, "Output folder (new or empty) or FILE.tar.gz")->required();
   ex->add_flag("--force", args->force, "Replace an existing archive, or a folder that holds a kerntune bundle");
+  ex->add_flag("--allow-unsafe", args->allow_unsafe,
+               "Export a trial with a value outside a parameter's documented safe_range (refused otherwise)");
   ex->add_option("--git", args->git, "Also commit the bundle into this git repository (created if needed)");
   ex->add_option("--name", args->name, "Bundle name (default CAMPAIGN-trial-SEQ)");
   ex->add_flag("--json", args->json, "Print the manifest on stdout");
@@ -63,12 +67,13 @@ void add_export_commands(CLI::App& app, int& exit_code) {
     o.objective = args->objective;
     o.out = args->out;
     o.force = args->force;
+    o.allow_unsafe = args->allow_unsafe;
     o.git_repo = args->git;
     o.name = args->name;
     auto s = bundle::export_bundle(*st, o);
     if (!s) { exit_code = report_error(s.error()); return; }
-    if (args->json) { std::cout << s->manifest.dump(2) << "\n"; return; }
-    std::cout << fmt::format("bundle '{}' (trial {}) written to {}\n  {}\n", s->name, s->seq, s->path, s->headline);
+    if (args->json) { std::cout << util::dump_json(s->manifest, 2) << "\n"; return; }
+    std::cout << util::printable(fmt::format("bundle '{}' (trial {}) written to {}\n  {}", s->name, s->seq, s->path, s->headline), true) << "\n";
     for (const auto& [file, sum] : s->manifest["files"].items()) std::cout << "  " << file << "\n";
     if (!s->git_commit.empty()) std::cout << fmt::format("  committed to {} as {}\n", args->git, s->git_commit);
   });
@@ -90,8 +95,10 @@ void add_export_commands(CLI::App& app, int& exit_code) {
   ver->footer("Exit codes: 0 checksums verified (and measured), 2 missing or tampered manifest / bad input, 1 failure.\n"
               "Examples:\n  kerntune verify out/bundle\n  kerntune verify out/bundle --json | jq .manifest.headline\n  kerntune verify redis.tar.gz --recipe recipes/redis.yaml --repeats 20");
   ver->callback([vargs, &exit_code] {
-    std::string scratch = (fs::temp_directory_path() / fmt::format("kerntune-verify-{}", ::getpid())).string();
-    struct Rm { std::string d; ~Rm() { std::error_code e; fs::remove_all(d, e); } } rm{scratch};
+    auto made = util::make_temp_dir("kerntune-verify");
+    if (!made) { exit_code = report_error(made.error()); return; }
+    util::TempDirGuard rm(*made);
+    const std::string& scratch = rm.path();
     auto dir = bundle::open_bundle(vargs->bundle, scratch);
     if (!dir) { exit_code = report_error(dir.error()); return; }
     auto manifest = bundle::verify_bundle(*dir);
@@ -104,7 +111,7 @@ void add_export_commands(CLI::App& app, int& exit_code) {
       std::cout << fmt::format("checksums ok: {} files of bundle '{}' match manifest.json\n", (*manifest)["files"].size(),
                                manifest->value("name", ""));
     if (vargs->recipe.empty()) {
-      if (vargs->json) std::cout << out.dump(2) << "\n";
+      if (vargs->json) std::cout << util::dump_json(out, 2) << "\n";
       return;
     }
     auto maxreg = parse_fraction(vargs->max_regression);
@@ -124,7 +131,7 @@ void add_export_commands(CLI::App& app, int& exit_code) {
     if (!r) { exit_code = report_error(r.error()); return; }
     if (vargs->json) {
       out["measurement"] = r->to_json();
-      std::cout << out.dump(2) << "\n";
+      std::cout << util::dump_json(out, 2) << "\n";
     }
     else std::cout << "re-measured: " << r->brief() << "\n  " << r->message << "\n";
     if (r->decision == gate::Decision::error) exit_code = 1;

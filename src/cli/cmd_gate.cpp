@@ -11,6 +11,7 @@
 #include "cmd_export_gate.hpp"
 #include "commands.hpp"
 #include "kerntune/gate/gate.hpp"
+#include "kerntune/util/json.hpp"
 #include "kerntune/util/text.hpp"
 
 namespace kerntune::cli {
@@ -68,8 +69,10 @@ void add_gate_commands(CLI::App& app, int& exit_code) {
     if (!maxreg) return fail(maxreg.error());
     auto recipe = campaign::load_recipe(args->recipe);
     if (!recipe) return fail(recipe.error());
-    std::string scratch = (fs::temp_directory_path() / fmt::format("kerntune-gate-sides-{}", ::getpid())).string();
-    struct Rm { std::string d; ~Rm() { std::error_code e; fs::remove_all(d, e); } } rm{scratch};
+    auto made = util::make_temp_dir("kerntune-gate-sides");
+    if (!made) return fail(made.error());
+    util::TempDirGuard rm(*made);
+    const std::string& scratch = rm.path();
     gate::SideContext ctx{args->db, args->campaign, scratch, false};
     auto base = gate::resolve_side(*recipe, args->baseline, ctx);
     if (!base) return fail(base.error());
@@ -92,7 +95,7 @@ void add_gate_commands(CLI::App& app, int& exit_code) {
       std::string prior = fs::exists(args->summary) ? util::read_file(args->summary).value_or("") : "";
       if (auto w = util::write_file(args->summary, prior + gate::markdown_summary(*r)); !w) return fail(w.error());
     }
-    if (args->json) std::cout << r->to_json().dump(2) << "\n";
+    if (args->json) std::cout << util::dump_json(r->to_json(), 2) << "\n";
     else std::cout << r->brief() << "\n  " << r->message << "\n";
     exit_code = static_cast<int>(r->decision);
   });

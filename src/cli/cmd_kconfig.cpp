@@ -41,10 +41,9 @@ util::Status from_kconfig(const FromKconfigArgs& a) {
     build::MakeOptions mk;
     mk.source_dir = a.source;
     mk.arch = a.arch;
-    auto dir = std::filesystem::temp_directory_path() / fmt::format("kerntune-base-{}", ::getpid());
-    auto b = build::make_base_config(mk, a.base, {}, dir.string());
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
+    KT_TRY(std::string made, util::make_temp_dir("kerntune-base"));
+    util::TempDirGuard dir(made);
+    auto b = build::make_base_config(mk, a.base, {}, dir.path() + "/build");
     if (!b) return std::unexpected(b.error());
     base = std::move(*b);
   } else if (!a.base.empty()) {

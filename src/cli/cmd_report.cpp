@@ -14,6 +14,8 @@
 #include "commands.hpp"
 #include "kerntune/campaign/results.hpp"
 #include "kerntune/report/report.hpp"
+#include "kerntune/results/view.hpp"
+#include "kerntune/util/json.hpp"
 #include "kerntune/util/log.hpp"
 #include "kerntune/util/stop.hpp"
 #include "kerntune/util/text.hpp"
@@ -40,7 +42,7 @@ void add_source(CLI::App* cmd, Source& s, bool json) {
 
 struct Opened {
   store::Store store;
-  store::CampaignRow campaign;
+  results::CampaignView view;  ///< the campaign's read model
 };
 
 /// Read-only: never migrates, never takes a write lock, never blocks `tune`.
@@ -50,85 +52,105 @@ util::Result<Opened> open(const Source& s) {
                                   "database not found (run 'kerntune tune RECIPE' first, or pass --db)", s.db, 0, 0});
   KT_TRY(store::Store st, store::Store::open(s.db, {.create = false, .read_only = true}));
   KT_TRY(auto row, campaign::resolve_campaign(st, s.campaign));
-  return Opened{std::move(st), std::move(row)};
+  KT_TRY(auto view, results::load_view(st, row));
+  return Opened{std::move(st), std::move(view)};
 }
 
 double now_unix() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-util::Status write_report(const Source& s, const std::string& out, const report::RenderOptions& ro) {
+/// `report -o FILE` never replaces an existing file (or symlink, even a
+/// dangling one) without --force; with it, the file or link itself is
+/// replaced (rename), never what a link points to.
+util::Status check_report_output(const std::string& out, bool force) {
+  std::error_code ec;
+  auto st = std::filesystem::symlink_status(out, ec);
+  if (ec || !std::filesystem::exists(st)) return {};
+  if (std::filesystem::is_directory(st))
+    return util::fail(util::Error{util::Error::Kind::invalid_input, "the output is a folder (pass a file name)", out, 0, 0});
+  if (force) return {};
+  return util::fail(util::Error{util::Error::Kind::invalid_input,
+                                std::filesystem::is_symlink(st) ? "the output exists as a symbolic link (pass --force to replace the link)"
+                                                                : "the output exists (pass --force to replace it)",
+                                out, 0, 0});
+}
+
+util::Status write_report(const Source& s, const std::string& out, const report::RenderOptions& ro, bool force) {
+  if (out != "-") KT_TRY_STATUS(check_report_output(out, force));
   KT_TRY(auto o, open(s));
   report::ReportInput in;
-  in.campaign = o.campaign;
-  KT_TRY(in.trials, o.store.trials(o.campaign.id));
-  KT_TRY(in.events, o.store.events(o.campaign.id));
-  // The improvement comes from the same function as `kerntune best`.
-  auto objs = report::objectives(o.campaign);
-  if (!objs.empty()) {
-    std::vector<campaign::TrialSummary> sums;
-    for (const auto& t : in.trials) sums.push_back(campaign::summarize(t));
-    if (auto b = campaign::best_index(sums, objs.front().metric, objs.front().maximize))
-      if (auto imp = campaign::improvement(sums, *b, objs.front().metric))
-        in.improvement = report::Improvement{imp->ratio, imp->lo, imp->hi, imp->n, imp->method};
-  }
+  in.view = std::move(o.view);
+  KT_TRY(in.events, o.store.events(in.view.campaign.id));
+  // The recommendation and its interval: render_html asks results::recommend, as `kerntune best` does.
   std::string html = report::render_html(in, ro);
   if (out == "-") {
     std::cout << html;
     return {};
   }
   KT_TRY_STATUS(util::write_file(out, html));
-  util::log_info("report of campaign '{}' ({} trials) written to {}", o.campaign.name, in.trials.size(), out);
+  util::log_info("report of campaign '{}' ({} trials) written to {}", in.view.campaign.name, in.view.trials.size(), out);
   return {};
 }
 
 util::Result<report::StatusSnapshot> snapshot(const Source& s) {
   KT_TRY(auto o, open(s));
-  KT_TRY(auto trials, o.store.trials(o.campaign.id));
-  return report::status(o.campaign, trials, now_unix());
+  return report::status(o.view, now_unix());
+}
+
+/// An artifact as JSON: `content` is text (util::valid_utf8); when the bytes
+/// are not well-formed UTF-8, `content_base64` holds them exactly.
+nlohmann::json artifact_json(const store::ArtifactRow& a) {
+  std::string text = util::valid_utf8(a.content);
+  nlohmann::json j{{"name", a.name}, {"content", text}};
+  if (text != a.content) j["content_base64"] = util::base64_encode(a.content);
+  return j;
 }
 
 util::Status show_trial(const Source& s, int seq, bool no_artifacts) {
   KT_TRY(auto o, open(s));
-  KT_TRY(auto trials, o.store.trials(o.campaign.id));
-  const store::TrialRecord* rec = nullptr;
-  for (const auto& t : trials)
-    if (t.seq == seq) rec = &t;
-  if (!rec)
+  const auto& trials = o.view.trials;
+  const results::Trial* found = o.view.trial_by_seq(seq);
+  if (!found)
     return util::fail(util::Error{util::Error::Kind::invalid_input,
-                                  fmt::format("campaign '{}' has no trial {} (it has {} trials, 0 to {})", o.campaign.name, seq,
+                                  fmt::format("campaign '{}' has no trial {} (it has {} trials, 0 to {})", o.view.campaign.name, seq,
                                               trials.size(), trials.empty() ? 0 : trials.back().seq),
                                   "", 0, 0});
+  const results::Trial& sum = *found;
   std::vector<store::ArtifactRow> artifacts;
   if (!no_artifacts) {
-    KT_TRY(artifacts, o.store.trial_artifacts(rec->id));
+    KT_TRY(artifacts, o.store.trial_artifacts(sum.id));
   }
-  auto sum = campaign::summarize(*rec);
   if (s.json) {
-    nlohmann::json j = campaign::to_json(sum);
-    j["campaign"] = o.campaign.name;
-    j["id"] = rec->id;
-    j["started_at"] = rec->started_at;
-    j["finished_at"] = rec->finished_at;
+    nlohmann::json j = results::to_json(sum);
+    j["campaign"] = o.view.campaign.name;
+    j["id"] = sum.id;
     j["artifacts"] = nlohmann::json::array();
-    for (const auto& a : artifacts) j["artifacts"].push_back({{"name", a.name}, {"content", a.content}});
-    std::cout << j.dump(2) << "\n";
+    for (const auto& a : artifacts) j["artifacts"].push_back(artifact_json(a));
+    std::cout << util::dump_json(j, 2) << "\n";
     return {};
   }
-  std::cout << fmt::format("trial {} of campaign '{}' ({}) — {}\n", sum.seq, o.campaign.name, sum.kind, sum.status);
-  if (sum.failure) std::cout << fmt::format("  failed at {}: {}\n", sum.failure->first, sum.failure->second);
-  std::cout << fmt::format("  worker {}, {:.1f} s\n", sum.worker.empty() ? "-" : sum.worker, rec->finished_at - rec->started_at);
+  using util::printable;
+  std::cout << fmt::format("trial {} of campaign '{}' ({}) — {}\n", sum.seq, printable(o.view.campaign.name),
+                           results::to_string(sum.kind), sum.status());
+  if (!sum.ok)
+    std::cout << fmt::format("  failed at {}: {}\n", printable(sum.failure_stage), printable(sum.failure_reason, true));
+  std::cout << fmt::format("  worker {}, {:.1f} s\n", sum.worker.empty() ? "-" : printable(sum.worker), sum.finished_at - sum.started_at);
   std::cout << "parameters (proposed → effective):\n";
   for (const auto& [k, v] : sum.params.items()) {
-    std::string eff = sum.effective.contains(k) ? sum.effective[k].dump() : "";
-    std::cout << fmt::format("  {} = {}{}\n", k, v.dump(), !eff.empty() && eff != v.dump() ? "  → " + eff : "");
+    std::string eff = sum.effective.contains(k) ? util::dump_json(sum.effective[k]) : "";
+    std::string proposed = util::dump_json(v);
+    std::string how;  // why the kernel holds another value
+    if (const auto* a = sum.adjustment(k))
+      how = fmt::format("  ({}{})", a->value("how", ""), a->contains("reason") ? ": " + a->value("reason", "") : "");
+    std::cout << printable(fmt::format("  {} = {}{}{}", k, proposed, !eff.empty() && eff != proposed ? "  → " + eff : "", how)) << "\n";
   }
   if (!sum.samples.empty()) std::cout << "metrics (median; repeats):\n";
   for (const auto& [m, v] : sum.samples) {
     std::string reps;
     for (double x : v) reps += fmt::format("{}{:.6g}", reps.empty() ? "" : ", ", x);
-    std::string unit = sum.units.contains(m) ? " " + sum.units.at(m) : "";
-    std::cout << fmt::format("  {} = {:.6g}{}  [{}]\n", m, sum.metrics.count(m) ? sum.metrics.at(m) : std::nan(""), unit, reps);
+    std::string unit = sum.units.contains(m) ? " " + printable(sum.units.at(m)) : "";
+    std::cout << fmt::format("  {} = {:.6g}{}  [{}]\n", printable(m), sum.metrics.count(m) ? sum.metrics.at(m) : std::nan(""), unit, reps);
   }
   if (!sum.timings.empty()) {
     std::cout << "timings (s):";
@@ -136,7 +158,7 @@ util::Status show_trial(const Source& s, int seq, bool no_artifacts) {
     std::cout << "\n";
   }
   for (const auto& a : artifacts) {
-    std::cout << fmt::format("---- artifact {} ({} bytes) ----\n", a.name, a.content.size()) << a.content;
+    std::cout << fmt::format("---- artifact {} ({} bytes) ----\n", printable(a.name), a.content.size()) << printable(a.content, true);
     if (!a.content.empty() && a.content.back() != '\n') std::cout << "\n";
   }
   if (!no_artifacts && artifacts.empty()) std::cout << "(no artifacts stored)\n";
@@ -151,20 +173,23 @@ void add_report_commands(CLI::App& app, int& exit_code) {
     Source src;
     std::string out = "report.html";
     int pd = 3;
+    bool force = false;
   };
   auto ra = std::make_shared<ReportArgs>();
   CLI::App* rep = app.add_subcommand("report", "Write a self-contained HTML report of a campaign");
   add_source(rep, ra->src, false);
   rep->add_option("-o,--out", ra->out, "Output file ('-' for stdout; default report.html)");
+  rep->add_flag("--force", ra->force, "Replace an existing output file (or symlink: the link itself is replaced)");
   rep->add_option("--pd-plots", ra->pd, "Partial-dependence plots for the top N parameters (default 3)")->check(CLI::Range(0, 50));
   rep->footer("Examples:\n"
               "  kerntune report --out report.html               the only campaign in ./kerntune.db\n"
               "  kerntune report --db lab.db --campaign qs-2 -o qs-2.html\n"
+              "  kerntune report -o report.html --force          replace the report written before\n"
               "The page needs no network: open it offline or as a CI artifact. Reading guide: docs/report.md.");
   rep->callback([ra, &exit_code] {
     report::RenderOptions ro;
     ro.partial_dependence_plots = ra->pd;
-    if (auto st = write_report(ra->src, ra->out, ro); !st) exit_code = report_error(st.error());
+    if (auto st = write_report(ra->src, ra->out, ro, ra->force); !st) exit_code = report_error(st.error());
   });
 
   // ---- status -----------------------------------------------------------
@@ -190,10 +215,10 @@ void add_report_commands(CLI::App& app, int& exit_code) {
       auto snap = snapshot(sa->src);
       if (!snap) { exit_code = report_error(snap.error()); return; }
       if (sa->src.json) {
-        std::cout << (sa->watch ? report::to_json(*snap).dump() : report::to_json(*snap).dump(2)) << "\n";
+        std::cout << util::dump_json(report::to_json(*snap), sa->watch ? -1 : 2) << "\n";
       } else {
         if (sa->watch && tty) std::cout << "\x1b[H\x1b[2J";  // home + clear: redraw in place
-        std::cout << report::format_status(*snap);
+        std::cout << util::printable(report::format_status(*snap), true);
         if (sa->watch && !tty) std::cout << "\n";
       }
       std::cout.flush();

@@ -10,6 +10,7 @@
 
 #include "commands.hpp"
 #include "kerntune/space/space.hpp"
+#include "kerntune/util/json.hpp"
 
 namespace kerntune::cli {
 
@@ -91,7 +92,7 @@ void add_space_commands(CLI::App& space_cmd, int& exit_code) {
       else
         std::printf("%s: ok (%zu parameters, %zu constraints)\n", file.c_str(), s->size(), s->constraints().size());
     }
-    if (check_args->json) std::printf("%s\n", out.dump(2).c_str());
+    if (check_args->json) std::printf("%s\n", util::dump_json(out, 2).c_str());
     std::fflush(stdout);
   });
 
@@ -114,7 +115,7 @@ void add_space_commands(CLI::App& space_cmd, int& exit_code) {
       exit_code = report_error(s.error());
       return;
     }
-    if (show_args->json) std::printf("%s\n", space::to_json(*s).dump(2).c_str());
+    if (show_args->json) std::printf("%s\n", util::dump_json(space::to_json(*s), 2).c_str());
     else print_table(show_args->file, *s);
     std::fflush(stdout);
   });
@@ -161,7 +162,7 @@ void add_space_commands(CLI::App& space_cmd, int& exit_code) {
         lines += fmt::format("{}\n", fmt::join(parts, " "));
       }
     }
-    if (sample_args->json) std::printf("%s\n", list.dump(2).c_str());
+    if (sample_args->json) std::printf("%s\n", util::dump_json(list, 2).c_str());
     else std::fputs(lines.c_str(), stdout);
     std::fflush(stdout);
   });

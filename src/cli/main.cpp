@@ -10,11 +10,13 @@
 #include "cmd_report.hpp"
 #include "commands.hpp"
 #include "kerntune/util/log.hpp"
+#include "kerntune/util/text.hpp"
 
 namespace kerntune::cli {
 
 int report_error(const util::Error& error) {
-  std::fprintf(stderr, "kerntune: error: %s\n", error.format().c_str());
+  // The message may quote a value or output from outside: printed without control sequences.
+  std::fprintf(stderr, "kerntune: error: %s\n", util::printable(error.format(), true).c_str());
   switch (error.kind) {
     case util::Error::Kind::invalid_input: return 2;
     case util::Error::Kind::interrupted: return 130;
@@ -68,6 +70,11 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     return 2;
+  } catch (const std::exception& e) {
+    // A bug, not bad input: still no abort, and every scope guard (temporary
+    // folders, the campaign's status) has run by now.
+    std::fprintf(stderr, "kerntune: internal error: %s\n", util::printable(e.what()).c_str());
+    return 1;
   }
   return exit_code;
 }

@@ -12,8 +12,8 @@
 #include <map>
 #include <set>
 
-#include "kerntune/stats/best.hpp"
-#include "kerntune/stats/stats.hpp"
+#include "kerntune/results/recommend.hpp"
+#include "kerntune/util/json.hpp"
 #include "kerntune/util/subprocess.hpp"
 #include "kerntune/util/text.hpp"
 #include "render.hpp"
@@ -24,63 +24,35 @@ using nlohmann::json;
 
 namespace {
 
-json parse_object(const std::string& text) {
-  json j = json::parse(text, nullptr, false);
-  return j.is_object() ? j : json::object();
-}
-
-/// Per-trial samples of one metric in repeat order, NaN gaps dropped (as
-/// campaign::summarize reads them, so pairs and medians match `kerntune best`).
-std::vector<double> samples_of(const store::TrialRecord& t, const std::string& metric) {
-  std::vector<double> v;
-  for (const auto& m : t.measurements) {
-    if (m.metric != metric || m.repeat < 0) continue;
-    auto r = static_cast<std::size_t>(m.repeat);
-    if (v.size() <= r) v.resize(r + 1, std::nan(""));
-    v[r] = m.value;
-  }
-  std::erase_if(v, [](double x) { return std::isnan(x); });
-  return v;
-}
-
-/// The trials as the shared best-trial rule (stats/best.hpp) sees them; the
-/// configuration key is the canonical params JSON, as campaign::summarize has it.
-std::vector<stats::TrialMetric> metric_view(const std::vector<store::TrialRecord>& trials, const std::string& metric) {
-  std::vector<stats::TrialMetric> out;
-  out.reserve(trials.size());
-  for (const auto& t : trials) {
-    json p = json::parse(t.params_json, nullptr, false);
-    if (p.is_discarded()) p = json::object();
-    out.push_back({t.kind, t.status == "ok", p.dump(), samples_of(t, metric)});
-  }
-  return out;
-}
-
-std::string unit_of(const std::vector<store::TrialRecord>& trials, const std::string& metric) {
-  for (const auto& t : trials)
-    for (const auto& m : t.measurements)
-      if (m.metric == metric && !m.unit.empty()) return m.unit;
+std::string unit_of(const results::CampaignView& view, const std::string& metric) {
+  for (const auto& t : view.trials)
+    if (auto it = t.units.find(metric); it != t.units.end()) return it->second;
   return "";
 }
 
-json metrics_json(const store::TrialRecord& t) {
-  std::map<std::string, std::vector<double>> by;
-  std::map<std::string, std::string> units;
-  for (const auto& m : t.measurements) {
-    by[m.metric].push_back(m.value);
-    if (!m.unit.empty()) units[m.metric] = m.unit;
-  }
+/// metric → {median, samples (the repeats in order), unit}.
+json metrics_json(const results::Trial& t) {
   json out = json::object();
-  for (const auto& [k, v] : by) {
-    out[k] = {{"median", stats::median(v)}, {"samples", v}};
-    if (units.contains(k)) out[k]["unit"] = units[k];
+  for (const auto& [k, v] : t.samples) {
+    auto med = t.metrics.find(k);
+    out[k] = {{"median", med == t.metrics.end() ? json(nullptr) : json(med->second)}, {"samples", v}};
+    if (auto u = t.units.find(k); u != t.units.end()) out[k]["unit"] = u->second;
   }
   return out;
+}
+
+bool name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-'; }
+
+/// A bundle name is one folder name: [A-Za-z0-9._-]+ not starting with '.'
+/// (so never "." or "..", which would put the bundle beside its folder).
+bool safe_name(const std::string& s) {
+  return !s.empty() && s.front() != '.' && std::all_of(s.begin(), s.end(), name_char);
 }
 
 std::string sanitize(const std::string& s) {
   std::string out;
-  for (char c : s) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-') ? c : '-';
+  for (char c : s) out += name_char(c) ? c : '-';
+  for (std::size_t i = 0; i < out.size() && out[i] == '.'; ++i) out[i] = '-';  // never '.' or '..'
   return out.empty() ? "bundle" : out;
 }
 
@@ -149,6 +121,9 @@ util::Status check_output(const fs::path& out, bool tarball, bool force) {
     return util::fail(util::Error{util::Error::Kind::invalid_input, why, out.string(), 0, 0});
   };
   std::error_code ec;
+  const auto link = fs::symlink_status(out, ec);
+  if (fs::is_symlink(link))
+    return force ? util::Status{} : refuse("the output is a symbolic link (pass --force to replace the link itself)");
   if (!fs::exists(out, ec)) return {};
   if (tarball) {
     if (!fs::is_regular_file(out, ec)) return refuse("the output exists and is not a file");
@@ -166,6 +141,63 @@ util::Status check_output(const fs::path& out, bool tarball, bool force) {
   return force ? util::Status{} : refuse("the output folder holds a bundle already (pass --force to replace it)");
 }
 
+/// A number from a stored value (effective values may be the kernel's text).
+std::optional<double> number_of(const json& v) {
+  if (v.is_number()) return v.get<double>();
+  if (!v.is_string()) return std::nullopt;
+  const std::string t = util::trim(v.get<std::string>());
+  char* end = nullptr;
+  double d = std::strtod(t.c_str(), &end);
+  if (t.empty() || end != t.c_str() + t.size()) return std::nullopt;
+  return d;
+}
+
+/// Values of the trial outside a parameter's safe_range (campaign metadata),
+/// as "name = value (safe_range [lo, hi])" (docs/search-spaces.md, "Safe ranges").
+std::vector<std::string> unsafe_values(const json& meta, const results::Trial& trial) {
+  const json& params = trial.params;
+  const json& effective = trial.effective;
+  std::vector<std::string> out;
+  for (const auto& p : meta.value("parameters", json::array())) {
+    if (!p.contains("safe_range") || !p["safe_range"].is_array() || p["safe_range"].size() != 2) continue;
+    const std::string name = p.value("name", "");
+    const json& v = effective.contains(name) ? effective[name] : params.contains(name) ? params[name] : json();
+    auto x = number_of(v);
+    if (x && (*x < p["safe_range"][0].get<double>() || *x > p["safe_range"][1].get<double>()))
+      out.push_back(fmt::format("{} = {} (safe_range {})", name, detail::value_text(v), p["safe_range"].dump()));
+  }
+  return out;
+}
+
+util::Status check_safe(const json& meta, const results::Trial& trial, bool allow_unsafe) {
+  auto unsafe = unsafe_values(meta, trial);
+  if (unsafe.empty() || allow_unsafe) return {};
+  return util::fail(fmt::format("trial {} sets {} outside the documented safe range: such a bundle trades away safety. "
+                                "Pass --allow-unsafe to export it anyway", trial.seq, fmt::join(unsafe, ", ")));
+}
+
+/// The baseline trial's value of each parameter (the defaults, or with
+/// `baseline: target` what the target ran): the rollback and "changed" refer to it.
+json baseline_values(const results::CampaignView& view) {
+  const results::Trial* b = view.baseline();
+  return b ? b->params : json::object();
+}
+
+/// The first baseline trial that succeeded, or nullptr.
+const results::Trial* ok_baseline(const results::CampaignView& view) {
+  for (const auto& t : view.trials)
+    if (t.kind == results::TrialKind::baseline && t.ok) return &t;
+  return nullptr;
+}
+
+/// What the target reported, as stored: the effective values with the list
+/// of adjustments (docs/export.md, "effective_reported").
+json effective_reported(const results::Trial& t) {
+  json out = t.effective;
+  if (!t.adjusted.empty()) out["adjusted"] = t.adjusted;
+  return out;
+}
+
 }  // namespace
 
 nlohmann::json bundle_values(const nlohmann::json& manifest) {
@@ -179,54 +211,48 @@ nlohmann::json bundle_values(const nlohmann::json& manifest) {
 
 util::Result<json> write_bundle(store::Store& store, const store::CampaignRow& campaign, int seq,
                                 const std::string& objective, const std::string& name, const std::string& dir) {
-  const json meta = parse_object(campaign.metadata_json);
+  if (!safe_name(name))
+    return util::fail(fmt::format("the bundle name '{}' is not one folder name ([A-Za-z0-9._-]+, not starting with '.')",
+                                  util::printable(name)));
+  KT_TRY(const results::CampaignView view, results::load_view(store, campaign));
+  const json& meta = view.metadata;
   KT_TRY(Objective obj, pick_objective(meta, objective));
-  KT_TRY(auto trials, store.trials(campaign.id));
-  auto it = std::find_if(trials.begin(), trials.end(), [&](const auto& t) { return t.seq == seq; });
-  if (it == trials.end()) return util::fail(fmt::format("campaign '{}' has no trial {}", campaign.name, seq));
-  const store::TrialRecord& trial = *it;
-  if (trial.status != "ok")
+  const results::Trial* found = view.trial_by_seq(seq);
+  if (!found) return util::fail(fmt::format("campaign '{}' has no trial {}", campaign.name, seq));
+  const results::Trial& trial = *found;
+  if (!trial.ok)
     return util::fail(fmt::format("trial {} failed at {} ({}): nothing to export", seq, trial.failure_stage, trial.failure_reason));
 
-  // Evidence: the trial against the baseline, by the rule `kerntune best`
-  // and the report use (stats/best.hpp).
-  const json params = parse_object(trial.params_json);
-  const auto views = metric_view(trials, obj.metric);
-  const std::size_t index = static_cast<std::size_t>(it - trials.begin());
+  // Evidence: the trial against the baseline over independent runs, by the
+  // rule `kerntune best` and the report use (results/recommend.hpp).
+  const json& params = trial.params;
+  const auto index = static_cast<std::size_t>(&trial - view.trials.data());
   std::vector<std::int64_t> baseline_ids, confirm_ids;
-  std::size_t n_baseline = 0, n_trial = 0;
-  for (std::size_t i = 0; i < trials.size(); ++i) {
-    const auto& t = trials[i];
-    if (t.status != "ok") continue;
-    if (t.kind == "baseline" || t.kind == "rebaseline") {
-      baseline_ids.push_back(t.id);
-      n_baseline += views[i].samples.size();
-    } else if (views[i].config == views[index].config) {
-      if (t.kind == "confirm") confirm_ids.push_back(t.id);
-      n_trial += views[i].samples.size();
-    }
+  for (const auto& t : view.trials) {
+    if (!t.ok) continue;
+    if (results::measures_defaults(t.kind)) baseline_ids.push_back(t.id);
+    else if (t.kind == results::TrialKind::confirm && t.config == trial.config) confirm_ids.push_back(t.id);
   }
   json improvement = nullptr;
   std::string headline = fmt::format("{} (trial {})", obj.metric, seq);
-  if (auto imp = stats::improvement(views, index)) {
+  if (auto imp = results::compare_to_baseline(view, index, obj.metric)) {
     improvement = {{"metric", obj.metric}, {"direction", obj.maximize ? "maximize" : "minimize"},
                    {"ratio", imp->ratio}, {"change_percent", (imp->ratio - 1) * 100}, {"ci95", nullptr},
-                   {"n", imp->n}, {"n_baseline", n_baseline}, {"n_trial", n_trial}, {"method", imp->method}};
-    headline = fmt::format("{} {:+.1f}% vs baseline", obj.metric, (imp->ratio - 1) * 100);
-    if (std::isfinite(imp->lo) && std::isfinite(imp->hi)) {
+                   {"n", imp->rounds}, {"rounds", imp->rounds}, {"n_baseline", imp->baseline_runs},
+                   {"n_trial", imp->candidate_runs}, {"method", imp->method}, {"confirmed", imp->confirmed},
+                   {"verdict", imp->verdict(obj.maximize)}};
+    const std::string tag = imp->confirmed ? fmt::format("confirmed over {} rounds", imp->rounds) : "unconfirmed";
+    headline = fmt::format("{} {:+.1f}% vs baseline ({})", obj.metric, (imp->ratio - 1) * 100, tag);
+    if (imp->has_interval()) {
       improvement["ci95"] = {imp->lo, imp->hi};
-      bool better = obj.maximize ? imp->lo > 1 : imp->hi < 1;
-      bool worse = obj.maximize ? imp->hi < 1 : imp->lo > 1;
-      improvement["verdict"] = better ? "significant improvement" : worse ? "significant regression" : "not significant";
-      headline = fmt::format("{} {:+.1f}% [{:+.1f}%, {:+.1f}%] vs baseline", obj.metric, (imp->ratio - 1) * 100,
-                             (imp->lo - 1) * 100, (imp->hi - 1) * 100);
-    } else {
-      improvement["verdict"] = "no interval: a single measurement on one side";
+      headline = fmt::format("{} {:+.1f}% [{:+.1f}%, {:+.1f}%] vs baseline ({})", obj.metric, (imp->ratio - 1) * 100,
+                             (imp->lo - 1) * 100, (imp->hi - 1) * 100, tag);
     }
   }
 
   // Parameters, proposed and effective.
-  const json effective = parse_object(trial.effective_json);
+  const json& effective = trial.effective;
+  const json base = baseline_values(view);
   std::vector<detail::ParamValue> values;
   json params_out = json::array();
   for (const auto& p : meta.value("parameters", json::array())) {
@@ -234,9 +260,9 @@ util::Result<json> write_bundle(store::Store& store, const store::CampaignRow& c
     v.name = p.value("name", "");
     v.domain = p.value("domain", "generic");
     v.type = p.value("type", "");
-    v.default_value = p.value("default", json());
+    v.default_value = base.contains(v.name) ? base[v.name] : p.value("default", json());
     if (v.type == "choice" && p.contains("values") && p["values"].is_array())
-      for (const auto& c : p["values"]) v.choices.push_back(c.is_string() ? c.get<std::string>() : c.dump());
+      for (const auto& c : p["values"]) v.choices.push_back(c.is_string() ? c.get<std::string>() : util::dump_json(c));
     if (params.contains(v.name)) v.proposed = params[v.name];
     if (effective.contains(v.name) && effective[v.name] != v.proposed) v.effective = effective[v.name];
     params_out.push_back({{"name", v.name}, {"domain", v.domain}, {"type", v.type}, {"default", v.default_value},
@@ -246,43 +272,55 @@ util::Result<json> write_bundle(store::Store& store, const store::CampaignRow& c
   }
 
   const fs::path root(dir);
-  std::string header = fmt::format("# kerntune bundle '{}': campaign '{}', trial {}. {}\n", name, campaign.name, seq, headline);
+  std::string header = detail::comment_text(
+                           fmt::format("# kerntune bundle '{}': campaign '{}', trial {}. {}", name, campaign.name, seq, headline)) +
+                       "\n";
   auto has = [&](const char* domain) {
     return std::any_of(values.begin(), values.end(), [&](const auto& v) { return v.domain == domain; });
   };
+  // Every file is rendered before the first is written: a parameter that
+  // cannot be written safely refuses the whole export (naming the trial).
+  std::map<std::string, std::string> files_out;
+  auto render = [&](const std::string& rel, util::Result<std::string> text) -> util::Status {
+    if (!text)
+      return util::fail(fmt::format("campaign '{}', trial {}: {} (while writing {})", util::printable(campaign.name), seq,
+                                    text.error().message, rel));
+    files_out[rel] = std::move(*text);
+    return {};
+  };
+  const std::string rollback_header = "# kerntune rollback: the kernel defaults of what the bundle sets.\n";
   if (has("kconfig")) {
-    KT_TRY_STATUS(write(root, "kernel.fragment", detail::kconfig_fragment(values, false, header)));
-    KT_TRY_STATUS(write(root, "rollback/kernel.fragment", detail::kconfig_fragment(values, true, header)));
+    KT_TRY_STATUS(render("kernel.fragment", detail::kconfig_fragment(values, false, header)));
+    KT_TRY_STATUS(render("rollback/kernel.fragment", detail::kconfig_fragment(values, true, header)));
     KT_TRY(auto arts, store.trial_artifacts(trial.id));
     for (const auto& a : arts)
-      if (a.name == "kernel.config") KT_TRY_STATUS(write(root, "kernel.config", a.content));
+      if (a.name == "kernel.config") files_out["kernel.config"] = a.content;
   }
   if (has("sysctl")) {
-    KT_TRY_STATUS(write(root, "sysctl.d/90-kerntune.conf", detail::sysctl_conf(values, false, header)));
-    KT_TRY_STATUS(write(root, "rollback/sysctl.d/90-kerntune.conf",
-                        detail::sysctl_conf(values, true, "# kerntune rollback: the kernel defaults of what the bundle sets.\n")));
+    KT_TRY_STATUS(render("sysctl.d/90-kerntune.conf", detail::sysctl_conf(values, false, header)));
+    KT_TRY_STATUS(render("rollback/sysctl.d/90-kerntune.conf", detail::sysctl_conf(values, true, rollback_header)));
   }
   if (has("sysfs")) {
-    KT_TRY_STATUS(write(root, "sysfs.d/90-kerntune.conf", detail::sysfs_conf(values, false, header)));
-    KT_TRY_STATUS(write(root, "rollback/sysfs.d/90-kerntune.conf",
-                        detail::sysfs_conf(values, true, "# kerntune rollback: the kernel defaults of what the bundle sets.\n")));
+    KT_TRY_STATUS(render("sysfs.d/90-kerntune.conf", detail::sysfs_conf(values, false, header)));
+    KT_TRY_STATUS(render("rollback/sysfs.d/90-kerntune.conf", detail::sysfs_conf(values, true, rollback_header)));
   }
   if (has("cmdline")) {
-    std::string words = detail::cmdline_words(values, false);
-    KT_TRY_STATUS(write(root, "cmdline", words + "\n"));
-    KT_TRY_STATUS(write(root, "grub/90-kerntune.cfg", detail::grub_cfg(words, header +
+    KT_TRY_STATUS(render("cmdline", detail::cmdline_words(values, false)));
+    KT_TRY_STATUS(render("rollback/cmdline", detail::cmdline_words(values, true)));
+    const std::string words = files_out["cmdline"], baseline_words = files_out["rollback/cmdline"];
+    files_out["cmdline"] = words + "\n";
+    KT_TRY_STATUS(render("grub/90-kerntune.cfg", detail::grub_cfg(words, header +
         "# Install as /etc/default/grub.d/90-kerntune.cfg, then run update-grub (or grub2-mkconfig).\n")));
-    KT_TRY_STATUS(write(root, "rollback/cmdline",
+    files_out["rollback/cmdline"] =
         fmt::format("# To undo the boot parameters: delete /etc/default/grub.d/90-kerntune.cfg, run update-grub\n"
                     "# and reboot. The bundle added: {}\n# The baseline (kernel defaults) words were: {}\n",
-                    words, detail::cmdline_words(values, true))));
+                    words, baseline_words);
   }
   std::string summary = fmt::format("kerntune {}: campaign {}, trial {}: {}", name, campaign.name, seq, headline);
-  KT_TRY_STATUS(write(root, fmt::format("tuned/kerntune-{}/tuned.conf", name), detail::tuned_conf(values, summary)));
+  KT_TRY_STATUS(render(fmt::format("tuned/kerntune-{}/tuned.conf", name), detail::tuned_conf(values, summary)));
+  for (const auto& [rel, text] : files_out) KT_TRY_STATUS(write(root, rel, text));
 
-  const store::TrialRecord* baseline = nullptr;
-  for (const auto& t : trials)
-    if (t.kind == "baseline" && t.status == "ok") { baseline = &t; break; }
+  const results::Trial* baseline = ok_baseline(view);
   json manifest = {
       {"format", "kerntune-bundle/1"},
       {"name", name},
@@ -295,13 +333,13 @@ util::Result<json> write_bundle(store::Store& store, const store::CampaignRow& c
                   {"worker", trial.worker}, {"description", meta.contains("target_description") ? meta["target_description"] : json(nullptr)}}},
       {"export_host", host_description()},
       {"parameters", params_out},
-      {"effective_reported", effective},
+      {"effective_reported", effective_reported(trial)},
       {"objective", {{"metric", obj.metric}, {"direction", obj.maximize ? "maximize" : "minimize"},
-                     {"unit", unit_of(trials, obj.metric)}}},
+                     {"unit", unit_of(view, obj.metric)}}},
       {"metrics", {{"trial", metrics_json(trial)}, {"baseline", baseline ? metrics_json(*baseline) : json(nullptr)}}},
       {"improvement", improvement},
       {"headline", headline},
-      {"trials", {{"trial_id", trial.id}, {"seq", trial.seq}, {"kind", trial.kind},
+      {"trials", {{"trial_id", trial.id}, {"seq", trial.seq}, {"kind", results::to_string(trial.kind)},
                   {"baseline_trial_ids", baseline_ids}, {"confirm_trial_ids", confirm_ids}}},
   };
   json files = json::object();
@@ -311,7 +349,7 @@ util::Result<json> write_bundle(store::Store& store, const store::CampaignRow& c
     files[rel] = util::sha256_hex(content);
   }
   manifest["files"] = files;
-  KT_TRY_STATUS(write(root, "manifest.json", manifest.dump(2) + "\n"));
+  KT_TRY_STATUS(write(root, "manifest.json", util::dump_json(manifest, 2) + "\n"));
   return manifest;
 }
 
@@ -374,17 +412,19 @@ util::Result<ExportSummary> export_bundle(store::Store& store, const ExportOptio
     return util::fail(o.campaign.empty() ? fmt::format("pass --campaign (the store holds: {})", names.empty() ? "none" : names)
                                          : fmt::format("no campaign '{}' (the store holds: {})", o.campaign, names));
   }
-  const json meta = parse_object(campaign->metadata_json);
-  KT_TRY(Objective obj, pick_objective(meta, o.objective));
+  KT_TRY(const results::CampaignView view, results::load_view(store, *campaign));
+  KT_TRY(Objective obj, pick_objective(view.metadata, o.objective));
   int seq = 0;
   if (o.trial_seq) {
     seq = *o.trial_seq;
   } else {
-    KT_TRY(auto trials, store.trials(campaign->id));
-    auto best = stats::best_trial(metric_view(trials, obj.metric), obj.maximize);
-    if (!best) return util::fail(fmt::format("no successful trial has metric '{}'", obj.metric));
-    seq = trials[*best].seq;
+    KT_TRY(auto rec, results::recommend(view, {.metric = obj.metric}));
+    if (!rec.pick)
+      return util::fail(fmt::format("no trial of campaign '{}' to export: {}", campaign->name,
+                                    rec.notes.empty() ? rec.rule : rec.notes.front()));
+    seq = view.trials[*rec.pick].seq;
   }
+  if (const auto* t = view.trial_by_seq(seq)) KT_TRY_STATUS(check_safe(view.metadata, *t, o.allow_unsafe));
   ExportSummary s;
   s.seq = seq;
   s.name = sanitize(o.name.empty() ? fmt::format("{}-trial-{}", campaign->name, seq) : o.name);
@@ -399,15 +439,15 @@ util::Result<ExportSummary> export_bundle(store::Store& store, const ExportOptio
   std::error_code ec;
   fs::create_directories(out.parent_path(), ec);
   if (ec) return util::io_error(fmt::format("cannot create '{}': {}", out.parent_path().string(), ec.message()));
-  const fs::path scratch = out.parent_path() / fmt::format(".{}.kerntune-export-{}", out.filename().string(), ::getpid());
-  fs::remove_all(scratch, ec);
+  // A private scratch folder (mkdtemp: a new random name, never a path that
+  // existed before), removed on every way out.
+  KT_TRY(std::string made, util::make_temp_dir(fmt::format(".{}.kerntune-export", out.filename().string()),
+                                               out.parent_path().string()));
+  util::TempDirGuard cleanup(made);
+  const fs::path scratch(made);
   const fs::path dir = scratch / s.name;
   fs::create_directories(dir, ec);
   if (ec) return util::io_error(fmt::format("cannot create '{}': {}", dir.string(), ec.message()));
-  struct Cleanup {
-    fs::path path;
-    ~Cleanup() { std::error_code e; fs::remove_all(path, e); }
-  } cleanup{scratch};
 
   KT_TRY(json manifest, write_bundle(store, *campaign, seq, obj.metric, s.name, dir.string()));
   s.manifest = manifest;

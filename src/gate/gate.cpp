@@ -12,10 +12,13 @@
 #include <variant>
 
 #include "kerntune/campaign/realize.hpp"
+#include "kerntune/campaign/results.hpp"
 #include "kerntune/export/bundle.hpp"
+#include "kerntune/results/view.hpp"
 #include "kerntune/store/store.hpp"
 #include "kerntune/targets/factory.hpp"
 #include "kerntune/util/log.hpp"
+#include "kerntune/util/text.hpp"
 #include "kerntune/util/stop.hpp"
 #include "kerntune/workloads/workload.hpp"
 
@@ -52,8 +55,9 @@ util::Result<space::Assignment> assignment_from_values(const space::Space& space
 util::Result<Side> resolve_side(const campaign::Recipe& recipe, const std::string& spec, const SideContext& ctx) {
   Side side;
   if (spec == "default" || spec == "baseline") {
-    side.label = "default";
+    side.label = recipe.baseline_from_target ? "default (the target as it runs)" : "default";
     side.assignment = recipe.space.defaults();
+    side.as_is = recipe.baseline_from_target;
     return side;
   }
   int seq = 0;
@@ -63,21 +67,13 @@ util::Result<Side> resolve_side(const campaign::Recipe& recipe, const std::strin
     if (ctx.db.empty() || !fs::exists(ctx.db))
       return util::fail(fmt::format("candidate trial {} needs --db naming an existing campaign database", seq));
     KT_TRY(store::Store st, store::Store::open(ctx.db, {.create = false, .read_only = true}));
-    KT_TRY(auto campaigns, st.campaigns());
-    const store::CampaignRow* row = nullptr;
-    for (const auto& c : campaigns)
-      if (c.name == ctx.campaign || (ctx.campaign.empty() && campaigns.size() == 1)) row = &c;
-    if (!row) return util::fail(ctx.campaign.empty() ? "the database holds several campaigns: pass --campaign"
-                                                     : fmt::format("no campaign '{}' in {}", ctx.campaign, ctx.db));
-    KT_TRY(auto trials, st.trials(row->id));
-    for (const auto& t : trials) {
-      if (t.seq != seq) continue;
-      json params = json::parse(t.params_json, nullptr, false);
-      KT_TRY(side.assignment, assignment_from_values(recipe.space, params.is_object() ? params : json::object()));
-      side.label = fmt::format("trial {} of {}", seq, row->name);
-      return side;
-    }
-    return util::fail(fmt::format("campaign '{}' has no trial {}", row->name, seq));
+    KT_TRY(auto row, campaign::resolve_campaign(st, ctx.campaign));
+    KT_TRY(auto view, results::load_view(st, row));
+    const results::Trial* t = view.trial_by_seq(seq);
+    if (!t) return util::fail(fmt::format("campaign '{}' has no trial {}", row.name, seq));
+    KT_TRY(side.assignment, assignment_from_values(recipe.space, t->params));
+    side.label = fmt::format("trial {} of {}", seq, row.name);
+    return side;
   }
   if (!fs::exists(spec)) return util::fail(util::Error{util::Error::Kind::invalid_input,
                                                        "no such bundle, kernel image or trial ('default' for the defaults)", spec, 0, 0});
@@ -153,6 +149,7 @@ util::Result<std::variant<double, std::string>> run_once(targets::Target& target
   targets::TrialRequest req = campaign::realize(recipe.space, side.assignment, seq);
   if (!side.kernel.empty()) req.boot.kernel = side.kernel;
   req.workload = workload;
+  req.read_current = side.as_is;
   req.repeats = 1;
   req.warmup = warmup >= 0 ? warmup : recipe.warmup >= 0 ? recipe.warmup : (workload ? workload->warmup : 0);
   KT_TRY(auto out, target.run_trial(req));
@@ -182,14 +179,13 @@ util::Result<GateResult> run_gate(const campaign::Recipe& recipe, const Side& ba
 
   std::string work_dir = o.work_dir;
   std::error_code ec;
-  if (work_dir.empty()) work_dir = (fs::temp_directory_path() / fmt::format("kerntune-gate-{}", ::getpid())).string();
+  util::TempDirGuard cleanup;  // a private default work folder, removed on every way out
+  if (work_dir.empty()) {
+    KT_TRY(work_dir, util::make_temp_dir("kerntune-gate"));
+    cleanup = util::TempDirGuard(work_dir);
+  }
   fs::create_directories(work_dir, ec);
   if (ec) return util::io_error(fmt::format("cannot create work folder '{}': {}", work_dir, ec.message()));
-  struct Cleanup {
-    std::string dir;
-    bool remove;
-    ~Cleanup() { std::error_code e; if (remove) fs::remove_all(dir, e); }
-  } cleanup{work_dir, o.work_dir.empty()};
 
   targets::TargetContext ctx{recipe.file, recipe.dir, work_dir, {metric}};
   KT_TRY(auto target, targets::make_target(recipe.target, ctx));

@@ -1,50 +1,15 @@
-// Reading a stored campaign for the report: trial views, parameter and
-// objective metadata, the best trial.
-#include <cmath>
+// Reading a stored campaign for the report (through its read model):
+// parameter metadata, the leading objective, the recommended trial.
 #include <string>
 
 #include "kerntune/report/report.hpp"
-#include "kerntune/stats/best.hpp"
-#include "kerntune/stats/stats.hpp"
-#include "kerntune/util/yaml.hpp"
+#include "kerntune/results/recommend.hpp"
 
 namespace kerntune::report {
 
-TrialView view(const store::TrialRecord& t) {
-  TrialView v;
-  v.id = t.id;
-  v.seq = t.seq;
-  v.kind = t.kind;
-  v.status = t.status;
-  v.params = nlohmann::json::parse(t.params_json, nullptr, false);
-  if (!v.params.is_object()) v.params = nlohmann::json::object();
-  for (const auto& m : t.measurements) {
-    auto& s = v.samples[m.metric];
-    if (s.size() <= static_cast<std::size_t>(m.repeat)) s.resize(static_cast<std::size_t>(m.repeat) + 1, std::nan(""));
-    s[static_cast<std::size_t>(m.repeat)] = m.value;
-    if (!m.unit.empty()) v.units[m.metric] = m.unit;
-  }
-  for (auto& [name, s] : v.samples) {
-    std::erase_if(s, [](double x) { return std::isnan(x); });
-    if (!s.empty()) v.metrics[name] = stats::median(s);
-  }
-  v.failure_stage = t.failure_stage;
-  v.failure_reason = t.failure_reason;
-  v.started_at = t.started_at;
-  v.finished_at = t.finished_at;
-  return v;
-}
-
-namespace {
-nlohmann::json metadata(const store::CampaignRow& c) {
-  auto j = nlohmann::json::parse(c.metadata_json, nullptr, false);
-  return j.is_object() ? j : nlohmann::json::object();
-}
-}  // namespace
-
-std::vector<ParamMeta> parameters(const store::CampaignRow& campaign) {
+std::vector<ParamMeta> parameters(const results::CampaignView& view) {
   std::vector<ParamMeta> out;
-  auto md = metadata(campaign);
+  const auto& md = view.metadata;
   if (!md.contains("parameters") || !md["parameters"].is_array()) return out;
   for (const auto& p : md["parameters"]) {
     if (!p.is_object() || !p.contains("name")) continue;
@@ -70,44 +35,18 @@ std::vector<ParamMeta> parameters(const store::CampaignRow& campaign) {
   return out;
 }
 
-std::vector<Objective> objectives(const store::CampaignRow& campaign) {
-  std::vector<Objective> out;
-  auto md = metadata(campaign);
-  if (md.contains("objectives") && md["objectives"].is_array()) {
-    for (const auto& o : md["objectives"])
-      if (o.is_object() && o.contains("direction"))
-        out.push_back({o.value("metric", ""), o.value("direction", "") == "maximize"});
-    if (!out.empty()) return out;
-  }
-  auto node = util::load_yaml_string(campaign.recipe_text, campaign.recipe_path);
-  if (!node || !(*node)["objectives"] || !(*node)["objectives"].IsSequence()) return out;
-  for (const auto& o : (*node)["objectives"]) {
-    if (!o.IsMap() || !o["direction"] || !o["metric"]) continue;
-    out.push_back({o["metric"].Scalar(), o["direction"].Scalar().rfind("max", 0) == 0});
-  }
-  return out;
+Objective main_objective(const results::CampaignView& view) {
+  auto optimized = view.optimized();
+  if (!optimized.empty()) return optimized.front();
+  for (const auto& t : view.trials)
+    if (!t.metrics.empty()) return Objective{.metric = t.metrics.begin()->first, .optimized = true};
+  return Objective{.metric = "?", .optimized = true};
 }
 
-std::optional<int> budget(const store::CampaignRow& campaign) {
-  auto node = util::load_yaml_string(campaign.recipe_text, campaign.recipe_path);
-  if (!node || !node->IsMap() || !(*node)["budget"] || !(*node)["budget"].IsMap()) return std::nullopt;
-  auto t = (*node)["budget"]["trials"];
-  if (!t || !t.IsScalar()) return std::nullopt;
-  try {
-    return t.as<int>();
-  } catch (const YAML::Exception&) {
-    return std::nullopt;
-  }
-}
-
-std::optional<std::size_t> best_index(const std::vector<TrialView>& trials, const Objective& objective) {
-  std::vector<stats::TrialMetric> m;
-  m.reserve(trials.size());
-  for (const auto& t : trials) {
-    auto it = t.samples.find(objective.metric);
-    m.push_back({t.kind, t.status == "ok", t.params.dump(), it == t.samples.end() ? std::vector<double>{} : it->second});
-  }
-  return stats::best_trial(m, objective.maximize);
+std::optional<std::size_t> best_index(const results::CampaignView& view, const Objective& objective) {
+  auto rec = results::recommend(view, {.metric = objective.metric});
+  if (!rec || !rec->pick) return std::nullopt;
+  return *rec->pick;
 }
 
 }  // namespace kerntune::report

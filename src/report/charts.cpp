@@ -14,9 +14,9 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-std::string trial_title(const TrialView& t, const std::string& metric) {
-  std::string s = fmt::format("trial {} ({})", t.seq, t.kind);
-  if (t.status != "ok") return s + fmt::format(" failed at {}: {}", t.failure_stage, t.failure_reason);
+std::string trial_title(const Trial& t, const std::string& metric) {
+  std::string s = fmt::format("trial {} ({})", t.seq, results::to_string(t.kind));
+  if (!t.ok) return s + fmt::format(" failed at {}: {}", t.failure_stage, t.failure_reason);
   auto it = t.samples.find(metric);
   if (it == t.samples.end()) return s;
   const auto& v = it->second;
@@ -40,7 +40,7 @@ std::string stage_colour(const std::string& stage) {
   return "#555555";
 }
 
-std::string convergence(const std::vector<TrialView>& trials, const Objective& objective) {
+std::string convergence(const std::vector<Trial>& trials, const Objective& objective) {
   const std::string& m = objective.metric;
   double ylo = kInf, yhi = -kInf;
   int xmax = 1;
@@ -48,9 +48,9 @@ std::string convergence(const std::vector<TrialView>& trials, const Objective& o
   for (const auto& t : trials) {
     xmax = std::max(xmax, t.seq);
     auto it = t.samples.find(m);
-    if (t.status != "ok" || it == t.samples.end()) continue;
+    if (!t.ok || it == t.samples.end()) continue;
     for (double v : it->second) { ylo = std::min(ylo, v); yhi = std::max(yhi, v); }
-    if (t.kind == "baseline" || t.kind == "rebaseline") base.insert(base.end(), it->second.begin(), it->second.end());
+    if (results::measures_defaults(t.kind)) base.insert(base.end(), it->second.begin(), it->second.end());
   }
   if (!std::isfinite(ylo)) { ylo = 0; yhi = 1; }
   svg::pad_range(ylo, yhi);
@@ -78,7 +78,7 @@ std::string convergence(const std::vector<TrialView>& trials, const Objective& o
   std::optional<double> best;
   for (const auto& t : trials) {
     auto it = t.metrics.find(m);
-    if (t.status != "ok" || t.kind == "rebaseline" || it == t.metrics.end()) continue;
+    if (!t.ok || t.kind == results::TrialKind::rebaseline || it == t.metrics.end()) continue;
     double v = it->second;
     if (!best) {
       best = v;
@@ -98,14 +98,14 @@ std::string convergence(const std::vector<TrialView>& trials, const Objective& o
   for (const auto& t : trials) {
     std::string title = svg::esc(trial_title(t, m));
     auto it = t.samples.find(m);
-    if (t.status == "ok" && it != t.samples.end() && !it->second.empty()) {
+    if (t.ok && it != t.samples.end() && !it->second.empty()) {
       const auto& v = it->second;
       double lo = *std::min_element(v.begin(), v.end()), hi = *std::max_element(v.begin(), v.end());
       if (v.size() > 1)
         s += fmt::format("<line class=\"spread\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1:.1f}\" y2=\"{2:.1f}\"/>", x(t.seq), y(lo), y(hi));
       s += fmt::format("<circle class=\"trial ok kind-{}\" data-seq=\"{}\" cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"4.5\"><title>{}</title></circle>",
-                       svg::esc(t.kind), t.seq, x(t.seq), y(t.metrics.at(m)), title);
-    } else if (t.status != "ok") {
+                       svg::esc(results::to_string(t.kind)), t.seq, x(t.seq), y(t.metrics.at(m)), title);
+    } else if (!t.ok) {
       double cx = x(t.seq), cy = 24;
       s += fmt::format("<path class=\"trial failed\" data-seq=\"{}\" data-stage=\"{}\" stroke=\"{}\" d=\"M{:.1f},{:.1f}l8,8m0,-8l-8,8\"><title>{}</title></path>",
                        t.seq, svg::esc(t.failure_stage), stage_colour(t.failure_stage), cx - 4, cy - 4, title);
@@ -118,11 +118,11 @@ std::string convergence(const std::vector<TrialView>& trials, const Objective& o
   return s + "</svg>";
 }
 
-std::string pareto(const std::vector<TrialView>& trials, const Objective& a, const Objective& b) {
-  std::vector<const TrialView*> pts;
+std::string pareto(const std::vector<Trial>& trials, const Objective& a, const Objective& b, const FrontMarks& marks) {
+  std::vector<const Trial*> pts;
   std::vector<bo::Observation> obs;
   for (const auto& t : trials) {
-    if (t.status != "ok" || t.kind == "rebaseline") continue;
+    if (!t.ok || t.kind == results::TrialKind::rebaseline) continue;
     auto ia = t.metrics.find(a.metric), ib = t.metrics.find(b.metric);
     if (ia == t.metrics.end() || ib == t.metrics.end()) continue;
     pts.push_back(&t);
@@ -147,6 +147,12 @@ std::string pareto(const std::vector<TrialView>& trials, const Objective& a, con
                  fmt::format("{} ({})", a.metric, a.maximize ? "higher is better" : "lower is better"),
                  fmt::format("{} ({})", b.metric, b.maximize ? "higher is better" : "lower is better"));
   auto front = bo::pareto_front(obs);
+  const bool marked = !marks.front.empty() || !marks.pick.empty();
+  if (marked) {
+    front.clear();
+    for (std::size_t i = 0; i < pts.size(); ++i)
+      if (marks.front.contains(pts[i]->params.dump())) front.push_back(i);
+  }
   std::vector<std::size_t> order = front;
   std::sort(order.begin(), order.end(), [&](std::size_t i, std::size_t j) {
     return pts[i]->metrics.at(a.metric) < pts[j]->metrics.at(a.metric);
@@ -158,9 +164,12 @@ std::string pareto(const std::vector<TrialView>& trials, const Objective& a, con
   for (std::size_t i = 0; i < pts.size(); ++i) {
     bool on = std::binary_search(front.begin(), front.end(), i);
     const auto* t = pts[i];
+    const std::string config = t->params.dump();
+    std::string cls = on ? "front" : marks.infeasible.contains(config) ? "infeasible" : "dominated";
+    if (!marks.pick.empty() && config == marks.pick) cls += " pick";
     s += fmt::format("<circle class=\"{}{}\" data-seq=\"{}\" cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{}\"><title>trial {} ({}): {} = {}, {} = {}</title></circle>",
-                     on ? "front" : "dominated", t->kind == "baseline" ? " baseline-point" : "", t->seq,
-                     x(t->metrics.at(a.metric)), y(t->metrics.at(b.metric)), on ? 5.5 : 4, t->seq, svg::esc(t->kind),
+                     cls, t->kind == results::TrialKind::baseline ? " baseline-point" : "", t->seq,
+                     x(t->metrics.at(a.metric)), y(t->metrics.at(b.metric)), on ? 5.5 : 4, t->seq, svg::esc(results::to_string(t->kind)),
                      svg::esc(a.metric), svg::num(t->metrics.at(a.metric)), svg::esc(b.metric), svg::num(t->metrics.at(b.metric)));
   }
   return s + "</svg>";

@@ -1,6 +1,7 @@
 #pragma once
 // The report's charts as inline SVG fragments (internal to the report).
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -13,11 +14,19 @@ namespace kerntune::report::charts {
 /// as `path.trial.failed` (data-stage) on a strip under the axis; the
 /// best-so-far step line `path.best-line`; the baseline's repeats as
 /// `rect.baseline-band` (min–max) with its median `line.baseline`.
-std::string convergence(const std::vector<TrialView>& trials, const Objective& objective);
+std::string convergence(const std::vector<Trial>& trials, const Objective& objective);
 
 /// Scatter of two objectives over ok trials; the non-dominated ones as
 /// `circle.front` joined by `path.front-line`, the others `circle.dominated`.
-std::string pareto(const std::vector<TrialView>& trials, const Objective& a, const Objective& b);
+/// What the recommender said of each configuration (canonical params JSON).
+struct FrontMarks {
+  std::set<std::string> front;       ///< the feasible Pareto front
+  std::set<std::string> infeasible;  ///< breaking an outcome limit
+  std::string pick;                  ///< the recommendation
+};
+/// With marks: the front and the pick are the recommender's (`circle.front`,
+/// `circle.infeasible`, `circle.pick`); without, the trials' own front.
+std::string pareto(const std::vector<Trial>& trials, const Objective& a, const Objective& b, const FrontMarks& marks = {});
 
 /// Horizontal bars (`rect.bar`, data-param) of each parameter's effect.
 std::string importance(const Importance& imp, const std::string& unit);

@@ -9,7 +9,9 @@
 #include <set>
 
 #include "charts.hpp"
+#include "kerntune/results/recommend.hpp"
 #include "kerntune/report/report.hpp"
+#include "kerntune/util/json.hpp"
 #include "svg.hpp"
 
 namespace kerntune::report {
@@ -39,7 +41,7 @@ svg .spread{stroke:#93a4c3;stroke-width:2}svg circle.trial{fill:var(--accent);st
 svg circle.kind-baseline,svg circle.kind-rebaseline{fill:#d97706}svg circle.kind-confirm{fill:#0f766e}
 svg path.trial.failed{stroke-width:2.2;fill:none}svg circle.nometric{fill:none;stroke:#888}
 svg .best-line{fill:none;stroke:var(--good);stroke-width:2}
-svg circle.front{fill:var(--good);stroke:#fff}svg circle.dominated{fill:#9aa5b8}svg .front-line{fill:none;stroke:var(--good);stroke-width:1.5}
+svg circle.front{fill:var(--good);stroke:#fff}svg circle.dominated{fill:#9aa5b8}svg circle.infeasible{fill:none;stroke:var(--bad);stroke-width:1.5}svg circle.pick{stroke:#111;stroke-width:3}svg .front-line{fill:none;stroke:var(--good);stroke-width:1.5}
 svg circle.baseline-point{stroke:#d97706;stroke-width:2}
 svg rect.bar{fill:var(--accent)}svg .label{fill:var(--fg)}svg .value{fill:var(--muted)}
 svg .pd-line{fill:none;stroke:var(--accent);stroke-width:2}svg .pd-point{fill:var(--accent)}
@@ -79,7 +81,7 @@ std::string value_text(const nlohmann::json& v) {
   if (v.is_null()) return "—";
   if (v.is_string()) return v.get<std::string>();
   if (v.is_number_float()) return num(v.get<double>());
-  return v.dump();
+  return util::dump_json(v);
 }
 
 std::string iso_time(double unix_seconds) {
@@ -95,28 +97,33 @@ std::string card(const std::string& key, const std::string& value, const std::st
   return fmt::format("<div class=\"card\"><div class=\"k\">{}</div><div class=\"v {}\">{}</div></div>", esc(key), cls, value);
 }
 
-std::string best_section(const std::vector<TrialView>& trials, std::optional<std::size_t> best, const Objective& obj,
+std::string best_section(const std::vector<Trial>& trials, std::optional<std::size_t> best, const Objective& obj,
                          const std::optional<Improvement>& imp, const std::vector<ParamMeta>& params,
-                         const nlohmann::json& defaults) {
-  std::string s = "<section id=\"best\"><h2>Best configuration</h2>";
-  if (!best) return s + "<p class=\"note\">No successful trial yet: nothing to recommend.</p></section>";
+                         const nlohmann::json& defaults, const results::Recommendation* rec) {
+  std::string s = "<section id=\"best\"><h2>Recommended configuration</h2>";
+  if (!best) {
+    std::string why = rec && !rec->notes.empty() ? rec->notes.front() : "no successful trial yet";
+    return s + fmt::format("<p class=\"note\" id=\"no-recommendation\">Nothing to recommend: {}.</p></section>", esc(why));
+  }
   const auto& t = trials[*best];
   std::string unit = t.units.contains(obj.metric) ? " " + t.units.at(obj.metric) : "";
-  s += fmt::format("<p>Trial <b>{}</b> ({}) has the {} {} = <b>{}{}</b>.", t.seq, esc(t.kind), obj.maximize ? "highest" : "lowest",
-                   esc(obj.metric), num(t.metrics.at(obj.metric)), esc(unit));
+  s += fmt::format("<p>Trial <b id=\"recommended-seq\">{}</b> ({}): {} = <b>{}{}</b>, chosen by the {}.", t.seq, esc(results::to_string(t.kind)),
+                   esc(obj.metric), num(t.metrics.at(obj.metric)), esc(unit), esc(rec ? rec->rule : std::string("best median")));
   if (imp && !std::isnan(imp->lo)) {
     bool better = obj.maximize ? imp->lo > 1.0 : imp->hi < 1.0;
     bool worse = obj.maximize ? imp->hi < 1.0 : imp->lo > 1.0;
-    s += fmt::format(" Against the baseline: ratio <b id=\"improvement-ratio\">{:.4f}</b> ({:+.1f}%), 95% CI [{:.4f}, {:.4f}] ({}, {} samples a side) — <span class=\"{}\">{}</span>.",
+    s += fmt::format(" Against the baseline: ratio <b id=\"improvement-ratio\">{:.4f}</b> ({:+.1f}%), 95% CI [{:.4f}, {:.4f}] ({}; {} independent rounds) — <span class=\"{}\">{}</span>.",
                      imp->ratio, (imp->ratio - 1) * 100, imp->lo, imp->hi, esc(imp->method), imp->n,
                      better ? "good" : worse ? "bad" : "",
                      better ? "a significant improvement" : worse ? "a significant regression" : "not significant (the interval includes no change)");
   } else if (imp) {
-    s += fmt::format(" Against the baseline: ratio <b id=\"improvement-ratio\">{:.4f}</b> ({:+.1f}%), no confidence interval (one measurement a side: add repeats).",
-                     imp->ratio, (imp->ratio - 1) * 100);
-  } else if (t.kind == "baseline") {
+    s += fmt::format(" Against the baseline: ratio <b id=\"improvement-ratio\">{:.4f}</b> ({:+.1f}%), no confidence interval ({}).",
+                     imp->ratio, (imp->ratio - 1) * 100, esc(imp->method));
+  } else if (t.kind == results::TrialKind::baseline) {
     s += " No proposal beat the baseline.";
   }
+  if (rec)
+    for (const auto& n : rec->notes) s += fmt::format(" <span class=\"note rec-note\">{}.</span>", esc(n));
   s += "</p><table id=\"best-diff\"><thead><tr><th>parameter</th><th>default</th><th>best</th></tr></thead><tbody>";
   std::set<std::string> seen;
   auto row = [&](const std::string& name, const nlohmann::json& def, const nlohmann::json& val) {
@@ -136,7 +143,7 @@ std::string best_section(const std::vector<TrialView>& trials, std::optional<std
   return s + "</tbody></table><p class=\"note\">* changed from the default; — inactive (its <code>when:</code> condition does not hold).</p></section>";
 }
 
-std::string trial_table(const std::vector<TrialView>& trials, std::optional<std::size_t> best, const std::vector<Objective>& objs) {
+std::string trial_table(const std::vector<Trial>& trials, std::optional<std::size_t> best, const std::vector<Objective>& objs) {
   std::vector<std::string> metrics;
   for (const auto& o : objs) metrics.push_back(o.metric);
   std::set<std::string> extra;
@@ -153,16 +160,16 @@ std::string trial_table(const std::vector<TrialView>& trials, std::optional<std:
   s += "<th>seconds</th><th>parameters / failure</th></tr></thead><tbody>";
   for (std::size_t i = 0; i < trials.size(); ++i) {
     const auto& t = trials[i];
-    std::string cls = t.status != "ok" ? "failed" : (best && *best == i ? "best" : "");
-    s += fmt::format("<tr class=\"{}\" data-seq=\"{}\"><td class=\"n\">{}</td><td>{}</td><td>{}</td>", cls, t.seq, t.seq, esc(t.kind), esc(t.status));
+    std::string cls = !t.ok ? "failed" : (best && *best == i ? "best" : "");
+    s += fmt::format("<tr class=\"{}\" data-seq=\"{}\"><td class=\"n\">{}</td><td>{}</td><td>{}</td>", cls, t.seq, t.seq, esc(results::to_string(t.kind)), esc(t.status()));
     for (const auto& m : metrics) {
       auto it = t.metrics.find(m);
       if (it == t.metrics.end()) s += "<td class=\"n\" data-v=\"\"></td>";
       else s += fmt::format("<td class=\"n\" data-v=\"{}\">{}</td>", it->second, num(it->second));
     }
-    double secs = t.finished_at > t.started_at ? t.finished_at - t.started_at : 0;
+    double secs = t.seconds();
     s += fmt::format("<td class=\"n\" data-v=\"{:.3f}\">{:.1f}</td>", secs, secs);
-    if (t.status != "ok")
+    if (!t.ok)
       s += fmt::format("<td><span class=\"stage\" style=\"background:{}\">{}</span> {}</td>", charts::stage_colour(t.failure_stage),
                        esc(t.failure_stage), esc(t.failure_reason.substr(0, 300)));
     else {
@@ -175,11 +182,11 @@ std::string trial_table(const std::vector<TrialView>& trials, std::optional<std:
   return s + "</tbody></table></div></section>";
 }
 
-std::string failures(const std::vector<TrialView>& trials) {
+std::string failures(const std::vector<Trial>& trials) {
   std::map<std::string, std::map<std::string, std::vector<int>>> by_stage;  // stage → reason → seqs
   int n = 0;
   for (const auto& t : trials)
-    if (t.status != "ok") {
+    if (!t.ok) {
       by_stage[t.failure_stage][t.failure_reason.substr(0, 200)].push_back(t.seq);
       ++n;
     }
@@ -203,7 +210,7 @@ std::string provenance(const ReportInput& in, const nlohmann::json& md) {
   auto row = [&](const std::string& k, const std::string& v) {
     if (!v.empty()) s += fmt::format("<tr><th>{}</th><td>{}</td></tr>", esc(k), v);
   };
-  const auto& c = in.campaign;
+  const auto& c = in.view.campaign;
   row("campaign", esc(c.name) + " (" + esc(c.status) + ")");
   row("created / updated", esc(c.created_at + " / " + c.updated_at));
   row("recipe", "<code>" + esc(c.recipe_path) + "</code>");
@@ -213,7 +220,7 @@ std::string provenance(const ReportInput& in, const nlohmann::json& md) {
     if (md.contains(key)) row(key, esc(value_text(md[key])));
   for (const auto& [k, v] : md.items()) {
     if (k.find("kernel") == std::string::npos || k == "kerntune_version") continue;
-    row(k, "<code>" + esc(v.is_string() ? v.get<std::string>() : v.dump()) + "</code>");
+    row(k, "<code>" + esc(v.is_string() ? v.get<std::string>() : util::dump_json(v)) + "</code>");
   }
   row("kerntune (campaign)", esc(md.value("kerntune_version", "")));
   row("kerntune (report)", esc(KERNTUNE_VERSION_STRING));
@@ -232,25 +239,26 @@ std::string provenance(const ReportInput& in, const nlohmann::json& md) {
 }  // namespace
 
 std::string render_html(const ReportInput& in, const RenderOptions& options) {
-  std::vector<TrialView> trials;
-  for (const auto& t : in.trials) trials.push_back(view(t));
-  auto md = nlohmann::json::parse(in.campaign.metadata_json, nullptr, false);
-  if (!md.is_object()) md = nlohmann::json::object();
-  auto params = parameters(in.campaign);
-  auto objs = objectives(in.campaign);
-  if (objs.empty()) {
-    // No objective recorded: the first metric seen, minimized.
-    for (const auto& t : trials)
-      if (!t.metrics.empty()) { objs.push_back({t.metrics.begin()->first, false}); break; }
-  }
-  Objective main_obj = objs.empty() ? Objective{"?", false} : objs.front();
-  auto best = best_index(trials, main_obj);
-  nlohmann::json defaults = md.contains("defaults") && md["defaults"].is_object() ? md["defaults"] : nlohmann::json::object();
-  if (defaults.empty())
-    for (const auto& t : trials)
-      if (t.kind == "baseline") { defaults = t.params; break; }
+  const results::CampaignView& rview = in.view;
+  const std::vector<Trial>& trials = rview.trials;
+  const nlohmann::json& md = rview.metadata;
+  const auto& campaign = rview.campaign;
+  auto params = parameters(rview);
+  const Objective main_obj = main_objective(rview);
+  auto objs = rview.optimized();
+  if (objs.empty()) objs.push_back(main_obj);  // no objective recorded: the first metric seen, minimized
+  // The recommendation: the same function as `kerntune best` (results/recommend.hpp).
+  std::optional<results::Recommendation> rec;
+  if (auto r = results::recommend(rview, {.metric = main_obj.metric})) rec = *r;
+  std::optional<std::size_t> best;
+  if (rec && rec->pick) best = *rec->pick;
+  std::optional<Improvement> improvement = in.improvement;
+  if (!improvement && rec && rec->interval)
+    improvement = Improvement{rec->interval->ratio, rec->interval->lo, rec->interval->hi, rec->interval->rounds,
+                              rec->interval->method};
+  const nlohmann::json& defaults = rview.defaults;
   int failed = 0;
-  for (const auto& t : trials) failed += t.status != "ok";
+  for (const auto& t : trials) failed += !t.ok;
   std::string unit;
   for (const auto& t : trials)
     if (t.units.contains(main_obj.metric)) { unit = t.units.at(main_obj.metric); break; }
@@ -259,25 +267,25 @@ std::string render_html(const ReportInput& in, const RenderOptions& options) {
   h += fmt::format("<meta http-equiv=\"Content-Security-Policy\" content=\"{}\">", kCsp);
   h += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">";
   h += fmt::format("<meta name=\"generator\" content=\"kerntune {}\">", esc(KERNTUNE_VERSION_STRING));
-  h += fmt::format("<title>kerntune report — {}</title><style>{}</style></head><body><main>", esc(in.campaign.name), kStyle);
-  h += fmt::format("<header><h1>Campaign “{}”</h1><p class=\"sub\">{} · target {} · objective {} ({})</p></header>", esc(in.campaign.name),
-                   esc(in.campaign.status), esc(value_text(md.value("target", nlohmann::json("?")))), esc(main_obj.metric),
+  h += fmt::format("<title>kerntune report — {}</title><style>{}</style></head><body><main>", esc(campaign.name), kStyle);
+  h += fmt::format("<header><h1>Campaign “{}”</h1><p class=\"sub\">{} · target {} · objective {} ({})</p></header>", esc(campaign.name),
+                   esc(campaign.status), esc(value_text(md.value("target", nlohmann::json("?")))), esc(main_obj.metric),
                    main_obj.maximize ? "maximize" : "minimize");
   // Summary cards.
   h += "<div class=\"cards\" id=\"summary\">";
-  auto b = budget(in.campaign);
+  const auto& b = rview.budget;
   // Baselines and proposals count toward the budget (the campaign's rule);
   // re-measurements and confirmations are shown beside the count.
   int counted = 0;
-  for (const auto& t : trials) counted += t.kind == "baseline" || t.kind == "proposal";
+  for (const auto& t : trials) counted += results::is_search(t.kind);
   std::string done = b ? fmt::format("{} / {}", counted, *b) : std::to_string(counted);
   if (counted < static_cast<int>(trials.size()))
     done += fmt::format(" <small>+{} re-measured</small>", trials.size() - static_cast<std::size_t>(counted));
   h += card("trials", done);
   h += card("failed", std::to_string(failed), failed ? "bad" : "");
   if (best) h += card("best " + main_obj.metric, esc(num(trials[*best].metrics.at(main_obj.metric)) + (unit.empty() ? "" : " " + unit)));
-  if (in.improvement) {
-    const auto& imp = *in.improvement;
+  if (improvement) {
+    const auto& imp = *improvement;
     bool better = !std::isnan(imp.lo) && (main_obj.maximize ? imp.lo > 1.0 : imp.hi < 1.0);
     std::string v = fmt::format("{:+.1f}%", (imp.ratio - 1) * 100);
     if (!std::isnan(imp.lo)) v += fmt::format(" <small>[{:+.1f}%, {:+.1f}%]</small>", (imp.lo - 1) * 100, (imp.hi - 1) * 100);
@@ -294,15 +302,25 @@ std::string render_html(const ReportInput& in, const RenderOptions& options) {
        "<span><i class=\"sq\" style=\"background:#f59e0b;opacity:.35\"></i>baseline range</span>";
   std::set<std::string> stages;
   for (const auto& t : trials)
-    if (t.status != "ok") stages.insert(t.failure_stage);
+    if (!t.ok) stages.insert(t.failure_stage);
   for (const auto& st : stages)
     h += fmt::format("<span><i class=\"sq\" style=\"background:{}\"></i>failed: {}</span>", charts::stage_colour(st), esc(st));
   h += "</div></section>";
 
   h += "<section id=\"pareto\"><h2>Pareto front</h2>";
   if (objs.size() >= 2) {
-    h += fmt::format("<p class=\"note\">Each successful trial by {} and {}; green points are not beaten on both at once.</p>", esc(objs[0].metric), esc(objs[1].metric));
-    h += charts::pareto(trials, objs[0], objs[1]);
+    h += fmt::format("<p class=\"note\">Each successful trial by {} and {}; green points are the feasible configurations "
+                     "not beaten on both at once (the recommender's front), hollow red ones break an outcome limit, and the "
+                     "ringed point is the recommendation.</p>",
+                     esc(objs[0].metric), esc(objs[1].metric));
+    charts::FrontMarks marks;
+    if (rec) {
+      for (const auto& c : rec->front) marks.front.insert(c.config);
+      for (const auto& c : results::rank_candidates(rview, rec->objective))
+        if (!c.feasible) marks.infeasible.insert(c.config);
+      if (rec->pick) marks.pick = rview.trials[*rec->pick].config;
+    }
+    h += charts::pareto(trials, objs[0], objs[1], marks);
   } else {
     h += "<p class=\"note\">One objective: no trade-off to show. A recipe with two objectives gets a Pareto front here.</p>";
   }
@@ -323,7 +341,7 @@ std::string render_html(const ReportInput& in, const RenderOptions& options) {
     h += "</div>";
   }
   h += "</section>";
-  h += best_section(trials, best, main_obj, in.improvement, params, defaults);
+  h += best_section(trials, best, main_obj, improvement, params, defaults, rec ? &*rec : nullptr);
   h += trial_table(trials, best, objs);
   h += failures(trials);
   h += provenance(in, md);

@@ -11,6 +11,7 @@
 
 #include "kerntune/bo/gp.hpp"
 #include "kerntune/report/report.hpp"
+#include "kerntune/util/json.hpp"
 #include "kerntune/stats/stats.hpp"
 
 namespace kerntune::report {
@@ -21,7 +22,7 @@ bool categorical(const ParamMeta& p) { return p.type == "bool" || p.type == "tri
 double encode(const ParamMeta& p, const nlohmann::json& v) {
   if (v.is_null()) return std::nan("");
   if (categorical(p)) {
-    std::string s = v.is_string() ? v.get<std::string>() : v.dump();
+    std::string s = v.is_string() ? v.get<std::string>() : util::dump_json(v);
     auto it = std::find(p.values.begin(), p.values.end(), s);
     return it == p.values.end() ? std::nan("") : static_cast<double>(it - p.values.begin());
   }
@@ -42,7 +43,7 @@ std::string label(const ParamMeta& p, double t) {
 
 }  // namespace
 
-Importance importance(const std::vector<ParamMeta>& params, const std::vector<TrialView>& trials,
+Importance importance(const std::vector<ParamMeta>& params, const std::vector<Trial>& trials,
                       const Objective& objective, const ImportanceOptions& options) {
   Importance out;
   out.metric = objective.metric;
@@ -50,12 +51,12 @@ Importance importance(const std::vector<ParamMeta>& params, const std::vector<Tr
     out.note = "the campaign's metadata lists no parameters";
     return out;
   }
-  std::vector<const TrialView*> ok;
+  std::vector<const Trial*> ok;
   for (const auto& t : trials)
-    if (t.status == "ok" && t.kind != "rebaseline" && t.metrics.contains(objective.metric)) ok.push_back(&t);
+    if (t.ok && t.kind != results::TrialKind::rebaseline && t.metrics.contains(objective.metric)) ok.push_back(&t);
   // At most max_points trials, evenly spread over the history.
   if (static_cast<int>(ok.size()) > options.max_points) {
-    std::vector<const TrialView*> sub;
+    std::vector<const Trial*> sub;
     for (int i = 0; i < options.max_points; ++i) sub.push_back(ok[static_cast<std::size_t>(i) * ok.size() / options.max_points]);
     ok = sub;
   }

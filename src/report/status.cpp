@@ -9,43 +9,36 @@
 
 namespace kerntune::report {
 
-StatusSnapshot status(const store::CampaignRow& campaign, const std::vector<store::TrialRecord>& trials, double now) {
+StatusSnapshot status(const results::CampaignView& view, double now) {
   StatusSnapshot s;
-  s.campaign = campaign.name;
-  s.state = campaign.status;
-  auto md = nlohmann::json::parse(campaign.metadata_json, nullptr, false);
-  if (md.is_object() && md.contains("budget") && md["budget"].is_number_integer()) s.budget = md["budget"].get<int>();
-  else s.budget = budget(campaign);
-  auto objs = objectives(campaign);
-  std::vector<TrialView> views;
-  for (const auto& t : trials) views.push_back(view(t));
-  if (objs.empty())
-    for (const auto& v : views)
-      if (!v.metrics.empty()) { objs.push_back({v.metrics.begin()->first, false}); break; }
-  if (!objs.empty()) s.objective = objs.front();
+  s.campaign = view.campaign.name;
+  s.state = view.campaign.status;
+  s.budget = view.budget;
+  s.objective = main_objective(view);
+  const auto& trials = view.trials;
   double first_start = 0, last_end = 0;
   std::vector<double> durations;
-  for (const auto& v : views) {
-    bool counts = v.kind == "baseline" || v.kind == "proposal";
-    (counts ? s.done : s.extra) += 1;
-    s.failed += v.status != "ok";
+  for (const auto& v : trials) {
+    (results::is_search(v.kind) ? s.done : s.extra) += 1;
+    s.failed += !v.ok;
     if (first_start == 0 || (v.started_at > 0 && v.started_at < first_start)) first_start = v.started_at;
     if (v.finished_at >= last_end) {
       last_end = v.finished_at;
       s.last = v;
     }
-    if (v.finished_at > v.started_at) durations.push_back(v.finished_at - v.started_at);
-    if (v.kind == "baseline" && !s.baseline && v.metrics.contains(s.objective.metric)) s.baseline = v.metrics.at(s.objective.metric);
+    if (v.seconds() > 0) durations.push_back(v.seconds());
+    if (v.kind == results::TrialKind::baseline && !s.baseline && v.metrics.contains(s.objective.metric))
+      s.baseline = v.metrics.at(s.objective.metric);
   }
-  if (auto b = best_index(views, s.objective)) s.best = views[*b];
+  if (auto b = best_index(view, s.objective)) s.best = trials[*b];
   bool running = s.state == "running";
-  if (!views.empty()) {
+  if (!trials.empty()) {
     s.elapsed_seconds = std::max(0.0, (running ? std::max(now, last_end) : last_end) - first_start);
     s.since_last_seconds = std::max(0.0, now - last_end);
   }
   if (running && s.budget && !durations.empty()) {
     // Wall time per trial including the optimizer and any gap between trials.
-    double per = views.size() > 1 ? (last_end - first_start) / static_cast<double>(views.size()) : stats::median(durations);
+    double per = trials.size() > 1 ? (last_end - first_start) / static_cast<double>(trials.size()) : stats::median(durations);
     int left = std::max(0, *s.budget - s.done);
     s.eta_seconds = std::max(0.0, left * per - (left > 0 ? std::min(s.since_last_seconds, per) : 0.0));
   }
@@ -53,14 +46,13 @@ StatusSnapshot status(const store::CampaignRow& campaign, const std::vector<stor
 }
 
 namespace {
-nlohmann::json trial_brief(const TrialView& v) {
-  nlohmann::json j{{"seq", v.seq}, {"kind", v.kind}, {"status", v.status}, {"metrics", v.metrics},
-                   {"started_at", v.started_at}, {"finished_at", v.finished_at}};
-  j["failure"] = v.status == "ok" ? nlohmann::json(nullptr)
-                                  : nlohmann::json{{"stage", v.failure_stage}, {"reason", v.failure_reason}};
+nlohmann::json trial_brief(const Trial& v) {
+  const nlohmann::json full = results::to_json(v);
+  nlohmann::json j = nlohmann::json::object();
+  for (const char* key : {"seq", "kind", "status", "metrics", "started_at", "finished_at", "failure"}) j[key] = full[key];
   return j;
 }
-std::string metric_text(const TrialView& v, const std::string& metric) {
+std::string metric_text(const Trial& v, const std::string& metric) {
   auto it = v.metrics.find(metric);
   std::string unit = v.units.contains(metric) ? " " + v.units.at(metric) : "";
   return it == v.metrics.end() ? "—" : fmt::format("{:.6g}{}", it->second, unit);
@@ -105,8 +97,8 @@ std::string format_status(const StatusSnapshot& s) {
   if (s.eta_seconds) out += fmt::format(", ETA {}", util::format_duration(*s.eta_seconds));
   out += "\n";
   if (s.last) {
-    out += fmt::format("  last      trial {} ({}) {} ", s.last->seq, s.last->kind, s.last->status);
-    out += s.last->status == "ok" ? fmt::format("{} = {}", s.objective.metric, metric_text(*s.last, s.objective.metric))
+    out += fmt::format("  last      trial {} ({}) {} ", s.last->seq, results::to_string(s.last->kind), s.last->status());
+    out += s.last->ok ? fmt::format("{} = {}", s.objective.metric, metric_text(*s.last, s.objective.metric))
                                   : fmt::format("at {}: {}", s.last->failure_stage, s.last->failure_reason.substr(0, 120));
     out += fmt::format(", {} ago\n", util::format_duration(s.since_last_seconds));
   }

@@ -12,7 +12,10 @@
 namespace kerntune::space {
 
 struct Expr::Node {
-  enum class Kind { boolean, number, string, word, param, logic_not, negate, binary };
+  /// `chain`: a left-associative run of one precedence level (a || b || …,
+  /// a + b - c …), held flat so that tens of thousands of terms need no
+  /// recursion to evaluate or destroy; `binary` is a comparison.
+  enum class Kind { boolean, number, string, word, param, logic_not, negate, binary, chain };
   enum class Op { lor, land, eq, ne, lt, le, gt, ge, add, sub, mul, div };
   /// Static type; `word` is a bare word that is not a parameter (yet untyped).
   enum class Type { boolean, number, string, word };
@@ -28,6 +31,8 @@ struct Expr::Node {
   bool tristate_order = false;  ///< binary: ordering of n < m < y
   std::size_t pos = 0;      ///< offset of the node's first character in the text
   std::unique_ptr<Node> lhs, rhs;
+  std::vector<std::unique_ptr<Node>> items;  ///< chain: the operands
+  std::vector<Op> ops;                       ///< chain: ops[i] joins items[i] and items[i + 1]
 };
 
 Expr::Expr() = default;
@@ -66,7 +71,9 @@ struct Token {
 class Parser {
  public:
   Parser(std::string_view text, const ExprScope& scope, const SourcePos& where)
-      : text_(text), scope_(scope), where_(where) {}
+      : text_(text), scope_(scope), where_(where) {
+    for (const auto& p : scope.params) longest_name_ = std::max(longest_name_, p.name.size());
+  }
 
   util::Result<NodePtr> run() {
     KT_TRY_STATUS(lex());
@@ -85,6 +92,7 @@ class Parser {
   std::vector<Token> tokens_;
   std::size_t at_ = 0;
   int depth_ = 0;
+  std::size_t longest_name_ = 0;  ///< bounds the known-name lookup per token (no quadratic lexing)
 
   std::unexpected<util::Error> fail(std::size_t pos, std::string message) const {
     int line = where_.line, col = 0;
@@ -130,7 +138,7 @@ class Parser {
         std::size_t run = i;
         while (run < text_.size() && is_run_char(text_[run])) ++run;
         std::size_t known = 0;
-        for (std::size_t len = run - i; len > 0; --len)
+        for (std::size_t len = std::min(run - i, longest_name_); len > 0; --len)
           if (lookup(text_.substr(i, len))) {
             known = len;
             break;
@@ -334,13 +342,34 @@ class Parser {
     return n;
   }
 
+  /// Appends `r` to the chain `l` with `op` (making `l` a chain first).
+  static NodePtr extend(NodePtr l, Node::Op op, NodePtr r, Node::Type type) {
+    if (l->kind != Node::Kind::chain || l->type != type || !same_level(l->ops.front(), op)) {
+      auto c = std::make_unique<Node>();
+      c->kind = Node::Kind::chain;
+      c->type = type;
+      c->pos = l->pos;
+      c->items.push_back(std::move(l));
+      l = std::move(c);
+    }
+    l->ops.push_back(op);
+    l->items.push_back(std::move(r));
+    return l;
+  }
+  static bool same_level(Node::Op a, Node::Op b) {
+    auto level = [](Node::Op o) {
+      return o == Node::Op::lor ? 0 : o == Node::Op::land ? 1 : (o == Node::Op::add || o == Node::Op::sub) ? 2 : 3;
+    };
+    return level(a) == level(b);
+  }
+
   util::Result<NodePtr> parse_or() {
     KT_TRY(NodePtr l, parse_and());
     while (accept_op("||")) {
       KT_TRY(NodePtr r, parse_and());
       KT_TRY_STATUS(need_bool(*l));
       KT_TRY_STATUS(need_bool(*r));
-      l = binary(Node::Op::lor, std::move(l), std::move(r), Node::Type::boolean);
+      l = extend(std::move(l), Node::Op::lor, std::move(r), Node::Type::boolean);
     }
     return l;
   }
@@ -351,7 +380,7 @@ class Parser {
       KT_TRY(NodePtr r, parse_not());
       KT_TRY_STATUS(need_bool(*l));
       KT_TRY_STATUS(need_bool(*r));
-      l = binary(Node::Op::land, std::move(l), std::move(r), Node::Type::boolean);
+      l = extend(std::move(l), Node::Op::land, std::move(r), Node::Type::boolean);
     }
     return l;
   }
@@ -403,7 +432,7 @@ class Parser {
       KT_TRY(NodePtr r, parse_product());
       KT_TRY_STATUS(need_number(*l));
       KT_TRY_STATUS(need_number(*r));
-      l = binary(op, std::move(l), std::move(r), Node::Type::number);
+      l = extend(std::move(l), op, std::move(r), Node::Type::number);
     }
     return l;
   }
@@ -416,7 +445,7 @@ class Parser {
       KT_TRY(NodePtr r, parse_unary());
       KT_TRY_STATUS(need_number(*l));
       KT_TRY_STATUS(need_number(*r));
-      l = binary(op, std::move(l), std::move(r), Node::Type::number);
+      l = extend(std::move(l), op, std::move(r), Node::Type::number);
     }
     return l;
   }
@@ -509,10 +538,36 @@ struct V {
 };
 
 V eval(const Node& n, std::span<const Value* const> values);
+V eval_chain(const Node& n, std::span<const Value* const> values);
 
 bool truthy(const Node& n, std::span<const Value* const> values) {
   V v = eval(n, values);
   return v.k == V::K::boolean && v.b;
+}
+
+/// A chain left to right, in a loop: || and && short-circuit; arithmetic
+/// propagates an undefined operand and makes division by zero undefined.
+V eval_chain(const Node& n, std::span<const Value* const> values) {
+  V out;
+  if (n.ops.front() == Node::Op::lor || n.ops.front() == Node::Op::land) {
+    const bool any = n.ops.front() == Node::Op::lor;
+    out.k = V::K::boolean;
+    out.b = !any;
+    for (const auto& item : n.items)
+      if (truthy(*item, values) == any) {
+        out.b = any;
+        break;
+      }
+    return out;
+  }
+  V acc = eval(*n.items.front(), values);
+  for (std::size_t i = 1; i < n.items.size() && acc.k == V::K::number; ++i) {
+    V b = eval(*n.items[i], values);
+    const Node::Op op = n.ops[i - 1];
+    if (b.k != V::K::number || (op == Node::Op::div && b.d == 0)) return out;
+    acc.d = op == Node::Op::add ? acc.d + b.d : op == Node::Op::sub ? acc.d - b.d : op == Node::Op::mul ? acc.d * b.d : acc.d / b.d;
+  }
+  return acc.k == V::K::number ? acc : out;
 }
 
 V eval(const Node& n, std::span<const Value* const> values) {
@@ -544,29 +599,11 @@ V eval(const Node& n, std::span<const Value* const> values) {
       if (x.k == V::K::number) { out.k = V::K::number; out.d = -x.d; }
       return out;
     }
+    case Node::Kind::chain: return eval_chain(n, values);
     case Node::Kind::binary: break;
   }
   out.k = V::K::boolean;
-  switch (n.op) {
-    case Node::Op::lor: out.b = truthy(*n.lhs, values) || truthy(*n.rhs, values); return out;
-    case Node::Op::land: out.b = truthy(*n.lhs, values) && truthy(*n.rhs, values); return out;
-    default: break;
-  }
   V a = eval(*n.lhs, values), b = eval(*n.rhs, values);
-  switch (n.op) {
-    case Node::Op::add:
-    case Node::Op::sub:
-    case Node::Op::mul:
-    case Node::Op::div: {
-      V r;
-      if (a.k != V::K::number || b.k != V::K::number) return r;
-      if (n.op == Node::Op::div && b.d == 0) return r;
-      r.k = V::K::number;
-      r.d = n.op == Node::Op::add ? a.d + b.d : n.op == Node::Op::sub ? a.d - b.d : n.op == Node::Op::mul ? a.d * b.d : a.d / b.d;
-      return r;
-    }
-    default: break;
-  }
   if (a.k == V::K::undef || b.k == V::K::undef || a.k != b.k) {
     out.b = false;
     return out;
@@ -592,6 +629,9 @@ V eval(const Node& n, std::span<const Value* const> values) {
 
 util::Result<std::shared_ptr<const Expr>> Expr::parse(std::string_view text, const ExprScope& scope,
                                                       const SourcePos& where) {
+  if (text.size() > kMaxBytes)
+    return util::fail_at(where.file, where.line, where.column,
+                         fmt::format("the expression is {} bytes long (at most {})", text.size(), kMaxBytes));
   Parser parser(text, scope, where);
   KT_TRY(NodePtr root, parser.run());
   std::shared_ptr<Expr> e(new Expr());

@@ -3,8 +3,8 @@
 
 #include <cmath>
 #include <unordered_map>
-#include <unordered_set>
 
+#include "kerntune/space/destination.hpp"
 #include "kerntune/space/space.hpp"
 #include "kerntune/util/text.hpp"
 #include "kerntune/util/yaml.hpp"
@@ -16,20 +16,11 @@ namespace {
 using util::fail_at;
 
 const std::vector<std::string> kParamKeys = {"name",   "domain", "type", "range",       "scale",
-                                             "default", "values", "when", "description"};
+                                             "default", "values", "when", "description", "safe_range"};
 const std::vector<std::string> kFileKeys = {"parameters", "constraints", "description", "kernel"};
 const std::vector<std::string> kDomains = {"kconfig", "cmdline", "sysctl", "sysfs", "generic"};
 const std::vector<std::string> kTypes = {"bool", "tristate", "int", "real", "choice"};
 constexpr double kMaxExactInt = 9007199254740992.0;  // 2^53: larger ints are not exact as doubles
-
-/// yaml-cpp keeps the first of two equal keys silently; a user deserves to know.
-util::Status check_duplicate_keys(const YAML::Node& map, const std::string& file, const std::string& what) {
-  std::unordered_set<std::string> seen;
-  for (auto it = map.begin(); it != map.end(); ++it)
-    if (it->first.IsScalar() && !seen.insert(it->first.Scalar()).second)
-      return fail_at(it->first, file, fmt::format("duplicate key '{}' in {}", it->first.Scalar(), what));
-  return {};
-}
 
 std::unexpected<util::Error> bad_word(const YAML::Node& node, const std::string& file, const std::string& what,
                                       const std::string& word, const std::vector<std::string>& allowed) {
@@ -56,6 +47,8 @@ util::Status check_name(const YAML::Node& node, const std::string& file, const s
   if (domain == Domain::sysfs && name.starts_with("/"))
     return fail_at(node, file,
                    fmt::format("sysfs names are relative to /sys: write '{}'", name.starts_with("/sys/") ? name.substr(5) : name.substr(1)));
+  if (auto why = name_problem(domain, name))
+    return fail_at(node, file, fmt::format("'{}' cannot name a {} parameter: {}", name, to_string(domain), *why));
   return {};
 }
 
@@ -100,42 +93,66 @@ util::Result<Value> parse_default(const YAML::Node& node, const std::string& fil
   return fail_at(node, file, "unreachable");
 }
 
-util::Status parse_range(const YAML::Node& node, const std::string& file, Parameter& p) {
+/// `[lo, hi]` of an int/real parameter (`field` is range or safe_range).
+util::Result<std::pair<double, double>> parse_bounds(const YAML::Node& node, const std::string& file,
+                                                     const Parameter& p, const char* field) {
   if (!node.IsSequence() || node.size() != 2)
-    return fail_at(node, file, fmt::format("'range' of '{}' must be a list of two numbers [lo, hi]", p.name));
+    return fail_at(node, file, fmt::format("'{}' of '{}' must be a list of two numbers [lo, hi]", field, p.name));
+  double b[2] = {0, 0};
   for (std::size_t i = 0; i < 2; ++i) {
     const YAML::Node& end = node[i];
-    double v = 0;
     if (p.type == Type::integer) {
       if (!util::looks_like_int(end)) {
-        KT_TRY(double d, util::as_double(end, file, "range"));
+        KT_TRY(double d, util::as_double(end, file, field));
         (void)d;
-        return fail_at(end, file, fmt::format("int parameter '{}' needs an integer range, got '{}' (use type: real "
-                                              "for a continuous range)", p.name, end.Scalar()));
+        return fail_at(end, file, fmt::format("int parameter '{}' needs an integer {}, got '{}' (use type: real "
+                                              "for a continuous range)", p.name, field, end.Scalar()));
       }
-      KT_TRY(long long n, util::as_int(end, file, "range"));
-      v = static_cast<double>(n);
-      if (std::abs(v) > kMaxExactInt)
-        return fail_at(end, file, fmt::format("int range bound {} is beyond ±2^53", end.Scalar()));
+      KT_TRY(long long n, util::as_int(end, file, field));
+      b[i] = static_cast<double>(n);
+      if (std::abs(b[i]) > kMaxExactInt)
+        return fail_at(end, file, fmt::format("int {} bound {} is beyond ±2^53", field, end.Scalar()));
     } else {
-      KT_TRY(double d, util::as_double(end, file, "range"));
-      v = d;
+      KT_TRY(b[i], util::as_double(end, file, field));
     }
-    (i == 0 ? p.lo : p.hi) = v;
   }
-  if (p.lo > p.hi)
-    return fail_at(node, file, fmt::format("reversed range [{}, {}] for '{}' (write [lo, hi] with lo < hi)",
+  if (b[0] > b[1])
+    return fail_at(node, file, fmt::format("reversed {} [{}, {}] for '{}' (write [lo, hi] with lo < hi)", field,
                                            node[0].Scalar(), node[1].Scalar(), p.name));
-  if (p.lo == p.hi)
-    return fail_at(node, file, fmt::format("empty range [{}, {}] for '{}' (lo must be below hi)", node[0].Scalar(),
-                                           node[1].Scalar(), p.name));
+  if (b[0] == b[1])
+    return fail_at(node, file, fmt::format("empty {} [{}, {}] for '{}' (lo must be below hi)", field,
+                                           node[0].Scalar(), node[1].Scalar(), p.name));
+  return std::pair{b[0], b[1]};
+}
+
+util::Status parse_range(const YAML::Node& node, const std::string& file, Parameter& p) {
+  KT_TRY(auto b, parse_bounds(node, file, p, "range"));
+  p.lo = b.first;
+  p.hi = b.second;
   return {};
+}
+
+/// The range must stay inside the safe range unless an override acknowledged it.
+util::Status check_range_is_safe(const YAML::Node& at, const std::string& file, const Parameter& p) {
+  if (!p.safe_range || p.unsafe_allowed) return {};
+  const auto [slo, shi] = *p.safe_range;
+  if (p.lo >= slo && p.hi <= shi) return {};
+  return fail_at(at, file, fmt::format("range [{}, {}] of '{}' leaves its safe_range [{}, {}]: values outside it trade "
+                                       "away safety (narrow the range, or acknowledge it in a recipe override with "
+                                       "allow_unsafe: true)", p.lo, p.hi, p.name, slo, shi));
+}
+
+util::Status parse_safe_range(const YAML::Node& node, const std::string& file, Parameter& p) {
+  if (p.type != Type::integer && p.type != Type::real)
+    return fail_at(node, file, fmt::format("'safe_range' is only for int and real parameters ('{}' is {})", p.name,
+                                           to_string(p.type)));
+  KT_TRY(p.safe_range, parse_bounds(node, file, p, "safe_range"));
+  return check_range_is_safe(node, file, p);
 }
 
 util::Result<Parameter> parse_parameter(const YAML::Node& node, const std::string& file) {
   if (!node.IsMap())
     return fail_at(node, file, "each parameter must be a mapping such as {name: x, domain: generic, type: int, ...}");
-  KT_TRY_STATUS(check_duplicate_keys(node, file, "parameter"));
   KT_TRY_STATUS(util::check_keys(node, file, kParamKeys, "parameter"));
   Parameter p;
   p.file = file;
@@ -179,15 +196,11 @@ util::Result<Parameter> parse_parameter(const YAML::Node& node, const std::strin
         return fail_at(v, file, fmt::format("each value of '{}' must be a non-empty scalar", p.name));
       if (std::find(p.values.begin(), p.values.end(), v.Scalar()) != p.values.end())
         return fail_at(v, file, fmt::format("value '{}' appears twice in '{}'", v.Scalar(), p.name));
-      // A boot parameter value is one word of the kernel command line: a
-      // space or quote in it would make a second boot parameter of the rest.
-      if (p.domain == Domain::cmdline)
-        for (char c : v.Scalar())
-          if (std::isspace(static_cast<unsigned char>(c)) || c == '"' || c == '\'' ||
-              static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
-            return fail_at(v, file, fmt::format("boot parameter value '{}' of '{}' holds a space, quote or control "
-                                                "character (it would split the kernel command line)",
-                                                v.Scalar(), p.name));
+      // A value must stay inside its destination: one word of the kernel
+      // command line, one line of sysctl.d or TuneD, a Kconfig symbol.
+      if (auto why = value_problem(p.domain, v.Scalar(), p.domain == Domain::kconfig))
+        return fail_at(v, file, fmt::format("{} value '{}' of '{}' cannot be written safely: {}", to_string(p.domain),
+                                            v.Scalar(), p.name, *why));
       p.values.push_back(v.Scalar());
     }
   } else if (values) {
@@ -213,6 +226,8 @@ util::Result<Parameter> parse_parameter(const YAML::Node& node, const std::strin
     return fail_at(node, file, fmt::format("parameter '{}' has no 'default' (required for every type except bool, "
                                            "whose default is false)", p.name));
   }
+
+  if (const YAML::Node safe = node["safe_range"]) KT_TRY_STATUS(parse_safe_range(safe, file, p));
 
   if (const YAML::Node when = node["when"]) {
     if (!when.IsScalar()) return fail_at(when, file, fmt::format("'when' of '{}' must be a condition string such as \"a == true\"", p.name));
@@ -273,7 +288,6 @@ util::Result<Space> from_document(const YAML::Node& doc, const std::string& file
   if (doc.IsSequence()) return Space::from_yaml(doc, YAML::Node(), file);
   if (!doc.IsMap())
     return fail_at(doc, file, "a search-space file must be a mapping with 'parameters:' (or a list of parameters)");
-  KT_TRY_STATUS(check_duplicate_keys(doc, file, "search-space file"));
   KT_TRY_STATUS(util::check_keys(doc, file, kFileKeys, "search-space file"));
   if (!doc["parameters"]) return fail_at(doc, file, "missing 'parameters:' list");
   return Space::from_yaml(doc["parameters"], doc["constraints"], file);
@@ -303,6 +317,83 @@ util::Status Space::add_constraints(const YAML::Node& constraints, const std::st
   KT_TRY(std::vector<Constraint> more, parse_constraints(constraints, file));
   Space copy = *this;
   copy.constraints_.insert(copy.constraints_.end(), more.begin(), more.end());
+  KT_TRY_STATUS(copy.finalize());
+  *this = std::move(copy);
+  return {};
+}
+
+}  // namespace kerntune::space
+
+namespace kerntune::space {
+
+namespace {
+
+const std::vector<std::string> kOverrideKeys = {"range", "default", "safe_range", "allow_unsafe"};
+
+/// A new safe_range may narrow the shipped one freely; widening it (lowering
+/// a safety floor) must be acknowledged.
+util::Status check_safe_override(const YAML::Node& at, const std::string& file, const Parameter& p,
+                                 const std::optional<std::pair<double, double>>& shipped, bool acknowledged) {
+  if (!shipped || acknowledged || !p.safe_range) return {};
+  if (p.safe_range->first >= shipped->first && p.safe_range->second <= shipped->second) return {};
+  return fail_at(at, file, fmt::format("safe_range [{}, {}] of '{}' widens the shipped safe_range [{}, {}] ({}:{}): "
+                                       "add allow_unsafe: true to this override to accept values that trade away "
+                                       "safety", p.safe_range->first, p.safe_range->second, p.name, shipped->first,
+                                       shipped->second, p.file, p.line));
+}
+
+util::Result<Parameter> overridden(const Parameter& shipped, const YAML::Node& node, const std::string& file) {
+  Parameter p = shipped;
+  const bool numeric = p.type == Type::integer || p.type == Type::real;
+  bool acknowledged = false;
+  if (const YAML::Node a = node["allow_unsafe"]) { KT_TRY(acknowledged, util::as_bool(a, file, "allow_unsafe")); }
+  for (const char* key : {"range", "safe_range"})
+    if (node[key] && !numeric)
+      return fail_at(node[key], file, fmt::format("'{}' is only for int and real parameters ('{}' is {})", key, p.name,
+                                                  to_string(p.type)));
+  if (const YAML::Node s = node["safe_range"]) {
+    KT_TRY(p.safe_range, parse_bounds(s, file, p, "safe_range"));
+    KT_TRY_STATUS(check_safe_override(s, file, p, shipped.safe_range, acknowledged));
+  }
+  const YAML::Node range = node["range"];
+  if (range) {
+    KT_TRY_STATUS(parse_range(range, file, p));
+    if (p.log_scale && p.lo <= 0)
+      return fail_at(range, file, fmt::format("'{}' has scale: log, so its range must stay above 0", p.name));
+  }
+  p.unsafe_allowed = acknowledged;
+  KT_TRY_STATUS(check_range_is_safe(range ? range : node, file, p));
+  if (const YAML::Node def = node["default"]) {
+    KT_TRY(p.default_value, parse_default(def, file, p));
+  } else if (numeric) {
+    double d = p.type == Type::integer ? static_cast<double>(std::get<long long>(p.default_value))
+                                       : std::get<double>(p.default_value);
+    if (d < p.lo || d > p.hi)
+      return fail_at(range ? range : node, file,
+                     fmt::format("range [{}, {}] of '{}' excludes its default {} (add 'default:' inside the range)",
+                                 p.lo, p.hi, p.name, to_string(p.default_value)));
+  }
+  return p;
+}
+
+}  // namespace
+
+util::Status Space::apply_override(const YAML::Node& name, const YAML::Node& node, const std::string& file) {
+  KT_TRY(std::string key, util::as_string(name, file, "override"));
+  auto it = index_.find(key);
+  if (it == index_.end()) {
+    std::vector<std::string> names;
+    for (const auto& q : params_) names.push_back(q.name);
+    std::string msg = fmt::format("override of unknown parameter '{}'", key);
+    if (auto c = util::closest(key, names)) msg += fmt::format(" (did you mean '{}'?)", *c);
+    return fail_at(name, file, msg);
+  }
+  if (!node.IsMap() || node.size() == 0)
+    return fail_at(node, file, fmt::format("override of '{}' must be a mapping of {}", key, fmt::join(kOverrideKeys, ", ")));
+  KT_TRY_STATUS(util::check_keys(node, file, kOverrideKeys, "override"));
+  KT_TRY(Parameter p, overridden(params_[it->second], node, file));
+  Space copy = *this;
+  copy.params_[it->second] = std::move(p);
   KT_TRY_STATUS(copy.finalize());
   *this = std::move(copy);
   return {};

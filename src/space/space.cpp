@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "kerntune/space/expr.hpp"
+#include "kerntune/util/json.hpp"
 #include "kerntune/util/text.hpp"
 
 namespace kerntune::space {
@@ -256,7 +257,7 @@ util::Result<Assignment> Space::from_json(const nlohmann::json& j) const {
     if (!p) return util::fail(unknown_parameter(name, params_));
     Value v;
     auto wrong = [&](const char* what) {
-      return util::fail(fmt::format("'{}' must be {}, got {}", name, what, jv.dump()));
+      return util::fail(fmt::format("'{}' must be {}, got {}", name, what, util::dump_json(jv)));
     };
     switch (p->type) {
       case Type::boolean:

@@ -49,6 +49,22 @@ nlohmann::json to_json(const Assignment& a) {
   return j;
 }
 
+nlohmann::json safe_range_json(const Parameter& p) {
+  if (!p.safe_range) return nullptr;
+  if (p.type == Type::integer)
+    return {static_cast<long long>(p.safe_range->first), static_cast<long long>(p.safe_range->second)};
+  return {p.safe_range->first, p.safe_range->second};
+}
+
+bool outside_safe_range(const Parameter& p, const Value& v) {
+  if (!p.safe_range) return false;
+  double x = 0;
+  if (const auto* i = std::get_if<long long>(&v)) x = static_cast<double>(*i);
+  else if (const auto* d = std::get_if<double>(&v)) x = *d;
+  else return false;
+  return x < p.safe_range->first || x > p.safe_range->second;
+}
+
 nlohmann::json to_json(const Space& space) {
   nlohmann::json params = nlohmann::json::array();
   for (const Parameter& p : space.parameters()) {
@@ -59,6 +75,8 @@ nlohmann::json to_json(const Space& space) {
     if (p.type == Type::integer) j["range"] = {static_cast<long long>(p.lo), static_cast<long long>(p.hi)};
     if (p.type == Type::real) j["range"] = {p.lo, p.hi};
     if (p.type == Type::integer || p.type == Type::real) j["scale"] = p.log_scale ? "log" : "linear";
+    if (p.safe_range) j["safe_range"] = safe_range_json(p);
+    if (p.unsafe_allowed) j["unsafe_allowed"] = true;
     if (p.type == Type::choice || p.type == Type::tristate) j["values"] = p.values;
     j["default"] = to_json(p.default_value);
     if (!p.when_text.empty()) j["when"] = p.when_text;

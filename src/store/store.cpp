@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
+#include "kerntune/util/json.hpp"
+#include "kerntune/util/text.hpp"
 #include "sqlite.hpp"
 
 namespace kerntune::store {
@@ -119,7 +121,8 @@ util::Result<std::vector<CampaignRow>> Store::campaigns() {
 }
 
 util::Result<CampaignRow> Store::create_campaign(const CampaignRow& row) {
-  if (row.name.empty()) return util::fail("campaign name must not be empty");
+  if (auto why = util::name_text_problem(row.name))
+    return util::fail(fmt::format("'{}' cannot name a campaign: {}", util::printable(row.name), *why));
   KT_TRY_STATUS(check_json_object(row.metadata_json, "campaign metadata"));
   KT_TRY(auto tx, Transaction::begin(db_, Transaction::Mode::write));
   KT_TRY(auto existing, find_campaign(row.name));
@@ -188,10 +191,10 @@ util::Result<std::int64_t> Store::insert_trial(const TrialRecord& trial, const s
       .bind_text(4, trial.status)
       .bind_text(5, trial.params_json)
       .bind_text(6, trial.effective_json)
-      .bind_text(7, trial.failure_stage)
-      .bind_text(8, trial.failure_reason)
-      .bind_text(9, timings.dump())
-      .bind_text(10, trial.worker)
+      .bind_text(7, util::valid_utf8(trial.failure_stage))
+      .bind_text(8, util::valid_utf8(trial.failure_reason))
+      .bind_text(9, util::dump_json(timings))
+      .bind_text(10, util::valid_utf8(trial.worker))
       .bind(11, trial.started_at)
       .bind(12, trial.finished_at);
   KT_TRY_STATUS(insert.run());
@@ -200,8 +203,8 @@ util::Result<std::int64_t> Store::insert_trial(const TrialRecord& trial, const s
   KT_TRY(auto measure, Statement::prepare(
                            db_, "INSERT INTO measurements (trial_id, metric, repeat, value, unit) VALUES (?, ?, ?, ?, ?)"));
   for (const auto& m : trial.measurements) {
-    measure.bind(1, trial_id).bind_text(2, m.metric).bind(3, static_cast<std::int64_t>(m.repeat));
-    measure.bind(4, m.value).bind_text(5, m.unit);
+    measure.bind(1, trial_id).bind_text(2, util::valid_utf8(m.metric)).bind(3, static_cast<std::int64_t>(m.repeat));
+    measure.bind(4, m.value).bind_text(5, util::valid_utf8(m.unit));
     KT_TRY_STATUS(measure.run());
     measure.reset();
   }
@@ -209,7 +212,7 @@ util::Result<std::int64_t> Store::insert_trial(const TrialRecord& trial, const s
          Statement::prepare(db_, "INSERT INTO artifacts (trial_id, name, content, size) VALUES (?, ?, ?, ?)"));
   for (const auto* list : {&trial.artifacts, &artifacts}) {
     for (const auto& a : *list) {
-      artifact.bind(1, trial_id).bind_text(2, a.name).bind_blob(3, a.content);
+      artifact.bind(1, trial_id).bind_text(2, util::valid_utf8(a.name)).bind_blob(3, a.content);
       artifact.bind(4, static_cast<std::int64_t>(a.content.size()));
       KT_TRY_STATUS(artifact.run());
       artifact.reset();
@@ -289,7 +292,7 @@ util::Status Store::add_event(std::int64_t campaign_id, const std::string& level
   if (level != "info" && level != "warn" && level != "error")
     return util::fail(fmt::format("event level must be info, warn or error, got '{}'", level));
   KT_TRY(auto stmt, Statement::prepare(db_, "INSERT INTO events (campaign_id, at, level, message) VALUES (?, ?, ?, ?)"));
-  stmt.bind(1, campaign_id).bind(2, now_unix()).bind_text(3, level).bind_text(4, message);
+  stmt.bind(1, campaign_id).bind(2, now_unix()).bind_text(3, level).bind_text(4, util::valid_utf8(message));
   return stmt.run();
 }
 

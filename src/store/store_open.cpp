@@ -147,10 +147,19 @@ Store& Store::operator=(Store&& other) noexcept {
 
 Store::~Store() { sqlite3_close_v2(db_); }
 
-util::Result<Store> Store::open(const std::string& path, const OpenOptions& options) {
+util::Result<Store> Store::open(const std::string& given, const OpenOptions& options) {
   namespace fs = std::filesystem;
-  if (path.empty()) return refuse(path, "empty database path");
+  if (given.empty()) return refuse(given, "empty database path");
   std::error_code ec;
+  // A --db that is a symlink is opened as the file it names (SQLite puts the
+  // -wal and -shm files beside the target, so every check below must look
+  // there too); a dangling link creates its target.
+  std::string path = given;
+  if (fs::is_symlink(fs::symlink_status(given, ec))) {
+    fs::path target = fs::weakly_canonical(given, ec);
+    if (ec) return std::unexpected(Error{Kind::io, fmt::format("cannot resolve the symlink: {}", ec.message()), given, 0, 0});
+    path = target.string();
+  }
   auto status = fs::status(path, ec);
   bool exists = fs::exists(status);
   if (exists && !fs::is_regular_file(status)) return refuse(path, "not a regular file, cannot be a kerntune store");

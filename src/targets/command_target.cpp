@@ -2,7 +2,10 @@
 
 #include <filesystem>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include "kerntune/util/json.hpp"
+#include "kerntune/util/log.hpp"
 #include "kerntune/util/subprocess.hpp"
 #include "kerntune/util/text.hpp"
 #include "kerntune/util/yaml.hpp"
@@ -18,6 +21,8 @@ std::string tail_of(const std::string& s, std::size_t n) {
   return "…" + util::trim(std::string_view(s).substr(s.size() - n));
 }
 
+constexpr std::size_t kMaxEffectiveNesting = 32;
+
 // `KERNTUNE_EFFECTIVE <name> <value>`: the value as JSON when it parses as
 // JSON (numbers, true/false, quoted strings), else as a plain string.
 std::vector<std::pair<std::string, nlohmann::json>> parse_effective_lines(std::string_view out) {
@@ -29,8 +34,12 @@ std::vector<std::pair<std::string, nlohmann::json>> parse_effective_lines(std::s
     std::string rest = util::trim(std::string_view(line).substr(tag.size()));
     auto sp = rest.find_first_of(" \t");
     if (sp == std::string::npos) continue;
-    std::string name = rest.substr(0, sp), value = util::trim(std::string_view(rest).substr(sp));
-    auto j = nlohmann::json::parse(value, nullptr, false);
+    // Bytes are data: invalid UTF-8 becomes U+FFFD, and a value nested too
+    // deeply to print safely is kept as its text.
+    std::string name = util::valid_utf8(rest.substr(0, sp));
+    std::string value = util::valid_utf8(util::trim(std::string_view(rest).substr(sp)));
+    auto j = util::json_nesting(value) <= kMaxEffectiveNesting ? nlohmann::json::parse(value, nullptr, false)
+                                                               : nlohmann::json(nlohmann::json::value_t::discarded);
     result.emplace_back(name, j.is_discarded() ? nlohmann::json(value) : j);
   }
   return result;
@@ -46,7 +55,7 @@ class CommandTarget final : public Target {
     std::error_code ec;
     fs::create_directories(o_.work_dir, ec);
     std::string params_path = (fs::path(o_.work_dir) / fmt::format("params-{}.json", request.seq)).string();
-    KT_TRY_STATUS(util::write_file(params_path, request.params.dump(2) + "\n"));
+    KT_TRY_STATUS(util::write_file(params_path, util::dump_json(request.params, 2) + "\n"));
 
     util::RunOptions ro;
     ro.argv = o_.argv;
@@ -54,6 +63,7 @@ class CommandTarget final : public Target {
     ro.env = o_.env;
     ro.env["KERNTUNE_PARAMS"] = params_path;
     ro.env["KERNTUNE_TRIAL"] = std::to_string(request.seq);
+    if (request.read_current) ro.env["KERNTUNE_BASELINE"] = "target";
     ro.timeout = o_.timeout;
     auto run = util::run(ro);
     fs::remove(params_path, ec);
@@ -66,6 +76,12 @@ class CommandTarget final : public Target {
     out.timings["workload"] = run->seconds;
     out.artifacts.push_back({"stdout", run->out});
     if (!run->err.empty()) out.artifacts.push_back({"stderr", run->err});
+    if (!run->leftovers.empty()) {
+      std::string list = fmt::format("{}", fmt::join(run->leftovers, ", "));
+      util::log_warn("trial {}: the command left {} process(es) behind, killed: {}", request.seq,
+                     run->leftovers.size(), util::printable(list));
+      out.artifacts.push_back({"leftovers", "killed after the command exited: " + list + "\n"});
+    }
     if (run->timed_out) {
       out.failure_stage = "timeout";
       out.failure_reason = fmt::format("command timed out after {} (recipe target.timeout)",
@@ -74,7 +90,7 @@ class CommandTarget final : public Target {
     }
     if (!run->ok()) {
       out.failure_stage = "workload";
-      out.failure_reason = fmt::format("command failed: {}; stderr: {}", run->describe(), tail_of(run->err, 300));
+      out.failure_reason = fmt::format("command failed: {}; stderr: {}", run->describe(), util::valid_utf8(tail_of(run->err, 300)));
       return out;
     }
     auto metrics = workloads::parse_metric_lines(run->out);
@@ -89,8 +105,9 @@ class CommandTarget final : public Target {
       out.samples[name].push_back(vu.first);
       if (!vu.second.empty()) out.units[name] = vu.second;
     }
-    // The command may report what it actually applied (KERNTUNE_EFFECTIVE lines).
-    out.effective = request.params;
+    // The command may report what it actually applied (KERNTUNE_EFFECTIVE lines);
+    // reading the current values, only what it reports counts.
+    out.effective = request.read_current ? nlohmann::json::object() : request.params;
     for (const auto& [name, value] : parse_effective_lines(run->out)) out.effective[name] = value;
     out.ok = true;
     return out;
@@ -146,6 +163,7 @@ util::Result<std::unique_ptr<Target>> make_command_target(const YAML::Node& node
   }
   if (auto e = node["env"]) {
     if (!e.IsMap()) return util::fail_at(e, file, "'env' must be a mapping of NAME: value");
+    KT_TRY_STATUS(util::check_unique_keys(e, file, "env"));
     for (auto it = e.begin(); it != e.end(); ++it) {
       KT_TRY(std::string v, util::as_string(it->second, file, "env"));
       o.env[it->first.Scalar()] = v;

@@ -28,7 +28,40 @@ long long field_ll(const Reply& r, const std::string& key) {
   return v;
 }
 
+// The cgroup fields of a run reply (agent.sh.inc cg_fields) and their metrics.
+struct CgroupField {
+  const char* field;
+  const char* metric;
+  double scale;
+  const char* unit;
+};
+constexpr CgroupField kCgroupFields[] = {
+    {"cgmean", "sys.workload_mem_mean_kb", 1, "kB"},
+    {"cgmax", "sys.workload_mem_peak_kb", 1, "kB"},
+    {"cgpeak", "sys.workload_mem_peak_since_boot_kb", 1, "kB"},
+    {"cgzswap", "sys.workload_zswap_kb", 1, "kB"},
+    {"cgswap", "sys.workload_swap_kb", 1, "kB"},
+    {"pswpin", "sys.swap_in_pages", 1, "pages"},
+    {"pswpout", "sys.swap_out_pages", 1, "pages"},
+    {"zswpin", "sys.zswap_in_pages", 1, "pages"},
+    {"zswpout", "sys.zswap_out_pages", 1, "pages"},
+    {"cgcpu_us", "sys.workload_cpu_s", 1e-6, "s"},
+};
+
 }  // namespace
+
+std::vector<AgentMetric> agent_metrics(const Reply& r) {
+  auto ll = [&](const char* key) { return static_cast<double>(field_ll(r, key)); };
+  std::vector<AgentMetric> out = {
+      {"sys.mem_available_min_kb", ll("memmin"), "kB"}, {"sys.slab_kb", ll("slab"), "kB"},
+      {"sys.cached_kb", ll("cached"), "kB"},            {"sys.pgfault", ll("pgfault"), "count"},
+      {"sys.pgmajfault", ll("pgmajfault"), "count"},    {"sys.ctxt", ll("ctxt"), "count"},
+      {"sys.elapsed_s", ll("elapsed_cs") / 100.0, "s"},
+  };
+  if (!r.fields.contains("cgmean")) return out;  // no cgroup in this guest
+  for (const auto& f : kCgroupFields) out.push_back({f.metric, ll(f.field) * f.scale, f.unit});
+  return out;
+}
 
 std::string tail_lines(const std::string& text, std::size_t n, std::string_view empty) {
   std::vector<std::string> kept;
@@ -83,6 +116,19 @@ std::expected<std::vector<KnobWrite>, std::string> knob_writes(
     knobs.push_back({path, *p, value, "sysfs knob"});
   }
   return knobs;
+}
+
+bool record_knob_write(const KnobWrite& k, const WriteReply& w, TrialOutcome& out) {
+  const bool choice_lists = util::starts_with(k.path, "/sys/");  // "[x]" / "(x)" lists live in sysfs and debugfs
+  switch (w.rc) {
+    case 0: out.effective[k.name] = normalize_knob_value(w.readback, choice_lists); return true;
+    case 4: out.effective[k.name] = k.value; return true;  // write-only (vm.drop_caches): stands as written
+    case 1:
+      out.refused[k.name] = w.message;
+      if (!w.readback.empty()) out.effective[k.name] = normalize_knob_value(w.readback, choice_lists);
+      return true;
+    default: return false;
+  }
 }
 
 std::string exit_description(int rc) {
@@ -171,13 +217,23 @@ ChannelResult<WriteReply> GuestChannel::write(const std::string& path, const std
   if (!r) return std::unexpected(r.error());
   WriteReply w;
   w.rc = r->rc;
-  if (auto it = r->fields.find("old"); it != r->fields.end() && util::starts_with(it->second, "x")) {
-    auto old = base64_decode(std::string_view(it->second).substr(1));
-    if (!old) return std::unexpected(ChannelError{ChannelError::Kind::protocol, "write reply: " + old.error().message});
-    w.old = std::move(*old);
-  }
+  auto field = [&](const char* key) -> ChannelResult<std::optional<std::string>> {
+    auto it = r->fields.find(key);
+    if (it == r->fields.end() || !util::starts_with(it->second, "x")) return std::nullopt;
+    auto v = base64_decode(std::string_view(it->second).substr(1));
+    if (!v) return std::unexpected(ChannelError{ChannelError::Kind::protocol, "write reply: " + v.error().message});
+    return std::optional<std::string>(std::move(*v));
+  };
+  auto old = field("old");
+  if (!old) return std::unexpected(old.error());
+  w.old = std::move(*old);
   if (r->rc == 0 || r->rc == 4) w.readback = r->payload;
   else w.message = util::trim(r->payload);
+  if (r->rc == 1) {
+    auto now = field("now");
+    if (!now) return std::unexpected(now.error());
+    w.readback = now->value_or("");
+  }
   return w;
 }
 
@@ -204,6 +260,7 @@ ChannelResult<RunReply> GuestChannel::run(const std::vector<std::string>& argv, 
   out.pgfault = field_ll(*r, "pgfault");
   out.pgmajfault = field_ll(*r, "pgmajfault");
   out.ctxt = field_ll(*r, "ctxt");
+  out.metrics = agent_metrics(*r);
   return out;
 }
 

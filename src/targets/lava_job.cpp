@@ -247,10 +247,12 @@ JobLog parse_job_log(std::string_view text) {
 
 util::Result<std::vector<LavaResult>> parse_results_json(std::string_view text) {
   auto j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded()) return util::fail("the LAVA results are not JSON: " + guest::tail_lines(std::string(text), 2));
+  // A server's reply, not the user's input: io (a proxy's error page, a LAVA upgrade).
+  if (j.is_discarded())
+    return util::io_error("the LAVA results are not JSON: " + guest::tail_lines(std::string(text), 2));
   const nlohmann::json* arr = &j;
   if (j.is_object() && j.contains("results")) arr = &j["results"];
-  if (!arr->is_array()) return util::fail("the LAVA results page has no results array");
+  if (!arr->is_array()) return util::io_error("the LAVA results page has no results array");
   std::vector<LavaResult> out;
   for (const auto& t : *arr) {
     if (!t.is_object()) continue;
@@ -370,17 +372,10 @@ TrialOutcome assemble_outcome(const Plan& plan, const TrialRequest& request, con
     }
     out.effective["lava_measurements"] = out.effective.value("lava_measurements", 0) + from_lava;
     for (const auto& [name, value] : *metrics) out.samples[name].push_back(value);
-    auto sys = [&](const char* name, double value, const char* unit) {
-      out.samples[name].push_back(value);
-      out.units[name] = unit;
-    };
-    sys("sys.mem_available_min_kb", static_cast<double>(field_ll(*reply, "memmin")), "kB");
-    sys("sys.slab_kb", static_cast<double>(field_ll(*reply, "slab")), "kB");
-    sys("sys.cached_kb", static_cast<double>(field_ll(*reply, "cached")), "kB");
-    sys("sys.pgfault", static_cast<double>(field_ll(*reply, "pgfault")), "count");
-    sys("sys.pgmajfault", static_cast<double>(field_ll(*reply, "pgmajfault")), "count");
-    sys("sys.ctxt", static_cast<double>(field_ll(*reply, "ctxt")), "count");
-    sys("sys.elapsed_s", seconds, "s");
+    for (const auto& m : guest::agent_metrics(*reply)) {
+      out.samples[m.name].push_back(m.value);
+      out.units[m.name] = m.unit;
+    }
   }
   if (out.ok && w)
     for (const auto& m : w->metrics)

@@ -33,6 +33,9 @@ std::string QemuOptions::validate() const {
   if (cmdline_base.find("console=ttyS0") == std::string::npos)
     return "cmdline_base must keep console=ttyS0: the guest agent talks over the first serial port";
   if (boot_timeout.count() <= 0) return "boot_timeout must be positive";
+  static const std::regex disk_re("^[0-9]+[MG]$");
+  if (!swap_disk.empty() && !std::regex_match(swap_disk, disk_re))
+    return fmt::format("swap_disk must look like 256M or 1G, not '{}'", swap_disk);
   return {};
 }
 
@@ -99,7 +102,7 @@ util::Result<QemuOptions> parse_qemu_options(const YAML::Node& node, const Targe
   if (!node || !node.IsMap()) return util::fail_at(node, file, "'target' must be a mapping");
   KT_TRY_STATUS(util::check_keys(node, file,
                                  {"kind", "kernel", "modules_dir", "memory", "cpus", "accel", "qemu_options",
-                                  "boot_timeout", "cmdline_base", "qemu"},
+                                  "boot_timeout", "cmdline_base", "qemu", "swap_disk", "reuse_vm"},
                                  "qemu target"));
   QemuOptions o;
   if (auto k = node["kernel"]) {
@@ -146,6 +149,10 @@ util::Result<QemuOptions> parse_qemu_options(const YAML::Node& node, const Targe
   KT_TRY_STATUS(fields::optional_duration(node, file, "boot_timeout", o.boot_timeout, /*require_positive=*/false));
   KT_TRY_STATUS(fields::optional_string(node, file, "cmdline_base", o.cmdline_base));
   KT_TRY_STATUS(fields::optional_string(node, file, "qemu", o.qemu_binary));
+  KT_TRY_STATUS(fields::optional_string(node, file, "swap_disk", o.swap_disk));
+  if (auto r = node["reuse_vm"]) {
+    KT_TRY(o.reuse_vm, util::as_bool(r, file, "reuse_vm"));
+  }
   if (!ctx.work_dir.empty()) o.work_dir = (fs::path(ctx.work_dir) / "qemu").string();
   if (auto why = o.validate(); !why.empty()) return util::fail_at(node, file, why);
   return o;

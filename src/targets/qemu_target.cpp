@@ -5,10 +5,15 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 
+#include "kerntune/targets/boot_check.hpp"
 #include "kerntune/util/log.hpp"
 #include "kerntune/util/stop.hpp"
 #include "kerntune/util/text.hpp"
@@ -40,6 +45,7 @@ struct QemuTarget::Vm {
   std::string key;
   guest::GuestChannel channel;
   std::string cmdline;  ///< /proc/cmdline as read in the guest
+  std::vector<std::string> unknown_params;  ///< what the kernel logged as unknown command-line words
   /// Knob file → its content at boot (nullopt: unreadable, never restored).
   std::map<std::string, std::optional<std::string>> baseline;
   std::set<std::string> setup_done;  ///< workloads whose setup ran in this boot
@@ -92,6 +98,33 @@ QemuTarget::~QemuTarget() { shutdown(); }
 void QemuTarget::shutdown() {
   if (vm_) vm_->channel.power_off(milliseconds(5000));
   vm_.reset();
+  if (!swap_disk_path_.empty()) {
+    std::error_code ec;
+    fs::remove(swap_disk_path_, ec);
+  }
+}
+
+util::Result<std::vector<std::string>> QemuTarget::fresh_swap_disk() {
+  if (options_.swap_disk.empty()) return std::vector<std::string>{};
+  if (swap_disk_path_.empty()) {
+    static std::atomic<int> serial{0};
+    swap_disk_path_ = (fs::path(options_.work_dir) / fmt::format("swap-{}-{}.img", getpid(), serial++)).string();
+  }
+  // validate() allows only digits and one M/G suffix.
+  std::uintmax_t bytes = std::stoull(options_.swap_disk.substr(0, options_.swap_disk.size() - 1)) << 20;
+  if (options_.swap_disk.back() == 'G') bytes <<= 10;
+  std::error_code ec;
+  fs::create_directories(options_.work_dir, ec);
+  fs::remove(swap_disk_path_, ec);
+  { std::ofstream create(swap_disk_path_); }
+  fs::resize_file(swap_disk_path_, bytes, ec);
+  if (ec)
+    return util::fail(fmt::format("cannot create the swap disk {}: {}", swap_disk_path_, ec.message()),
+                      util::Error::Kind::io);
+  // QEMU's option syntax doubles a comma inside a value.
+  std::string file;
+  for (char c : swap_disk_path_) file += c == ',' ? std::string(",,") : std::string(1, c);
+  return std::vector<std::string>{"-drive", "file=" + file + ",if=virtio,format=raw,cache=unsafe"};
 }
 
 void QemuTarget::kill_vm(TrialState* st) {
@@ -162,7 +195,7 @@ util::Result<bool> QemuTarget::ensure_vm(const TrialRequest& request, const std:
   if (!fs::is_regular_file(kernel)) return st.fail("boot", fmt::format("kernel image '{}' does not exist", kernel));
   std::string cmdline = util::trim(options_.cmdline_base + " " + request.boot.cmdline);
   std::string key = kernel + "\n" + initramfs + "\n" + cmdline;
-  if (vm_ && vm_->key == key && vm_->channel.alive()) {
+  if (options_.reuse_vm && vm_ && vm_->key == key && vm_->channel.alive()) {
     st.log_mark = vm_->channel.console().log_total();
     st.out.timings["boot"] = 0;
     st.out.effective["cmdline"] = vm_->cmdline;
@@ -173,6 +206,9 @@ util::Result<bool> QemuTarget::ensure_vm(const TrialRequest& request, const std:
   while (true) {
     util::Child::Options co;
     co.argv = qemu_argv(options_, accel_, kernel, initramfs, cmdline);
+    auto disk = fresh_swap_disk();
+    if (!disk) return st.fail("boot", disk.error().message);
+    co.argv.insert(co.argv.end(), disk->begin(), disk->end());
     co.merge_stderr = true;
     KT_TRY(util::Child child, util::Child::spawn(co));
     ++boots_;
@@ -201,9 +237,21 @@ util::Result<bool> QemuTarget::ensure_vm(const TrialRequest& request, const std:
   auto cl = vm_->channel.read("/proc/cmdline", options_.command_timeout);
   if (!cl) return channel_failure(cl.error(), "boot", "reading /proc/cmdline", st);
   vm_->cmdline = util::trim(cl->payload);
+  // Boot parameters the kernel did not know: its log says so (at KERN_NOTICE, so not on a `quiet` console).
+  auto log = vm_->channel.run(guest::unknown_parameters_log_argv(), 30, options_.agent_grace);
+  if (!log) return channel_failure(log.error(), "boot", "reading the kernel log", st);
+  if (log->exit_code != 0 || log->timed_out)
+    util::log_warn("qemu: cannot read the guest's kernel log ({}): unknown boot parameters go unnoticed",
+                   guest::tail_lines(log->output, 1, "no output"));
+  vm_->unknown_params = guest::unknown_cmdline_words(vm_->channel.console().log() + "\n" + log->output);
   st.out.timings["boot"] = since(t0);
   st.out.effective["cmdline"] = vm_->cmdline;
   return true;
+}
+
+bool QemuTarget::boot_parameters_taken(const TrialRequest& request, TrialState& st) {
+  std::string why = guest::boot_parameters_not_taken(request.boot.cmdline, vm_->cmdline, vm_->unknown_params);
+  return why.empty() || st.fail("boot", why);
 }
 
 util::Result<bool> QemuTarget::apply_knobs(const TrialRequest& request, TrialState& st) {
@@ -215,24 +263,28 @@ util::Result<bool> QemuTarget::apply_knobs(const TrialRequest& request, TrialSta
     auto w = vm_->channel.write(k.path, k.value, options_.command_timeout, first);
     if (!w) return channel_failure(w.error(), "apply", fmt::format("writing {} '{}'", k.kind, k.name), st);
     if (first && (w->rc == 0 || w->rc == 4 || w->rc == 1)) vm_->baseline[k.path] = w->old;
-    switch (w->rc) {
-      case 0:
-        st.touched.push_back(k.path);
-        st.out.effective[k.name] = guest::normalize_knob_value(w->readback, is_sysfs(k.path));
-        break;
-      case 4:  // write-only file (vm.drop_caches, compact_memory): the value stands as written
-        st.touched.push_back(k.path);
-        st.out.effective[k.name] = k.value;
-        break;
-      case 2:
-        return st.fail("apply", fmt::format("{} '{}' does not exist in this kernel ({} is missing)", k.kind, k.name,
-                                            k.path));
-      case 1:
-        return st.fail("apply", fmt::format("the kernel refused value '{}' for {} '{}': {}", k.value, k.kind, k.name,
-                                            w->message));
-      default:
-        return st.fail("apply", fmt::format("the guest agent refused {} '{}': {}", k.kind, k.name, w->message));
+    if (guest::record_knob_write(k, *w, st.out)) {
+      st.touched.push_back(k.path);
+      continue;
     }
+    if (w->rc == 2)
+      return st.fail("apply", fmt::format("{} '{}' does not exist in this kernel ({} is missing)", k.kind, k.name,
+                                          k.path));
+    return st.fail("apply", fmt::format("the guest agent refused {} '{}': {}", k.kind, k.name, w->message));
+  }
+  return true;
+}
+
+// `baseline: target`: the knobs' values in this boot, written by nobody.
+util::Result<bool> QemuTarget::read_knobs(const TrialRequest& request, TrialState& st) {
+  auto knobs = guest::knob_writes(request.sysctls, request.sysfs);
+  if (!knobs) return st.fail("apply", knobs.error());
+  for (const auto& k : *knobs) {
+    auto r = vm_->channel.read(k.path, options_.command_timeout);
+    if (!r) return channel_failure(r.error(), "apply", fmt::format("reading {} '{}'", k.kind, k.name), st);
+    if (r->rc != 0)
+      return st.fail("apply", fmt::format("cannot read {} '{}' ({}): {}", k.kind, k.name, k.path, util::trim(r->payload)));
+    st.out.effective[k.name] = guest::normalize_knob_value(r->payload, is_sysfs(k.path));
   }
   return true;
 }
@@ -288,17 +340,10 @@ util::Result<bool> QemuTarget::run_workload(const TrialRequest& request, TrialSt
     if (!metrics)
       return st.fail("parse", fmt::format("workload '{}' ({}): {}", wname, label, metrics.error().message));
     for (const auto& [name, value] : *metrics) st.out.samples[name].push_back(value);
-    auto sys = [&](const char* name, double value, const char* unit) {
-      st.out.samples[name].push_back(value);
-      st.out.units[name] = unit;
-    };
-    sys("sys.mem_available_min_kb", static_cast<double>(r->mem_available_min_kb), "kB");
-    sys("sys.slab_kb", static_cast<double>(r->slab_kb), "kB");
-    sys("sys.cached_kb", static_cast<double>(r->cached_kb), "kB");
-    sys("sys.pgfault", static_cast<double>(r->pgfault), "count");
-    sys("sys.pgmajfault", static_cast<double>(r->pgmajfault), "count");
-    sys("sys.ctxt", static_cast<double>(r->ctxt), "count");
-    sys("sys.elapsed_s", r->seconds, "s");
+    for (const auto& m : r->metrics) {
+      st.out.samples[m.name].push_back(m.value);
+      st.out.units[m.name] = m.unit;
+    }
   }
   for (const auto& m : w.metrics)
     if (!m.unit.empty()) st.out.units[m.name] = m.unit;
@@ -350,10 +395,11 @@ util::Result<TrialOutcome> QemuTarget::run_trial(const TrialRequest& request) {
   }
   if (going) {
     KT_TRY(going, ensure_vm(request, ir->path, st));
+    going = going && boot_parameters_taken(request, st);
   }
   if (going) {
     auto t = Clock::now();
-    KT_TRY(going, apply_knobs(request, st));
+    KT_TRY(going, request.read_current ? read_knobs(request, st) : apply_knobs(request, st));
     st.out.timings["apply"] = since(t);
   }
   if (going && request.workload) {

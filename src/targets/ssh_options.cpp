@@ -244,8 +244,34 @@ util::Result<SshOptions> parse_ssh_options(const YAML::Node& node, const TargetC
   return o;
 }
 
+// With `workers: N` each worker owns its own target hosts (the k-th target host
+// goes to worker k mod N), so no host ever runs two trials (two kexecs) at
+// once, and a worker whose hosts are all lost stops without touching the
+// others' hosts (docs/workers.md, "ssh host pools").
+util::Result<SshOptions> hosts_for_worker(SshOptions o, const YAML::Node& node, const TargetContext& ctx) {
+  if (ctx.worker_count <= 1) return o;
+  int targets = 0;
+  for (const auto& h : o.hosts) targets += h.role == "target" ? 1 : 0;
+  if (ctx.worker_count > targets) {
+    std::string msg = fmt::format("workers: {} but the ssh pool has {} target host{}: each host runs one trial at a "
+                                  "time, so use at most workers: {} or add hosts", ctx.worker_count, targets,
+                                  targets == 1 ? "" : "s", targets);
+    if (ctx.workers_line > 0) return util::fail_at(ctx.recipe_file, ctx.workers_line, ctx.workers_column, msg);
+    return util::fail_at(node, ctx.recipe_file, msg);
+  }
+  std::vector<SshHost> mine;
+  int k = 0;
+  for (auto& h : o.hosts) {
+    if (h.role != "target") mine.push_back(std::move(h));
+    else if (k++ % ctx.worker_count == ctx.worker_index) mine.push_back(std::move(h));
+  }
+  o.hosts = std::move(mine);
+  return o;
+}
+
 util::Result<std::unique_ptr<Target>> make_ssh_target(const YAML::Node& node, const TargetContext& ctx) {
-  KT_TRY(SshOptions o, parse_ssh_options(node, ctx));
+  KT_TRY(SshOptions parsed, parse_ssh_options(node, ctx));
+  KT_TRY(SshOptions o, hosts_for_worker(std::move(parsed), node, ctx));
   return std::unique_ptr<Target>(std::make_unique<SshTarget>(std::move(o)));
 }
 

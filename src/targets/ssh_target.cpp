@@ -12,6 +12,7 @@
 #include <map>
 #include <set>
 
+#include "kerntune/targets/boot_check.hpp"
 #include "kerntune/util/log.hpp"
 #include "kerntune/util/stop.hpp"
 #include "kerntune/util/text.hpp"
@@ -62,12 +63,14 @@ struct SshTarget::Host {
   std::string default_cmdline;  ///< /proc/cmdline at first contact
   std::string boot_key;         ///< what runs: "" = its own boot, else kernel/initrd/cmdline of the last kexec
   std::map<std::string, std::optional<std::string>> baseline;  ///< knob file → value at this boot
+  std::vector<std::string> unknown_params;  ///< command-line words this boot's kernel logged as unknown
   std::set<std::string> setup_done;
   std::set<std::string> remote_files;  ///< uploaded kernels/initrds known present
 
   const SshHost& cfg() const { return conn->host(); }
   void new_boot() {
     baseline.clear();
+    unknown_params.clear();
     setup_done.clear();
     remote_files.clear();  // a host that lives in RAM (an initramfs) lost them
   }
@@ -193,11 +196,16 @@ util::Result<bool> SshTarget::ensure_boot(Host& h, const TrialRequest& request, 
                                   : fmt::format("{}/initrd-{}", options_.remote_dir,
                                                 util::sha256_hex(initrd_bytes).substr(0, 16));
   std::string key = rk + "\n" + ri + "\n" + cmdline;
+  // Boot parameters the kernel did not take fail the trial, on this boot and every reuse of it.
+  auto taken = [&] {
+    std::string why = guest::boot_parameters_not_taken(request.boot.cmdline, h.conn->cmdline, h.unknown_params);
+    return why.empty() || st.fail("boot", fmt::format("on {}: {}", h.cfg().name, why));
+  };
   if (key == h.boot_key) {
     st.out.effective["cmdline"] = h.conn->cmdline;
     st.out.effective["kernel_release"] = h.conn->release;
     st.out.timings["boot"] = 0;
-    return true;
+    return taken();
   }
   auto t0 = Clock::now();
   // Upload what the host does not have (files are named by content).
@@ -254,8 +262,14 @@ util::Result<bool> SshTarget::ensure_boot(Host& h, const TrialRequest& request, 
   if (auto want = bzimage_release(kernel); want && *want != h.conn->release)
     return st.fail("boot", fmt::format("{} came back running {}, not the kexec'd kernel {}", h.cfg().name,
                                        h.conn->release, *want));
+  auto log = h.conn->agent->run(guest::unknown_parameters_log_argv(), 30, options_.agent_grace);
+  if (!log) return host_lost(h, "boot", "reading the kernel log", log.error().message, st);
+  if (log->exit_code != 0 || log->timed_out)
+    st.log += fmt::format("== cannot read the kernel log on {} ({}): unknown boot parameters go unnoticed ==\n",
+                          h.cfg().name, guest::tail_lines(log->output, 1, "no output"));
+  h.unknown_params = guest::unknown_cmdline_words(log->output);
   h.boot_key = key;
-  return true;
+  return taken();
 }
 
 util::Result<bool> SshTarget::apply_knobs(Host& h, const TrialRequest& request, TrialState& st) {
@@ -266,25 +280,30 @@ util::Result<bool> SshTarget::apply_knobs(Host& h, const TrialRequest& request, 
     auto w = h.conn->agent->write(k.path, k.value, options_.command_timeout, first);
     if (!w) return host_lost(h, "apply", fmt::format("writing {} '{}'", k.kind, k.name), w.error().message, st);
     if (first && (w->rc == 0 || w->rc == 4 || w->rc == 1)) h.baseline[k.path] = w->old;
-    switch (w->rc) {
-      case 0:
-        st.touched.push_back(k.path);
-        st.out.effective[k.name] = guest::normalize_knob_value(w->readback, is_sysfs(k.path));
-        break;
-      case 4:
-        st.touched.push_back(k.path);
-        st.out.effective[k.name] = k.value;
-        break;
-      case 2:
-        return st.fail("apply", fmt::format("{} '{}' does not exist on {} ({} is missing)", k.kind, k.name,
-                                            h.cfg().name, k.path));
-      case 1:
-        return st.fail("apply", fmt::format("{} refused value '{}' for {} '{}': {}", h.cfg().name, k.value, k.kind,
-                                            k.name, w->message));
-      default:
-        return st.fail("apply", fmt::format("the agent on {} refused {} '{}': {}", h.cfg().name, k.kind, k.name,
-                                            w->message));
+    if (guest::record_knob_write(k, *w, st.out)) {
+      st.touched.push_back(k.path);
+      continue;
     }
+    if (w->rc == 2)
+      return st.fail("apply", fmt::format("{} '{}' does not exist on {} ({} is missing)", k.kind, k.name,
+                                          h.cfg().name, k.path));
+    return st.fail("apply", fmt::format("the agent on {} refused {} '{}': {}", h.cfg().name, k.kind, k.name,
+                                        w->message));
+  }
+  return true;
+}
+
+// `baseline: target`: the knobs' values on the host as it runs, written by nobody.
+util::Result<bool> SshTarget::read_knobs(Host& h, const TrialRequest& request, TrialState& st) {
+  auto knobs = guest::knob_writes(request.sysctls, request.sysfs);
+  if (!knobs) return st.fail("apply", knobs.error());
+  for (const auto& k : *knobs) {
+    auto r = h.conn->agent->read(k.path, options_.command_timeout);
+    if (!r) return host_lost(h, "apply", fmt::format("reading {} '{}'", k.kind, k.name), r.error().message, st);
+    if (r->rc != 0)
+      return st.fail("apply", fmt::format("cannot read {} '{}' on {} ({}): {}", k.kind, k.name, h.cfg().name, k.path,
+                                          util::trim(r->payload)));
+    st.out.effective[k.name] = guest::normalize_knob_value(r->payload, is_sysfs(k.path));
   }
   return true;
 }
@@ -303,7 +322,7 @@ util::Result<bool> SshTarget::run_workload(Host& h, const TrialRequest& request,
     runner = nullptr;
     for (auto& g : hosts_)
       if (g->cfg().role == "loadgen" && g->in_pool) runner = g.get();
-    if (!runner) return util::fail("no loadgen host is in the pool");
+    if (!runner) return util::fail("no loadgen host is in the pool", util::Error::Kind::io);
     if (!runner->conn->agent || !runner->conn->agent->alive()) {
       auto hc = runner->conn->health_check();
       if (!hc) return host_lost(*runner, "workload", "connecting to the load generator", hc.error().message, st);
@@ -427,7 +446,8 @@ util::Result<TrialOutcome> SshTarget::run_trial(const TrialRequest& request) {
     std::string why;
     for (auto& h : hosts_)
       if (h->cfg().role == "target") why += fmt::format("{}{}: {}", why.empty() ? "" : "; ", h->cfg().name, h->out_reason);
-    return util::fail("no ssh target host is left in the pool (" + why + ")");
+    // Infrastructure, not bad input: the hosts were fine when the campaign started.
+    return util::fail("no ssh target host is left in the pool (" + why + ")", util::Error::Kind::io);
   }
   Host& h = *host;
   st.out.worker = "ssh-" + h.cfg().name;
@@ -436,7 +456,7 @@ util::Result<TrialOutcome> SshTarget::run_trial(const TrialRequest& request) {
   KT_TRY(going, ensure_boot(h, request, st));
   if (going) {
     auto t = Clock::now();
-    KT_TRY(going, apply_knobs(h, request, st));
+    KT_TRY(going, request.read_current ? read_knobs(h, request, st) : apply_knobs(h, request, st));
     st.out.timings["apply"] = since(t);
   }
   if (going && request.workload) {

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <mutex>
 
+#include "kerntune/util/text.hpp"
+
 namespace kerntune::util {
 namespace {
 std::atomic<int> g_level{static_cast<int>(LogLevel::info)};
@@ -15,7 +17,8 @@ LogLevel log_level() { return static_cast<LogLevel>(g_level.load()); }
 void log_line(LogLevel level, const std::string& text) {
   std::lock_guard lock(g_mutex);
   const char* prefix = level == LogLevel::warn ? "kerntune: warning: " : "kerntune: ";
-  std::fprintf(stderr, "%s%s\n", prefix, text.c_str());
+  // Messages quote values and output from outside: never a raw control sequence.
+  std::fprintf(stderr, "%s%s\n", prefix, printable(text, true).c_str());
   std::fflush(stderr);
 }
 

@@ -1,4 +1,5 @@
 #include "kerntune/util/stop.hpp"
+#include "kerntune/util/stop_token.hpp"
 
 #include <atomic>
 #include <csignal>
@@ -30,5 +31,18 @@ bool stop_requested() { return g_stop_signal.load() != 0; }
 int stop_signal() { return g_stop_signal.load(); }
 void request_stop(int sig) { g_stop_signal.store(sig); }
 void reset_stop() { g_stop_signal.store(0); }
+
+namespace {
+class SignalStop final : public StopToken {
+ public:
+  int signal() const override { return stop_signal(); }
+  void request(int sig) override { request_stop(sig); }
+};
+}  // namespace
+
+StopToken& signal_stop() {
+  static SignalStop token;
+  return token;
+}
 
 }  // namespace kerntune::util

@@ -8,7 +8,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fmt/format.h>
@@ -194,6 +196,79 @@ std::optional<std::string> which(const std::string& name) {
   return std::nullopt;
 }
 
+namespace {
+
+/// How long output may stay open after the program exited (its children
+/// writing their last lines) before what still holds it is killed, and how
+/// long to wait for end-of-file after a kill.
+constexpr auto kDrainAfterExit = std::chrono::seconds(2);
+constexpr auto kDrainAfterKill = std::chrono::milliseconds(500);
+
+/// A descendant left behind: in the program's process group, or holding one
+/// of its output pipes from another session (setsid).
+struct Leftover {
+  pid_t pid;
+  std::string comm;
+};
+
+ino_t pipe_inode(int fd) {
+  struct stat st{};
+  return fd >= 0 && fstat(fd, &st) == 0 ? st.st_ino : 0;
+}
+
+bool holds_pipe(pid_t pid, const std::vector<ino_t>& pipes) {
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator(fmt::format("/proc/{}/fd", pid), ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    char target[64];
+    ssize_t n = readlink(it->path().c_str(), target, sizeof target - 1);
+    if (n <= 0) continue;
+    std::string_view link(target, static_cast<std::size_t>(n));
+    for (ino_t ino : pipes)
+      if (ino != 0 && link == fmt::format("pipe:[{}]", ino)) return true;
+  }
+  return false;
+}
+
+/// Every process (but `leader` and kerntune itself) in process group `pgid`
+/// or holding one of `pipes`, from /proc.
+std::vector<Leftover> find_leftovers(pid_t pgid, pid_t leader, const std::vector<ino_t>& pipes) {
+  std::vector<Leftover> out;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator("/proc", ec); !ec && it != std::filesystem::directory_iterator();
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    pid_t pid = static_cast<pid_t>(std::stol(name));
+    if (pid == leader || pid == getpid()) continue;
+    std::string stat;
+    if (FILE* f = std::fopen(fmt::format("/proc/{}/stat", pid).c_str(), "r")) {
+      char buf[512];
+      stat.assign(buf, std::fread(buf, 1, sizeof buf - 1, f));
+      std::fclose(f);
+    }
+    // "pid (comm) state ppid pgrp …": comm may hold spaces and parentheses.
+    auto open = stat.find('('), close = stat.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    long pgrp = 0;
+    char state = 0;
+    long ppid = 0;
+    if (std::sscanf(stat.c_str() + close + 1, " %c %ld %ld", &state, &ppid, &pgrp) != 3 || state == 'Z') continue;
+    if (pgrp == pgid || (!pipes.empty() && holds_pipe(pid, pipes))) out.push_back({pid, stat.substr(open + 1, close - open - 1)});
+  }
+  return out;
+}
+
+/// True once `pid` has ended, without reaping it: while it is a zombie its
+/// pid (and so its process group id) cannot be reused, so the group can
+/// still be killed safely.
+bool has_exited(pid_t pid) {
+  siginfo_t info{};
+  return waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid;
+}
+
+}  // namespace
+
 Result<RunResult> run(const RunOptions& o) {
   auto t0 = Clock::now();
   bool want_stdin = o.stdin_data.has_value();
@@ -207,21 +282,38 @@ Result<RunResult> run(const RunOptions& o) {
       s.in = -1;
     }
   }
+  const std::vector<ino_t> pipes = {pipe_inode(s.out), pipe_inode(s.err)};
   bool out_open = true, err_open = s.err >= 0;
-  auto deadline = o.timeout.count() > 0 ? t0 + o.timeout : Clock::time_point::max();
-  bool killed_for_timeout = false, killed_for_stop = false;
+  constexpr auto never = Clock::time_point::max();
+  auto deadline = o.timeout.count() > 0 ? t0 + o.timeout : never;
+  auto drain_until = never;  // set when the program exited or was killed
+  bool killed_for_timeout = false, killed_for_stop = false, exited = false, leftovers_killed = false;
+  // Kills the group and every pipe holder (once), and bounds the wait for EOF.
+  // While the program runs, its group is killed first, in one kill(2): a
+  // shell in it must not see its child die and run its next command while
+  // /proc is scanned for the rest. Once it has exited, the scan comes first so
+  // that what it left behind is reported before it dies and is reaped.
+  auto kill_leftovers = [&](int sig) {
+    if (!exited) kill(-s.pid, sig);
+    const auto found = find_leftovers(s.pid, s.pid, pipes);
+    if (exited) kill(-s.pid, sig);
+    for (const auto& l : found) {
+      kill(l.pid, sig);
+      if (exited) r.leftovers.push_back(fmt::format("pid {} ({})", l.pid, l.comm));
+    }
+  };
   char buf[65536];
   while (out_open || err_open) {
     std::vector<pollfd> fds;
     if (out_open) fds.push_back({s.out, POLLIN, 0});
     if (err_open) fds.push_back({s.err, POLLIN, 0});
     if (s.in >= 0) fds.push_back({s.in, POLLOUT, 0});
-    int wait_ms = 200;
-    if (deadline != Clock::time_point::max()) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-      wait_ms = static_cast<int>(std::clamp<long long>(left, 0, 200));
-    }
-    int rc = poll(fds.data(), fds.size(), wait_ms);
+    // Sleep until the next event (at most 200 ms, at least 1 ms: never a busy loop).
+    auto next = std::min(deadline, drain_until);
+    long long wait_ms = 200;
+    if (next != never)
+      wait_ms = std::clamp<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(next - Clock::now()).count(), 1, 200);
+    int rc = poll(fds.data(), fds.size(), static_cast<int>(wait_ms));
     if (rc < 0 && errno != EINTR) break;
     for (auto& p : fds) {
       if (!p.revents) continue;
@@ -246,33 +338,52 @@ Result<RunResult> run(const RunOptions& o) {
       if (sink.size() < o.max_capture)
         sink.append(buf, std::min<std::size_t>(static_cast<std::size_t>(n), o.max_capture - sink.size()));
     }
-    if (!killed_for_timeout && Clock::now() >= deadline) {
+    const auto now = Clock::now();
+    if (!exited && has_exited(s.pid)) {
+      // The program is done; what still holds its output is a leftover.
+      exited = true;
+      drain_until = std::min(drain_until, now + kDrainAfterExit);
+    }
+    if (!killed_for_timeout && !exited && now >= deadline) {
       killed_for_timeout = true;
-      kill(-s.pid, SIGKILL);
+      kill_leftovers(SIGKILL);
+      drain_until = now + kDrainAfterKill;
     }
     if (!killed_for_stop && stop_requested()) {
       killed_for_stop = true;
-      kill(-s.pid, SIGTERM);
-      deadline = std::min(deadline, Clock::now() + std::chrono::seconds(3));
+      kill_leftovers(SIGTERM);
+      deadline = std::min(deadline, now + std::chrono::seconds(3));
+    }
+    if (now >= drain_until) {
+      if (leftovers_killed || killed_for_timeout) break;  // output still open after a kill: stop waiting for it
+      leftovers_killed = true;
+      kill_leftovers(SIGKILL);
+      drain_until = now + kDrainAfterKill;
     }
   }
   if (s.in >= 0) close(s.in);
   close(s.out);
   if (s.err >= 0) close(s.err);
-  // Output closed: the child has exited or closed its streams; wait, still bounded.
+  // Output closed: the program has exited or closed its streams; leftovers
+  // of its group die with it (the unreaped program keeps the group id safe).
   int status = 0;
   while (true) {
+    if (has_exited(s.pid)) {
+      if (!r.leftovers.empty() || killed_for_timeout) kill(-s.pid, SIGKILL);
+      else if (auto rest = find_leftovers(s.pid, s.pid, {}); !rest.empty()) {
+        exited = true;
+        kill_leftovers(SIGKILL);
+      }
+    }
     pid_t w = waitpid(s.pid, &status, WNOHANG);
     if (w == s.pid) break;
     if (w < 0 && errno != EINTR) break;
     if (Clock::now() >= deadline && !killed_for_timeout) {
       killed_for_timeout = true;
-      kill(-s.pid, SIGKILL);
+      kill_leftovers(SIGKILL);
     }
     usleep(2000);
   }
-  // A timed-out child's group may have left orphans holding nothing; make sure.
-  if (killed_for_timeout) kill(-s.pid, SIGKILL);
   decode_status(status, r.exit_code, r.term_signal);
   r.timed_out = killed_for_timeout && !killed_for_stop;
   r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();

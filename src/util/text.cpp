@@ -9,7 +9,12 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <sstream>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 
 namespace kerntune::util {
 
@@ -105,27 +110,114 @@ std::vector<std::string> split(std::string_view s, char sep) {
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
+namespace {
+// Length of the well-formed UTF-8 sequence starting at bytes[i] (RFC 3629,
+// Unicode table 3-7: no overlong forms, no surrogates, nothing above
+// U+10FFFF — what JSON writers accept), or 0 when none starts there.
+std::size_t utf8_length(std::string_view bytes, std::size_t i) {
+  const std::size_t n = bytes.size();
+  auto c = static_cast<unsigned char>(bytes[i]);
+  std::size_t len = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+  if (len == 0 || i + len > n) return 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
+  if (c == 0xE0) lo = 0xA0;
+  if (c == 0xED) hi = 0x9F;
+  if (c == 0xF0) lo = 0x90;
+  if (c == 0xF4) hi = 0x8F;
+  for (std::size_t k = 1; k < len; ++k) {
+    auto b = static_cast<unsigned char>(bytes[i + k]);
+    if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) return 0;
+  }
+  return len;
+}
+
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+
+// A C1 control (U+0080–U+009F) is the two bytes C2 80 … C2 9F.
+bool is_c1(std::string_view bytes, std::size_t i, std::size_t len) {
+  return len == 2 && static_cast<unsigned char>(bytes[i]) == 0xC2 && static_cast<unsigned char>(bytes[i + 1]) < 0xA0;
+}
+}  // namespace
+
 bool is_text(std::string_view bytes) {
-  std::size_t i = 0, n = bytes.size();
-  while (i < n) {
-    auto c = static_cast<unsigned char>(bytes[i]);
-    if (c == 0) return false;
-    // Well-formed UTF-8 (RFC 3629, Unicode table 3-7): no overlong forms, no
-    // surrogates, nothing above U+10FFFF — what JSON writers accept.
-    int len = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-    if (len == 0 || i + static_cast<std::size_t>(len) > n) return false;
-    unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-    for (int k = 1; k < len; ++k) {
-      auto b = static_cast<unsigned char>(bytes[i + static_cast<std::size_t>(k)]);
-      if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) return false;
-    }
-    i += static_cast<std::size_t>(len);
+  for (std::size_t i = 0; i < bytes.size();) {
+    std::size_t len = utf8_length(bytes, i);
+    if (len == 0 || bytes[i] == 0) return false;
+    i += len;
   }
   return true;
+}
+
+std::string valid_utf8(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size());
+  for (std::size_t i = 0; i < bytes.size();) {
+    std::size_t len = utf8_length(bytes, i);
+    if (len == 0) {
+      out += kReplacement;
+      ++i;
+      continue;
+    }
+    out.append(bytes.substr(i, len));
+    i += len;
+  }
+  return out;
+}
+
+std::string printable(std::string_view bytes, bool multiline) {
+  std::string out;
+  out.reserve(bytes.size());
+  for (std::size_t i = 0; i < bytes.size();) {
+    std::size_t len = utf8_length(bytes, i);
+    if (len == 0) {
+      out += kReplacement;
+      ++i;
+    } else if (is_control(bytes[i]) && !(multiline && (bytes[i] == '\n' || bytes[i] == '\t'))) {
+      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(bytes[i]));
+      ++i;
+    } else if (is_c1(bytes, i, len)) {
+      out += fmt::format("\\u{{{:02x}}}", static_cast<unsigned char>(bytes[i + 1]));
+      i += len;
+    } else {
+      out.append(bytes.substr(i, len));
+      i += len;
+    }
+  }
+  return out;
+}
+
+bool has_control(std::string_view text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (is_control(text[i])) return true;
+    if (i + 1 < text.size() && is_c1(text, i, 2)) return true;
+  }
+  return false;
+}
+
+std::optional<std::string> name_text_problem(std::string_view name) {
+  if (name.empty()) return "it is empty";
+  if (name.size() > 200) return fmt::format("it is {} bytes long (at most 200)", name.size());
+  if (!is_text(name)) return "it is not well-formed UTF-8 text";
+  if (has_control(name)) return "it holds a control character (a newline, tab, escape, …)";
+  if (trim(name) != name) return "it starts or ends with whitespace";
+  return std::nullopt;
+}
+
+std::string base64_encode(std::string_view bytes) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  for (std::size_t i = 0; i < bytes.size(); i += 3) {
+    const std::size_t rest = std::min<std::size_t>(3, bytes.size() - i);
+    unsigned v = static_cast<unsigned>(static_cast<unsigned char>(bytes[i])) << 16;
+    if (rest > 1) v |= static_cast<unsigned>(static_cast<unsigned char>(bytes[i + 1])) << 8;
+    if (rest > 2) v |= static_cast<unsigned char>(bytes[i + 2]);
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += rest > 1 ? kAlphabet[(v >> 6) & 63] : '=';
+    out += rest > 2 ? kAlphabet[v & 63] : '=';
+  }
+  return out;
 }
 
 Result<std::string> read_file(const std::string& path) {
@@ -140,18 +232,67 @@ Result<std::string> read_file(const std::string& path) {
   return ss.str();
 }
 
+namespace {
+// The process umask without changing it (umask(2) sets it, which would race
+// with other threads creating files): the Umask line of /proc/self/status.
+mode_t current_umask() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.starts_with("Umask:")) return static_cast<mode_t>(std::strtoul(line.c_str() + 6, nullptr, 8));
+  return 022;
+}
+}  // namespace
+
 Status write_file(const std::string& path, std::string_view content) {
-  std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return io_error(fmt::format("cannot write '{}'", path));
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    if (!out) return io_error(fmt::format("cannot write '{}'", path));
+  std::string tmp = path + ".tmp.XXXXXX";
+  int fd = ::mkstemp(tmp.data());
+  if (fd < 0) return io_error(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
+  bool ok = ::fchmod(fd, 0666 & ~current_umask()) == 0;
+  for (std::string_view rest = content; ok && !rest.empty();) {
+    ssize_t n = ::write(fd, rest.data(), rest.size());
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) rest.remove_prefix(static_cast<std::size_t>(n));
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return io_error(fmt::format("cannot write '{}': {}", path, ec.message()));
+  int err = ok ? 0 : errno;
+  if (::close(fd) != 0 && ok) {
+    ok = false;
+    err = errno;
+  }
+  if (ok && ::rename(tmp.c_str(), path.c_str()) != 0) {
+    ok = false;
+    err = errno;
+  }
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    return io_error(fmt::format("cannot write '{}': {}", path, std::strerror(err)));
+  }
   return {};
+}
+
+Result<std::string> make_temp_dir(const std::string& prefix, const std::string& parent) {
+  std::error_code ec;
+  std::filesystem::path base = parent.empty() ? std::filesystem::temp_directory_path(ec) : std::filesystem::path(parent);
+  if (ec) base = "/tmp";
+  std::string tmpl = (base / (prefix + "-XXXXXX")).string();
+  if (::mkdtemp(tmpl.data()) == nullptr)
+    return io_error(fmt::format("cannot create a private folder in '{}': {}", base.string(), std::strerror(errno)));
+  return tmpl;
+}
+
+TempDirGuard& TempDirGuard::operator=(TempDirGuard&& o) noexcept {
+  if (this != &o) {
+    TempDirGuard old(std::move(*this));
+    path_ = std::exchange(o.path_, {});
+  }
+  return *this;
+}
+
+TempDirGuard::~TempDirGuard() {
+  if (path_.empty()) return;
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);  // removes symlinks, never what they point to
 }
 
 std::string sha256_hex(std::string_view bytes) {

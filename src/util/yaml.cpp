@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <fmt/format.h>
+#include <unordered_set>
 
 #include "kerntune/util/text.hpp"
 
@@ -38,9 +39,19 @@ Error error_at(const YAML::Node& node, const std::string& file, std::string mess
   return Error{Error::Kind::invalid_input, std::move(message), file, line, col};
 }
 
+Status check_unique_keys(const YAML::Node& node, const std::string& file, const std::string& what) {
+  if (!node.IsMap()) return {};
+  std::unordered_set<std::string> seen;
+  for (auto it = node.begin(); it != node.end(); ++it)
+    if (it->first.IsScalar() && !seen.insert(it->first.Scalar()).second)
+      return fail_at(it->first, file, fmt::format("duplicate key '{}' in {}", it->first.Scalar(), what));
+  return {};
+}
+
 Status check_keys(const YAML::Node& node, const std::string& file, const std::vector<std::string>& allowed,
                   const std::string& what) {
   if (!node.IsMap()) return fail_at(node, file, fmt::format("{} must be a mapping", what));
+  KT_TRY_STATUS(check_unique_keys(node, file, what));
   for (auto it = node.begin(); it != node.end(); ++it) {
     std::string key = it->first.Scalar();
     if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;

@@ -87,10 +87,10 @@ std::map<std::string, std::pair<double, std::string>> parse_metric_lines(std::st
       while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
       if (i > start) tok.push_back(line.substr(start, i - start));
     }
-    if (tok.size() < 3 || tok[0] != "KERNTUNE_METRIC") continue;
+    if (tok.size() < 3 || tok[0] != "KERNTUNE_METRIC" || !valid_metric_name(tok[1])) continue;
     auto value = parse_number(tok[2]);
     if (!value) continue;
-    out[tok[1]] = {*value, util::trim(std::string_view(line).substr(i))};
+    out[tok[1]] = {*value, util::printable(util::trim(std::string_view(line).substr(i)))};
   }
   return out;
 }

@@ -18,13 +18,6 @@ namespace {
 
 using util::fail_at;
 
-bool valid_metric_name(std::string_view n) {
-  if (n.empty()) return false;
-  for (char c : n)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') return false;
-  return true;
-}
-
 util::Result<std::vector<std::string>> string_list(const YAML::Node& node, const std::string& file,
                                                    const std::string& field) {
   if (!node.IsSequence())
@@ -63,7 +56,7 @@ util::Result<MetricSpec> parse_metric(const YAML::Node& node, const std::string&
   KT_TRY(m.name, util::as_string(node["name"], file, "name"));
   if (!valid_metric_name(m.name))
     return fail_at(node["name"], file,
-                   fmt::format("metric name '{}' may hold only letters, digits, '_', '-', '.'", m.name));
+                   fmt::format("metric name '{}' may hold only letters, digits, '_', '-', '.' (at most 128)", m.name));
   if (seen.contains(m.name)) return fail_at(node["name"], file, fmt::format("metric '{}' is defined twice", m.name));
   bool kt = false;
   if (node["kerntune_metric"]) {
@@ -115,6 +108,13 @@ fs::path workload_dir(const std::string& dir) {
 }
 
 }  // namespace
+
+bool valid_metric_name(std::string_view n) {
+  if (n.empty() || n.size() > 128) return false;
+  for (char c : n)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') return false;
+  return true;
+}
 
 const MetricSpec* Workload::find_metric(std::string_view metric_name) const {
   for (const auto& m : metrics)

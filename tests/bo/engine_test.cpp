@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <numeric>
+#include <random>
 
 #include "kerntune/bo/optimizer.hpp"
 #include "kerntune/bo/pareto.hpp"
@@ -183,6 +185,30 @@ TEST(BoEngine, SameHistorySameProposals) {
   for (int i = 0; i < 2; ++i) EXPECT_TRUE(same_point((*xa)[i], (*xb)[i]));
 }
 
+TEST(BoEngine, SameHistorySameProposalsWhenTheWarpSwitches) {
+  // A latency-like objective: positive, multiplicative log-normal noise, so
+  // the evidence warp (docs/bo.md §3) engages and refits; proposals must still
+  // be a function of (seed, history) only.
+  Problem p = testing::box_problem(3);
+  std::mt19937_64 rng(9);
+  std::normal_distribution<double> noise(0, 0.3);
+  std::vector<Observation> history;
+  Options opt = bo_options(11);
+  run(opt, p, 20, [&](const Point& x) { return std::exp(3 * (x[0] - x[1]) * (x[0] - x[1]) + 2 * (1 - x[1]) + noise(rng)); },
+      &history);
+  auto a = std::move(*make_optimizer(opt, p));
+  auto b = std::move(*make_optimizer(opt, p));
+  for (const auto& ob : history) a->tell(ob);
+  for (const auto& ob : history) {
+    b->tell(ob);
+    (void)b->ask(1, {});
+  }
+  auto xa = a->ask(2, {});
+  auto xb = b->ask(2, {});
+  ASSERT_TRUE(xa && xb);
+  for (int i = 0; i < 2; ++i) EXPECT_TRUE(same_point((*xa)[i], (*xb)[i]));
+}
+
 TEST(BoEngine, ConstrainedOutcomeIsFoundFeasible) {
   // Minimize x0 + x1 subject to 0.8 - x0 - 2·x1² <= 0 (outcome constraint).
   auto p = testing::box_problem(2);
@@ -268,24 +294,30 @@ TEST(BoEngine, TrustRegionModeOnManyDimensionsMakesProgress) {
   EXPECT_LT(bo, rnd);
 }
 
-TEST(BoEngine, AskIsFastAtTwoHundredPointsInThirtyDims) {
+// The speed goal (p95 ask under 0.1 s at n = 200, d = 30) is measured by
+// benchmarks/bo/speed.py, not here: a timed test fails on a loaded machine or
+// under sanitizers. This checks the large case itself works.
+TEST(BoEngine, AskAtTwoHundredPointsInThirtyDimsGivesAValidNewPoint) {
   auto p = testing::box_problem(30);
   auto o = std::move(*make_optimizer(bo_options(1), p));
   std::mt19937_64 rng(1);
+  std::vector<std::vector<double>> seen;
   for (int i = 0; i < 200; ++i) {
     Observation ob;
     ob.x = p.sample(rng);
     ob.objectives = {testing::hartmann6({ob.x[0], ob.x[1], ob.x[2], ob.x[3], ob.x[4], ob.x[5]})};
+    seen.push_back(ob.x);
     o->tell(ob);
   }
-  util::set_log_level(util::LogLevel::debug);
-  auto t0 = std::chrono::steady_clock::now();
   auto x = o->ask(1, {});
-  util::set_log_level(util::LogLevel::warn);
-  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  ASSERT_TRUE(x.has_value());
-  std::printf("ask at n=200, d=30: %.1f ms\n", ms);
-  EXPECT_LT(ms, 1000);  // the 100 ms goal is measured by the benchmark harness on a quiet machine
+  ASSERT_TRUE(x.has_value()) << x.error().message;
+  ASSERT_EQ(x->size(), 1u);
+  ASSERT_EQ((*x)[0].size(), 30u);
+  for (double v : (*x)[0]) {
+    EXPECT_GE(v, 0.0);
+    EXPECT_LE(v, 1.0);
+  }
+  EXPECT_EQ(std::find(seen.begin(), seen.end(), (*x)[0]), seen.end());
 }
 
 TEST(Targets, TrustRegionShrinksOnFailuresAndGrowsOnSuccesses) {
@@ -297,15 +329,70 @@ TEST(Targets, TrustRegionShrinksOnFailuresAndGrowsOnSuccesses) {
   EXPECT_GT(detail::trust_region_length(good, 5, 4, 1), 0.8);
 }
 
-TEST(Targets, PowerTransformTamesASkewedMetric) {
-  Eigen::VectorXd y(40), t, slope;
-  for (int i = 0; i < 40; ++i) y[i] = std::exp(0.15 * i);  // heavy right skew
-  double lambda = detail::power_transform(y, t, slope);
-  EXPECT_LT(lambda, 1.0);
-  for (int i = 1; i < 40; ++i) EXPECT_GT(t[i], t[i - 1]);  // monotone
-  Eigen::VectorXd lin(40);
-  for (int i = 0; i < 40; ++i) lin[i] = i;
-  EXPECT_EQ(detail::power_transform(lin, t, slope), 1.0);  // symmetric data untouched
+TEST(Targets, WarpSlopesMatchFiniteDifferencesAndAreMonotone) {
+  Eigen::VectorXd pos(12), neg(12);
+  for (int i = 0; i < 12; ++i) pos[i] = std::exp(0.4 * i) + 0.5, neg[i] = -pos[i];
+  for (const Eigen::VectorXd* raw : {&pos, &neg}) {
+    auto warps = detail::warp_candidates(*raw);
+    // identity, the Yeo-Johnson grid, and Box-Cox only for positive values
+    ASSERT_EQ(warps.size(), raw == &pos ? 29u : 25u);
+    for (const auto& w : warps)
+      for (int i = 0; i + 1 < raw->size(); ++i) {
+        double y = (*raw)[i], h = 1e-6 * std::max(1.0, std::abs(y));
+        double fd = (w.apply(y + h) - w.apply(y - h)) / (2 * h);
+        EXPECT_NEAR(w.slope(y), fd, 1e-5 * std::max(1.0, std::abs(fd)));
+        EXPECT_GT(w.slope(y), 0);
+      }
+  }
+}
+
+TEST(Targets, IidWarpTamesASkewedMetricAndLeavesASymmetricOne) {
+  Eigen::VectorXd y(40), lin(40);
+  for (int i = 0; i < 40; ++i) y[i] = std::exp(0.15 * i), lin[i] = i;
+  detail::Warp w = detail::iid_warp(y, detail::warp_candidates(y));
+  EXPECT_EQ(w.kind, detail::Warp::Kind::box_cox);  // exactly log-linear: the log
+  EXPECT_EQ(w.lambda, 0.0);
+  EXPECT_EQ(detail::iid_warp(lin, detail::warp_candidates(lin)), detail::Warp{});
+}
+
+/// Observations of exp(g(x)) (or g(x)) on a 2-d grid-like Sobol design.
+std::vector<Observation> warp_observations(bool exponentiate) {
+  std::vector<Observation> obs;
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> u(0, 1);
+  for (int i = 0; i < 30; ++i) {
+    Observation o;
+    o.x = {u(rng), u(rng)};
+    double g = 2.5 * std::sin(3 * o.x[0]) + 3 * o.x[1] * o.x[1];
+    o.objectives = {exponentiate ? std::exp(g) : g};
+    obs.push_back(o);
+  }
+  return obs;
+}
+
+TEST(Targets, GpEvidenceRecoversALogTransform) {
+  std::vector<Dim> dims = {{Dim::Kind::continuous, 0, 0}, {Dim::Kind::continuous, 0, 0}};
+  for (bool exponentiate : {true, false}) {
+    detail::Targets t = detail::make_targets(dims, warp_observations(exponentiate), {});
+    detail::set_warp(t, detail::Warp{});  // start from the identity: the evidence must find the warp
+    Gp gp(dims);
+    FitOptions fo;
+    ASSERT_TRUE(gp.fit(t.X_ok, t.y, t.noise, fo));
+    std::vector<int> rows(t.y.size());
+    std::iota(rows.begin(), rows.end(), 0);
+    auto w = detail::evidence_warp(gp, t, rows);
+    if (exponentiate) {
+      ASSERT_TRUE(w.has_value());
+      EXPECT_EQ(w->kind, detail::Warp::Kind::box_cox);
+      EXPECT_EQ(w->lambda, 0.0);  // y = exp(smooth): the log is the transform
+    } else {
+      // Already smooth: the identity stays (or a mild Yeo-Johnson, never the log).
+      if (w) {
+        EXPECT_NE(w->kind, detail::Warp::Kind::box_cox);
+        EXPECT_GE(w->lambda, 0.5);
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -174,6 +174,30 @@ TEST(Gp, LogPosteriorGradientMatchesFiniteDifferences) {
   }
 }
 
+TEST(Gp, NegLogLikelihoodsDifferAsTheFitObjectiveDoes) {
+  // Columns compared at the same hyperparameters: their difference is the
+  // difference of the fit's objective (the prior term cancels), with and
+  // without known noise.
+  Gp gp(mixed_dims());
+  auto pts = mixed_points(20, 8);
+  Eigen::MatrixXd X(20, 5), Y(20, 2), N = Eigen::MatrixXd::Zero(20, 2);
+  for (int i = 0; i < 20; ++i) {
+    for (int j = 0; j < 5; ++j) X(i, j) = pts[i][j];
+    Y(i, 0) = std::sin(6 * pts[i][0]) + pts[i][2];
+    Y(i, 1) = std::exp(Y(i, 0)) - 1;
+  }
+  auto pw = gp.kernel().pairwise(X);
+  Eigen::VectorXd theta = gp.prior_mode() + random_theta(gp.n_hyper(), 31);
+  gp.set_hyper(theta);
+  for (bool known : {false, true}) {
+    if (known) N.col(1).setConstant(0.02);
+    Eigen::VectorXd nll = gp.neg_log_likelihoods(X, Y, N);
+    double a = gp.neg_log_posterior(theta, pw, Y.col(0), N.col(0), nullptr);
+    double b = gp.neg_log_posterior(theta, pw, Y.col(1), N.col(1), nullptr);
+    EXPECT_NEAR(nll[0] - nll[1], a - b, 1e-8 * std::max(1.0, std::abs(a - b)));
+  }
+}
+
 TEST(Gp, PosteriorMatchesClosedFormTwoPointCase) {
   // 1-D, points 0.2 and 0.6 with targets 1 and -1, noise floor σ²; the
   // posterior at x* = 0.3 written out with the 2×2 inverse by hand.

@@ -78,7 +78,7 @@ TEST_F(Export, BestTrialBundleHasEveryFileAndValidChecksums) {
   EXPECT_EQ(m["parameters"].size(), 6u);
   EXPECT_FALSE(fs::exists(fs::path(b) / "kernel.fragment"));  // no kconfig parameter in this space
   // The exported trial is the best one `kerntune best` names, with the same
-  // improvement and interval (one shared definition, stats/best.hpp).
+  // improvement and interval (one shared definition, results/recommend.hpp).
   auto best = run_cli({"best", "--db", db(), "--json"});
   ASSERT_EQ(best.code, 0) << best.err;
   json bj = json::parse(best.out);
@@ -88,7 +88,9 @@ TEST_F(Export, BestTrialBundleHasEveryFileAndValidChecksums) {
   EXPECT_DOUBLE_EQ(m["improvement"]["ci95"][0].get<double>(), bj["improvement"]["ci95"][0].get<double>());
   EXPECT_DOUBLE_EQ(m["improvement"]["ci95"][1].get<double>(), bj["improvement"]["ci95"][1].get<double>());
   EXPECT_EQ(m["improvement"]["method"], bj["improvement"]["method"]);
-  EXPECT_EQ(m["improvement"]["method"], "paired (interleaved confirmation)");
+  EXPECT_TRUE(m["improvement"]["confirmed"].get<bool>());
+  EXPECT_EQ(m["improvement"]["rounds"], bj["improvement"]["rounds"]);
+  EXPECT_NE(m["improvement"]["method"].get<std::string>().find("independent confirmation rounds"), std::string::npos);
   EXPECT_EQ(run_cli({"verify", b}).code, 0);
   // manifest.json (and export --json, which prints it) follow the shipped schema.
   SchemaValidator schemas(source_dir() + "/docs/schemas");
@@ -165,6 +167,19 @@ TEST_F(Export, TunedProfileParsesAsIniWithTheExpectedSections) {
   EXPECT_EQ(lines[2], "preempt=voluntary");
   EXPECT_EQ(lines[3], "always");
   EXPECT_NE(lines[4].find("campaign bundles, trial 0"), std::string::npos) << lines[4];
+}
+
+TEST_F(Export, ADotDotBundleNameStaysOneFolderInsideTheOutput) {
+  // `--name ..` once made the scratch bundle folder the output's parent.
+  std::string b = out_ / "b";
+  auto r = run_cli({"export", "--db", db(), "--trial", "0", "--out", b, "--name", ".."});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(fs::is_regular_file(b + "/tuned/kerntune---/tuned.conf"));
+  EXPECT_TRUE(fs::is_regular_file(b + "/manifest.json"));
+  std::vector<std::string> beside;
+  for (const auto& e : fs::directory_iterator(out_.path)) beside.push_back(e.path().filename().string());
+  EXPECT_EQ(beside, std::vector<std::string>{"b"});
+  EXPECT_EQ(run_cli({"verify", b}).code, 0);
 }
 
 TEST_F(Export, TamperedOrUnlistedFileOrMissingManifestIsRefusedWithExit2) {

@@ -3,6 +3,13 @@
 // parameter of every type (names with dots, dashes and slashes as the shipped
 // spaces use them) and, when it parses, evaluated under a few assignments,
 // including inactive (null) values and division by zero.
+//
+// Flat chains: an input "#OC<term>" (O, C one byte each) is expanded to
+// <term> joined by the operator ops[O % 6] repeated 1 + 200 * C times (up to
+// 51,001 terms, or until the text passes Expr::kMaxBytes; arithmetic chains
+// are compared with 0), so the evaluator's depth on flat chains is fuzzed far
+// beyond libFuzzer's input length.
+#include <algorithm>
 #include <array>
 #include <string>
 #include <unordered_map>
@@ -38,12 +45,32 @@ struct Scope {
   }
 };
 
+std::string expand_chain(std::string_view in) {
+  static constexpr std::array<std::string_view, 6> ops = {" || ", " && ", " + ", " - ", " * ", " / "};
+  const std::size_t op = static_cast<unsigned char>(in[1]) % ops.size();
+  const std::string_view term = in.substr(3);
+  // Past Expr::kMaxBytes the parser refuses the text: stop just beyond it.
+  const std::size_t count = std::min(1 + 200 * static_cast<std::size_t>(static_cast<unsigned char>(in[2])),
+                                     space::Expr::kMaxBytes / (term.size() + 4) + 2);
+  std::string out = op >= 2 ? "(" : "";
+  out.reserve((term.size() + 4) * count + 8);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (i) out += ops[op];
+    out += term;
+  }
+  if (op >= 2) out += ") > 0";
+  return out;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const Scope scope;
   const space::ExprScope es{scope.params, scope.index};
-  auto parsed = space::Expr::parse(fuzz::as_text(data, size), es, {"fuzz", 1, 1});
+  std::string text(fuzz::as_text(data, size));
+  if (text.size() >= 3 && text[0] == '#') text = expand_chain(text);
+  auto parsed = space::Expr::parse(text, es, {"fuzz", 1, 1});
+  if (parsed && text.size() > space::Expr::kMaxBytes) __builtin_trap();  // the bound holds
   if (!parsed) {
     (void)parsed.error().format();
     return 0;

@@ -32,7 +32,7 @@ TEST(DemoCampaign, RunsToBudgetAndBestIsTheMinimum) {
   std::string db = dir / "kt.db";
   auto r = run_cli({"tune", dir / "recipe.yaml", "--db", db, "--progress", "lines"});
   ASSERT_EQ(r.code, 0) << r.err << r.out;
-  EXPECT_NE(r.out.find("best trial"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("recommended: trial"), std::string::npos) << r.out;
 
   json trials = trials_json(db);
   ASSERT_EQ(trials.size(), 40u);
@@ -62,8 +62,10 @@ TEST(DemoCampaign, RunsToBudgetAndBestIsTheMinimum) {
   auto b = run_cli({"best", "--db", db, "--json"});
   ASSERT_EQ(b.code, 0) << b.err;
   json best = json::parse(b.out);
-  EXPECT_EQ(best["seq"], min_seq);
-  EXPECT_DOUBLE_EQ(best["metrics"]["y"].get<double>(), min_y);
+  // The black box is noiseless: the surrogate's pick is the measured minimum
+  // or a point within 0.1% of it, and the raw best is reported beside it.
+  EXPECT_EQ(best["recommendation"]["raw_best_seq"], min_seq);
+  EXPECT_LE(best["metrics"]["y"].get<double>(), min_y * 1.001 + 1e-9) << best.dump(1);
   EXPECT_LT(min_y, trials[0]["metrics"]["y"].get<double>());
 
   // Running the finished campaign again runs nothing.

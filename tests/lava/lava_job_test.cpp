@@ -52,7 +52,13 @@ TEST(LavaJob, TestsApiPageIsRead) {
   EXPECT_EQ((*r)[0].units, "pages");
   EXPECT_EQ((*r)[1].result, "fail");
   EXPECT_FALSE((*r)[1].measurement);
-  EXPECT_FALSE(lava::parse_results_json("<html>502</html>"));
+  // The server's reply is not the user's input: an infrastructure error (exit 1, not 2).
+  auto html = lava::parse_results_json("<html>502</html>");
+  ASSERT_FALSE(html);
+  EXPECT_EQ(html.error().kind, kerntune::util::Error::Kind::io);
+  auto no_array = lava::parse_results_json(R"({"results": 3})");
+  ASSERT_FALSE(no_array);
+  EXPECT_EQ(no_array.error().kind, kerntune::util::Error::Kind::io);
 }
 
 TEST(LavaJob, CaseNamesFollowLava) {

@@ -175,6 +175,19 @@ TEST_F(ExprTest, SyntaxErrors) {
   EXPECT_NE(error(nots + "fast").message.find("nested too deeply"), std::string::npos);
 }
 
+TEST_F(ExprTest, TextLongerThanTheBoundIsRefusedBeforeParsing) {
+  // A chain just under the bound parses; one byte over is refused (fuzz_expr
+  // once allocated 2 GiB of tokens for a 41 MB chain).
+  std::string chain = "fast";
+  while (chain.size() + 8 + 8 <= Expr::kMaxBytes) chain += " || fast";
+  EXPECT_TRUE(parse(chain).has_value());
+  chain += std::string(Expr::kMaxBytes - chain.size(), ' ') + " ";
+  ASSERT_EQ(chain.size(), Expr::kMaxBytes + 1);
+  util::Error e = error(chain);
+  EXPECT_NE(e.message.find("1048577 bytes long (at most 1048576)"), std::string::npos) << e.message;
+  EXPECT_EQ(e.kind, util::Error::Kind::invalid_input);
+}
+
 TEST_F(ExprTest, TypeErrors) {
   EXPECT_NE(error("fast < 3").message.find("expected a number"), std::string::npos);
   EXPECT_NE(error("a + 1").message.find("expected a condition"), std::string::npos);

@@ -72,6 +72,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"not_a_space.yaml", 1, 1, "a search-space file must be a mapping with 'parameters:'"},
         BadCase{"unknown_top_key.yaml", 3, 1, "unknown key 'constraint' in search-space file (did you mean 'constraints'?)"},
         BadCase{"when_bad_value.yaml", 3, 88, "'nonee' is not a value of choice 'preempt' (values: none, voluntary, full); did you mean 'none'?"},
+        BadCase{"range_outside_safe_range.yaml", 6, 17,
+                "range [1024, 131072] of 'vm.min_free_kbytes' leaves its safe_range [45056, 131072]"},
+        BadCase{"safe_range_choice.yaml", 6, 17, "'safe_range' is only for int and real parameters ('mode' is choice)"},
         BadCase{"sysfs_absolute.yaml", 2, 11, "sysfs names are relative to /sys: write 'kernel/mm/transparent_hugepage/enabled'"}),
     [](const ::testing::TestParamInfo<BadCase>& p) { return p.param.file.substr(0, p.param.file.find('.')); });
 

@@ -341,3 +341,36 @@ TEST(QemuSystem, RealWorkloadWithSharedLibrariesAndModulesRunsInTheGuest) {
   EXPECT_LT(overhead, 0.25 * out2.timings["total"]);
   t->shutdown();
 }
+
+// `baseline: target`: the trial writes nothing and reports the guest's own
+// values of the listed knobs (the values in the request are ignored); then a
+// normal trial in the same VM applies and a third reads the boot values again.
+TEST(QemuSystem, ReadCurrentReportsTheGuestsOwnValuesAndWritesNothing) {
+  auto t = make_target();
+  ASSERT_TRUE(t);
+  auto w = shell_probe("echo KERNTUNE_METRIC swappiness $(cat /proc/sys/vm/swappiness);"
+                       "echo KERNTUNE_METRIC min_free $(cat /proc/sys/vm/min_free_kbytes)",
+                       {"swappiness", "min_free"});
+  TrialRequest read;
+  read.sysctls = {{"vm.swappiness", "30"}, {"vm.min_free_kbytes", "2048"}};
+  read.sysfs = {{"kernel/mm/transparent_hugepage/enabled", "never"}};
+  read.workload = &w;
+  read.read_current = true;
+  auto out = trial(*t, read);
+  ASSERT_TRUE(out.ok) << why(out);
+  EXPECT_EQ(out.effective["vm.swappiness"], "60");  // Debian 6.1's own (tests/data/guest-defaults-6.1.txt)
+  EXPECT_EQ(sample(out, "swappiness"), 60);        // nothing was written
+  std::string min_free = out.effective["vm.min_free_kbytes"];
+  EXPECT_EQ(sample(out, "min_free"), std::stod(min_free));
+  std::string thp = out.effective["kernel/mm/transparent_hugepage/enabled"];
+  EXPECT_TRUE(thp == "always" || thp == "madvise" || thp == "never") << thp;  // the active entry, not the list
+
+  TrialRequest apply = read;
+  apply.read_current = false;
+  auto applied = trial(*t, apply);
+  ASSERT_TRUE(applied.ok) << why(applied);
+  EXPECT_EQ(sample(applied, "swappiness"), 30);
+  auto again = trial(*t, read);
+  ASSERT_TRUE(again.ok) << why(again);
+  EXPECT_EQ(again.effective["vm.swappiness"], "60") << "the applied trial was not restored";
+}

@@ -92,7 +92,7 @@ TEST(SshTarget, KexecSysctlsWorkloadAndRecoveryFromABootThatNeverReturns) {
   targets::SshTarget target(o);
 
   auto w = probe("echo KERNTUNE_METRIC swappiness $(cat /proc/sys/vm/swappiness); "
-                 "grep -q kt_trial=1 /proc/cmdline && echo KERNTUNE_METRIC marked 1 || echo KERNTUNE_METRIC marked 0",
+                 "grep -qw nowatchdog /proc/cmdline && echo KERNTUNE_METRIC marked 1 || echo KERNTUNE_METRIC marked 0",
                  {"swappiness", "marked"});
 
   // 1. kexec into the same kernel with a new command line; a sysctl; the workload sees both.
@@ -100,7 +100,7 @@ TEST(SshTarget, KexecSysctlsWorkloadAndRecoveryFromABootThatNeverReturns) {
   r.seq = 1;
   r.boot.kernel = s->host.kernel;
   r.boot.initramfs = s->host.initramfs;
-  r.boot.cmdline = "kt_trial=1";
+  r.boot.cmdline = "nowatchdog";  // a real 6.1 flag: an unknown word fails the trial at boot
   r.sysctls = {{"vm.swappiness", "33"}};
   r.workload = &w;
   r.repeats = 2;
@@ -108,7 +108,7 @@ TEST(SshTarget, KexecSysctlsWorkloadAndRecoveryFromABootThatNeverReturns) {
   ASSERT_TRUE(t1.ok) << t1.failure_stage << ": " << t1.failure_reason << "\n" << artifact(t1, "ssh.log")
                      << s->host.console();
   EXPECT_EQ(target.boot_count(), 1);
-  EXPECT_EQ(t1.effective["cmdline"], "console=ttyS0 panic=-1 quiet kt_trial=1");  // base: the host's own line
+  EXPECT_EQ(t1.effective["cmdline"], "console=ttyS0 panic=-1 quiet nowatchdog");  // base: the host's own line
   EXPECT_EQ(t1.effective["vm.swappiness"], "33");
   EXPECT_EQ(t1.effective["kernel_release"], targets::bzimage_release(s->host.kernel).value_or("?"));
   EXPECT_EQ(t1.samples["swappiness"], (std::vector<double>{33, 33}));

@@ -92,6 +92,16 @@ TEST_F(AgentOnHost, WriteReportsARefusedValue) {
   ASSERT_TRUE(w.has_value()) << w.error().message;
   EXPECT_EQ(w->rc, 1);
   EXPECT_FALSE(w->message.empty());
+  // A value the kernel refuses (EINVAL, or EROFS in a container): the value that
+  // stayed in force comes back with the refusal, in the same round trip.
+  const std::string knob = "/proc/sys/vm/swappiness";
+  auto before = util::read_file(knob);
+  ASSERT_TRUE(before.has_value());
+  auto r = channel_->write(knob, "not-a-number", 10s);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->rc, 1) << r->message;
+  EXPECT_FALSE(r->message.empty());
+  EXPECT_EQ(r->readback, *before);
 }
 
 TEST_F(AgentOnHost, EmptyValueAndTrailingNewlinesSurvive) {

@@ -147,3 +147,23 @@ TEST(QemuOptions, FactoryKnowsKindQemu) {
   ASSERT_TRUE(target.has_value()) << target.error().format();
   EXPECT_EQ((*target)->kind(), "qemu");
 }
+
+TEST(QemuOptions, SwapDiskAndReuseVm) {
+  TempDir t;
+  touch(t.path / "k");
+  auto d = parse("target:\n  kind: qemu\n  kernel: k\n", t.path);
+  ASSERT_TRUE(d) << d.error().format();
+  EXPECT_EQ(d->swap_disk, "");
+  EXPECT_TRUE(d->reuse_vm);
+  auto o = parse("target:\n  kind: qemu\n  kernel: k\n  swap_disk: 256M\n  reuse_vm: false\n", t.path);
+  ASSERT_TRUE(o) << o.error().format();
+  EXPECT_EQ(o->swap_disk, "256M");
+  EXPECT_FALSE(o->reuse_vm);
+  auto bad = parse("target:\n  kind: qemu\n  kernel: k\n  swap_disk: 256\n", t.path);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().format().find("swap_disk must look like 256M or 1G, not '256'"), std::string::npos)
+      << bad.error().format();
+  auto notbool = parse("target:\n  kind: qemu\n  kernel: k\n  reuse_vm: sometimes\n", t.path);
+  ASSERT_FALSE(notbool);
+  EXPECT_NE(notbool.error().format().find("recipe.yaml:4:"), std::string::npos) << notbool.error().format();
+}

@@ -42,6 +42,11 @@ ku::Result<ku::RunResult> run(const std::vector<std::string>& argv, std::chrono:
 TEST(NativeRun, EveryShippedWorkloadProducesAllItsMetricsHere) {
   for (const auto& name : kw::available_workloads({kSource + "/recipes/workloads"})) {
     SCOPED_TRACE(name);
+    // Guest-only: its setup makes the qemu target's swap disk (/dev/vda) swap,
+    // which must never run on a host. Its real run is the quick start's and
+    // workload_cgroup_system_tests' (real boots); its metrics are checked on a
+    // captured output in shipped_workloads_test.
+    if (name == "redis-memory") continue;
     auto w = kw::load_workload(name, {kSource + "/recipes"});
     ASSERT_TRUE(w) << w.error().format();
     for (const auto& bin : w->binaries)

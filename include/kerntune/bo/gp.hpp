@@ -37,6 +37,7 @@ struct FitOptions {
   double max_noise = 2.0;    ///< upper bound (standardized units)
   bool learn_noise = true;   ///< false: noise floor fixed at min_noise (noise-free objective)
   std::optional<Eigen::VectorXd> start;  ///< e.g. the previous optimum
+  bool start_only = false;   ///< with `start`: one run from it, no other starts (a refit)
 };
 
 struct FitSummary {
@@ -49,6 +50,10 @@ struct FitSummary {
 /// Lower-triangular Cholesky factor of K, adding jitter·mean(diag) with jitter
 /// 0, 1e-8, 1e-7, …, 1e-2 until it succeeds. Error when even 1e-2 fails.
 util::Result<Eigen::MatrixXd> cholesky_with_jitter(const Eigen::MatrixXd& K);
+
+/// The rows a fit uses: all when n <= max_points, else the best quarter by y
+/// plus an even spread of the rest, in history order.
+std::vector<int> fit_subset(const Eigen::VectorXd& y, int max_points);
 
 class Gp {
  public:
@@ -74,6 +79,13 @@ class Gp {
   double neg_log_posterior(const Eigen::VectorXd& theta, const MixedKernel::Pairwise& pw,
                            const Eigen::VectorXd& y, const Eigen::VectorXd& noise,
                            Eigen::VectorXd* grad) const;
+
+  /// −log marginal likelihood of each column of Y (targets at the rows of X,
+  /// known noise in the same column of `noise`) at the current
+  /// hyperparameters (+∞ where K cannot be factorized). Output warps are
+  /// compared by it (docs/bo.md §3).
+  Eigen::VectorXd neg_log_likelihoods(const Eigen::MatrixXd& X, const Eigen::MatrixXd& Y,
+                                      const Eigen::MatrixXd& noise) const;
 
   /// MAP fit of the hyperparameters; leaves them set. X rows are points.
   util::Result<FitSummary> fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y,

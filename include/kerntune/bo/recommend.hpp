@@ -16,4 +16,11 @@ namespace kerntune::bo {
 std::optional<std::size_t> recommend(const std::vector<Dim>& dims,
                                      const std::vector<Observation>& observations);
 
+/// The score recommend() ranks by, at every observation: the GP posterior
+/// mean of the (transformed, standardized, minimized) first objective, or the
+/// observed transformed value with fewer than 3 successful observations or a
+/// failed fit. Only the order means anything. NaN for failed observations.
+/// Constraints are ignored here (the caller judges feasibility).
+std::vector<double> posterior_scores(const std::vector<Dim>& dims, const std::vector<Observation>& observations);
+
 }  // namespace kerntune::bo

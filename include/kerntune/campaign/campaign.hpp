@@ -9,8 +9,11 @@
 
 #include "kerntune/campaign/recipe.hpp"
 #include "kerntune/store/store.hpp"
+#include "kerntune/targets/factory.hpp"
 #include "kerntune/targets/target.hpp"
+#include "kerntune/util/clock.hpp"
 #include "kerntune/util/result.hpp"
+#include "kerntune/util/stop_token.hpp"
 
 namespace kerntune::campaign {
 
@@ -22,6 +25,21 @@ struct TuneOptions {
   enum class Progress { auto_detect, tty, lines, quiet };
   Progress progress = Progress::auto_detect;
   bool verbose = false;
+};
+
+/// The campaign's side effects an in-process caller may replace (the campaign
+/// test suite runs the real loop with a fake target, clock and stop token).
+/// Every default is the real one; what is given must outlive tune().
+struct TuneEnvironment {
+  using MakeTarget = std::function<util::Result<std::unique_ptr<targets::Target>>(const targets::TargetContext&)>;
+  /// Stored start/finish times, trial and optimizer seconds, the progress ETA.
+  const util::Clock* clock = nullptr;  ///< null: util::real_clock()
+  /// Polled between trials and stages; null: the SIGINT/SIGTERM flag
+  /// (util::signal_stop(), whose handlers tune() installs).
+  util::StopToken* stop = nullptr;
+  /// Makes worker ctx.worker_index's target (the kernel stage still wraps it);
+  /// empty: from the recipe's `target:` and `executor:`.
+  MakeTarget make_target;
 };
 
 struct TuneSummary {
@@ -42,6 +60,7 @@ struct TuneSummary {
 nlohmann::json campaign_metadata(const Recipe& recipe, const std::string& target_kind);
 
 /// Runs (or resumes) the campaign a recipe describes, storing every trial.
-util::Result<TuneSummary> tune(const Recipe& recipe, store::Store& store, const TuneOptions& options);
+util::Result<TuneSummary> tune(const Recipe& recipe, store::Store& store, const TuneOptions& options,
+                               const TuneEnvironment& env = {});
 
 }  // namespace kerntune::campaign

@@ -22,13 +22,29 @@ struct Objective {
   bool maximize = false;
   /// Outcome constraint instead of (or beside) an objective: "<=" or ">=" with a threshold.
   std::string limit_op;   ///< empty: none
-  double limit = 0;
+  double limit = 0;       ///< the bound; with limit_relative, a fraction of the baseline (0.95)
+  /// `limit: ">= 95% baseline"`: judged against the campaign's baseline
+  /// measurements (docs/recipes.md, "Limits relative to the baseline").
+  bool limit_relative = false;
+  /// The limit as the store and a worker's recipe hold it: ">= 1120", ">= 95% baseline".
+  std::string limit_text() const;
   bool is_objective = true;  ///< false: constraint only (no direction given)
+  /// With `noise.baseline_every`: divide this metric by its own drift (the
+  /// latest earlier baseline over the first) before the optimizer sees it, or
+  /// not at all. Recipe key `drift: auto|none`; default auto for an entry with
+  /// a direction, none for a limit-only entry (docs/recipes.md, "Drift").
+  enum class Drift { correct, none };
+  Drift drift = Drift::correct;
 };
 
+/// `warm_start: {db, campaign}`; file/line/column locate the key for errors
+/// found when the prior campaign is read (docs/recipes.md, "Warm start").
 struct WarmStart {
   std::string db;
   std::string campaign;
+  std::string file;
+  int line = 0;
+  int column = 0;
 };
 
 /// Where trials run (recipe `executor:`). local: on this machine (default);
@@ -64,7 +80,16 @@ struct Recipe {
   int baseline_every = 0;  ///< re-measure the baseline every K trials (0 = never)
   int confirm_top = 0;     ///< confirm the best K candidates against the baseline at the end
   int confirm_rounds = 0;  ///< ABAB rounds per confirmed candidate
+  bool confirm_by_default = false;  ///< confirm_top/rounds came from the kernel-target default
   int workers = 1;         ///< trials in flight at once (docs/workers.md)
+  int workers_line = 0;    ///< where `workers:` stands (0: absent), for located errors
+  int workers_column = 0;
+  /// `baseline: target`: trial 0 measures the target as it is and its
+  /// assignment is the values read back from it; rebaselines, `best`, export
+  /// and gate use that assignment (docs/recipes.md, "Baseline").
+  bool baseline_from_target = false;
+  int baseline_line = 0;
+  int baseline_column = 0;
   ExecutorSpec executor;
   std::optional<WarmStart> warm_start;
 

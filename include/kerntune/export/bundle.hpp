@@ -27,6 +27,8 @@ struct ExportOptions {
   bool force = false;                ///< replace an existing archive, or a folder holding a kerntune bundle
   std::string git_repo;              ///< non-empty: also commit the bundle into this repository
   std::string name;                  ///< bundle name; default "<campaign>-trial-<seq>"
+  /// Export a trial with a value outside a parameter's safe_range (refused otherwise).
+  bool allow_unsafe = false;
 };
 
 struct ExportSummary {

@@ -29,6 +29,9 @@ struct Side {
   std::string label;            ///< "default", "bundle NAME", "trial 12", "kernel PATH"
   space::Assignment assignment;
   std::string kernel;           ///< empty: the target's kernel
+  /// `default` with a recipe's `baseline: target`: the target measured as it
+  /// runs, nothing written (TrialRequest::read_current).
+  bool as_is = false;
 };
 
 /// `default` | a bundle (folder or .tar.gz with a verified manifest) |

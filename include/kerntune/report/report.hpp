@@ -4,10 +4,10 @@
 // request) answering "what did it find, how sure is it, which knobs mattered".
 // Reading guide: docs/report.md.
 //
-// The report reads only the store's rows (campaign row with its metadata_json,
-// trials, events); the improvement of the best trial over the baseline is
-// passed in by the caller (the CLI computes it with the same function as
-// `kerntune best`, so both always agree).
+// The report reads a campaign through its read model (results::CampaignView:
+// metadata, objectives, typed trials) and the campaign's events; the
+// recommendation and its interval come from results::recommend, the function
+// `kerntune best` uses, so both always agree.
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -15,30 +15,16 @@
 #include <string>
 #include <vector>
 
+#include "kerntune/results/view.hpp"
 #include "kerntune/store/store.hpp"
 #include "kerntune/util/result.hpp"
 
 namespace kerntune::report {
 
-/// One trial as the report sees it: medians over repeats and the raw repeats.
-struct TrialView {
-  std::int64_t id = 0;
-  int seq = 0;
-  std::string kind;
-  std::string status;
-  nlohmann::json params = nlohmann::json::object();
-  std::map<std::string, double> metrics;               ///< median over repeats
-  std::map<std::string, std::vector<double>> samples;  ///< every repeat
-  std::map<std::string, std::string> units;
-  std::string failure_stage, failure_reason;
-  double started_at = 0, finished_at = 0;
-};
-TrialView view(const store::TrialRecord& t);
-
-struct Objective {
-  std::string metric;
-  bool maximize = false;
-};
+/// The report reads a campaign through its read model: each trial is a
+/// results::Trial, each objective a results::Objective (kerntune/results/view.hpp).
+using results::Objective;
+using results::Trial;
 
 /// The best trial's metric over the baseline's, with a 95% interval (NaN
 /// bounds when there is no interval). Computed by the caller.
@@ -49,8 +35,7 @@ struct Improvement {
 };
 
 struct ReportInput {
-  store::CampaignRow campaign;
-  std::vector<store::TrialRecord> trials;
+  results::CampaignView view;
   std::vector<store::EventRow> events;
   std::optional<Improvement> improvement;
 };
@@ -84,8 +69,7 @@ struct Importance {
   std::string note;                      ///< why there is none, when params is empty
 };
 
-/// Parameter metadata (metadata_json "parameters") and objectives
-/// (metadata_json "objectives", or the stored recipe's when metadata lacks them).
+/// Parameter metadata (the campaign metadata's "parameters").
 struct ParamMeta {
   std::string name, domain, type;
   nlohmann::json default_value;
@@ -94,20 +78,21 @@ struct ParamMeta {
   std::vector<std::string> values;
   std::string when;
 };
-std::vector<ParamMeta> parameters(const store::CampaignRow& campaign);
-std::vector<Objective> objectives(const store::CampaignRow& campaign);
-/// budget.trials of the stored recipe text; nullopt when absent.
-std::optional<int> budget(const store::CampaignRow& campaign);
+std::vector<ParamMeta> parameters(const results::CampaignView& view);
+/// The objective the report and `status` lead with: the first optimized one,
+/// else (a campaign that recorded none) the first metric measured, minimized.
+Objective main_objective(const results::CampaignView& view);
 
-/// Index of the best ok baseline/proposal/confirm trial: stats::best_trial,
-/// the rule `kerntune best` and `export` use; nullopt when none has the metric.
-std::optional<std::size_t> best_index(const std::vector<TrialView>& trials, const Objective& objective);
+/// Index (into `view.trials`) of the recommended trial for `objective`:
+/// results::recommend, the rule `kerntune best` and `export` use (feasible
+/// first, the surrogate's posterior mean); nullopt when nothing qualifies.
+std::optional<std::size_t> best_index(const results::CampaignView& view, const Objective& objective);
 
 /// Fits a GP (kerntune::bo) on the ok trials' encoded parameters and the
 /// standardized objective, then computes each parameter's partial dependence.
 /// Empty params (with a note) when there are fewer than 5 ok trials or no
 /// parameter varies.
-Importance importance(const std::vector<ParamMeta>& params, const std::vector<TrialView>& trials,
+Importance importance(const std::vector<ParamMeta>& params, const std::vector<Trial>& trials,
                       const Objective& objective, const ImportanceOptions& options = {});
 
 struct RenderOptions {
@@ -130,18 +115,18 @@ struct StatusSnapshot {
   std::string state;               ///< the campaign row's status
   int done = 0;                    ///< baseline + proposal trials stored
   int extra = 0;                   ///< rebaseline + confirm trials stored
-  std::optional<int> budget;       ///< metadata "budget", else the stored recipe's budget.trials
+  std::optional<int> budget;       ///< CampaignView::budget
   int failed = 0;
-  std::optional<TrialView> last;   ///< the most recently finished trial
+  std::optional<Trial> last;   ///< the most recently finished trial
   Objective objective;
   std::optional<double> baseline;  ///< the baseline trial's median
-  std::optional<TrialView> best;
+  std::optional<Trial> best;
   double elapsed_seconds = 0;      ///< first trial start → last trial end (or now while running)
   double since_last_seconds = 0;   ///< now − last trial end
   std::optional<double> eta_seconds;  ///< remaining trials × median trial time, while running
 };
 /// `now` is unix seconds (passed in so tests are deterministic).
-StatusSnapshot status(const store::CampaignRow& campaign, const std::vector<store::TrialRecord>& trials, double now);
+StatusSnapshot status(const results::CampaignView& view, double now);
 /// The `status --json` object (docs/schemas/status.schema.json).
 nlohmann::json to_json(const StatusSnapshot& s);
 /// Human-readable lines (no colour).

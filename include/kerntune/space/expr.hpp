@@ -57,8 +57,14 @@ class Expr {
   Expr(Expr&&) noexcept;
   Expr& operator=(Expr&&) noexcept;
 
+  /// Longest expression text parsed (1 MiB: a 50,000-term chain is under
+  /// 1 MB). The tokens take ~50 bytes per byte of text, so a bound on the
+  /// text bounds the memory (fuzz_expr allocated 2 GiB for 41 MB).
+  static constexpr std::size_t kMaxBytes = std::size_t{1} << 20;
+
   /// Parses and type-checks `text` as a condition (its value must be true/false).
-  /// Errors are Kind::invalid_input, located at `where` plus the offset of the fault.
+  /// Errors are Kind::invalid_input, located at `where` plus the offset of the fault;
+  /// a text longer than kMaxBytes is refused before it is read.
   static util::Result<std::shared_ptr<const Expr>> parse(std::string_view text, const ExprScope& scope,
                                                          const SourcePos& where);
 

@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -48,6 +49,11 @@ struct Parameter {
   std::string when_text;            ///< empty: always active
   std::shared_ptr<const Expr> when;
   std::string description;
+  /// Int/real: the documented safe values (`safe_range:`, docs/search-spaces.md
+  /// "Safe ranges"). `range` lies inside it unless `unsafe_allowed`; a value
+  /// outside it trades away safety (export refuses it without --allow-unsafe).
+  std::optional<std::pair<double, double>> safe_range;
+  bool unsafe_allowed = false;      ///< a recipe override acknowledged a range beyond safe_range
   std::string file;                 ///< where it was defined (for errors)
   int line = 0;
   int column = 0;
@@ -90,6 +96,12 @@ class Space {
   /// Appends constraints (a YAML list of strings, e.g. a recipe's `constraints:`
   /// naming parameters of merged search-space files) and re-finalizes.
   util::Status add_constraints(const YAML::Node& constraints, const std::string& file);
+  /// A recipe's `override:` entry for parameter `name` (node: its mapping of
+  /// range / default / safe_range / allow_unsafe) applied in place and
+  /// re-finalized; errors are located in `file`. A range or safe_range that
+  /// leaves the shipped safe_range needs `allow_unsafe: true`. On failure the
+  /// space is unchanged.
+  util::Status apply_override(const YAML::Node& name, const YAML::Node& node, const std::string& file);
   /// Adds another space's parameters and constraints; fails on duplicate
   /// names. On any failure (here and in add_constraints) the space is unchanged.
   util::Status merge(const Space& other);
@@ -157,6 +169,11 @@ class Space {
   std::vector<const Value*> resolve(const Assignment& a, std::vector<bool>& active) const;
   util::Status check_constraints(std::span<const Value* const> values) const;
 };
+
+/// Whether `v` lies outside p's safe_range (false without one, or for non-numbers).
+bool outside_safe_range(const Parameter& p, const Value& v);
+/// p's safe_range as [lo, hi] (integers for int parameters), or null.
+nlohmann::json safe_range_json(const Parameter& p);
 
 /// The whole space as JSON: {"parameters": [...], "constraints": [...]} (for `space show --json`).
 nlohmann::json to_json(const Space& space);

@@ -80,7 +80,8 @@ class Store {
   /// kind invalid_input with Error::file = path. A missing or 0-byte file is
   /// created as a new store (unless read_only or !create). read_only opens
   /// with SQLITE_OPEN_READONLY and never migrates (an older store is refused
-  /// with a hint to open it read-write once). Read-write handles use WAL,
+  /// with a hint to open it read-write once). A path that is a symlink is
+  /// opened as its target (a dangling one creates it). Read-write handles use WAL,
   /// foreign_keys=ON, synchronous=NORMAL and the given busy timeout.
   static util::Result<Store> open(const std::string& path, const OpenOptions& options = {});
   Store(Store&&) noexcept;
@@ -105,7 +106,9 @@ class Store {
   /// the campaign does not (kind invalid_input), if the record is malformed
   /// (status not ok|failed, failed without stage, params/effective not JSON
   /// objects, non-finite values: invalid_input), or on SQLite errors such as a
-  /// full disk or a lock held past the busy timeout (kind io).
+  /// full disk or a lock held past the busy timeout (kind io). Text columns
+  /// (failure stage and reason, worker, metric names, units, artifact names)
+  /// are stored as util::valid_utf8; artifact contents are BLOBs, byte for byte.
   util::Result<std::int64_t> insert_trial(const TrialRecord& trial, const std::vector<ArtifactRow>& artifacts);
   /// Trials of a campaign ordered by seq, with measurements in insertion order
   /// (not artifacts), read from one consistent snapshot. Unknown id: empty.

@@ -15,6 +15,10 @@ struct TargetContext {
   std::string recipe_dir;   ///< relative paths resolve against it
   std::string work_dir;     ///< scratch space for this campaign (initramfs, logs)
   std::vector<std::string> required_metrics;  ///< metrics the recipe's objectives need
+  int worker_index = 0;  ///< which of the campaign's workers this target serves
+  int worker_count = 1;  ///< the recipe's `workers:`
+  int workers_line = 0;  ///< where `workers:` stands in the recipe (0: absent)
+  int workers_column = 0;
 };
 
 /// Known kinds: command (more as backends land). Unknown kind: located error with did-you-mean.

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "kerntune/targets/guest_protocol.hpp"
+#include "kerntune/targets/target.hpp"
 #include "kerntune/util/subprocess.hpp"
 
 namespace kerntune::targets::guest {
@@ -31,6 +32,20 @@ struct ChannelError {
 template <class T>
 using ChannelResult = std::expected<T, ChannelError>;
 
+/// One figure the agent measured around a run, as a `sys.*` metric.
+struct AgentMetric {
+  std::string name;
+  double value = 0;
+  std::string unit;
+};
+
+/// The `sys.*` metrics of one `run` reply: the guest-wide ones (MemAvailable
+/// minimum, slab, page cache, faults, context switches, elapsed time) and,
+/// when the agent ran the workload in its cgroup, what the workload held and
+/// cost (docs/objectives.md): memory.current mean and sampled peak, the zswap
+/// and swap it owns, swap-device and zswap page I/O, CPU time.
+std::vector<AgentMetric> agent_metrics(const Reply& reply);
+
 /// What the agent reports for one `run` (fields of the END line, parsed).
 struct RunReply {
   int exit_code = -1;      ///< the workload's status as the guest shell saw it (128+N: signal N)
@@ -43,6 +58,7 @@ struct RunReply {
   long long pgfault = 0;
   long long pgmajfault = 0;
   long long ctxt = 0;
+  std::vector<AgentMetric> metrics;  ///< agent_metrics() of the reply
 };
 
 /// Outcome of a write: rc 0 = written (readback holds the file's content
@@ -50,6 +66,8 @@ struct RunReply {
 /// 2 = no such file, 3 = path refused by the agent, 4 = written but unreadable.
 struct WriteReply {
   int rc = 0;
+  /// RC 0/4: the file read back after the write. RC 1 (refused): its content,
+  /// the value that stayed in force (empty when unreadable).
   std::string readback;
   std::string message;
   /// With keep_old: the file's content before the write (nullopt: unreadable
@@ -77,6 +95,11 @@ struct KnobWrite {
 std::expected<std::vector<KnobWrite>, std::string> knob_writes(
     const std::vector<std::pair<std::string, std::string>>& sysctls,
     const std::vector<std::pair<std::string, std::string>>& sysfs);
+/// Records the kernel's answer to a knob write in `out`: RC 0 the value read
+/// back, RC 4 (write-only) the value as written, RC 1 (refused) the refusal
+/// and the value that stayed in force — the trial goes on with it. False for
+/// any other RC: the caller fails the trial in its own words.
+bool record_knob_write(const KnobWrite& k, const WriteReply& w, TrialOutcome& out);
 /// "failed with exit code 3" / "was killed by signal 9 (Killed)" for a shell status.
 std::string exit_description(int rc);
 

@@ -40,6 +40,14 @@ struct QemuOptions {
   std::string cmdline_base = "console=ttyS0 panic=-1 quiet";
   std::string qemu_binary = "qemu-system-x86_64";
   std::string work_dir;                ///< initramfs cache and console logs; "" = a temp folder
+  /// A fresh, empty virtio disk of this size (e.g. "256M") attached at every
+  /// boot as the guest's /dev/vda (a sparse file in work_dir); "" = none. A
+  /// workload makes it swap (mkswap + swapon in its setup).
+  std::string swap_disk;
+  /// false: every trial boots a fresh VM (no state carried between trials,
+  /// e.g. pages swapped out by the previous trial); true: reuse when the
+  /// kernel, initramfs and command line match.
+  bool reuse_vm = true;
   /// How long past a command's own timeout the host waits for the agent.
   std::chrono::milliseconds agent_grace{30000};
   /// Timeout of one knob write/read in the guest.
@@ -50,7 +58,7 @@ struct QemuOptions {
 };
 
 /// Parses `target:` (kind: qemu). Keys: kernel, modules_dir, memory, cpus,
-/// accel, qemu_options, boot_timeout, cmdline_base, qemu (binary). A missing
+/// accel, qemu_options, boot_timeout, cmdline_base, qemu (binary), swap_disk, reuse_vm. A missing
 /// kernel is an error located at the key (or at the target when no default
 /// exists). Relative paths resolve against the recipe's folder.
 util::Result<QemuOptions> parse_qemu_options(const YAML::Node& node, const TargetContext& ctx);
@@ -95,7 +103,11 @@ class QemuTarget final : public Target {
   util::Result<Initramfs> initramfs_for(const TrialRequest& request);
   /// Boots unless the running VM matches; failure → outcome in `st`.
   util::Result<bool> ensure_vm(const TrialRequest& request, const std::string& initramfs, TrialState& st);
+  /// False (the trial fails at boot) when the kernel did not take a boot
+  /// parameter the trial set (boot_check.hpp).
+  bool boot_parameters_taken(const TrialRequest& request, TrialState& st);
   util::Result<bool> apply_knobs(const TrialRequest& request, TrialState& st);
+  util::Result<bool> read_knobs(const TrialRequest& request, TrialState& st);
   util::Result<bool> run_workload(const TrialRequest& request, TrialState& st);
   /// Writes every touched knob back to its boot value; false if one differs.
   util::Result<bool> restore(TrialState& st);
@@ -107,6 +119,8 @@ class QemuTarget final : public Target {
   std::string kvm_memo_path() const;
   std::string kvm_memo_key() const;
   void remember_kvm_broken();
+  /// QEMU arguments of the swap disk, which is created empty (sparse) now.
+  util::Result<std::vector<std::string>> fresh_swap_disk();
 
   QemuOptions options_;
   std::string accel_;
@@ -114,6 +128,7 @@ class QemuTarget final : public Target {
   int boots_ = 0;
   bool kvm_verified_ = false;  ///< a KVM boot has reached the agent
   std::map<std::string, Initramfs> initramfs_cache_;  // by workload inputs
+  std::string swap_disk_path_;  ///< this target's swap disk file ("" until the first boot)
 };
 
 /// The factory entry for `kind: qemu`.

@@ -129,6 +129,7 @@ class SshTarget final : public Target {
   struct TrialState;
   util::Result<bool> ensure_boot(Host& h, const TrialRequest& request, TrialState& st);
   util::Result<bool> apply_knobs(Host& h, const TrialRequest& request, TrialState& st);
+  util::Result<bool> read_knobs(Host& h, const TrialRequest& request, TrialState& st);
   util::Result<bool> run_workload(Host& h, const TrialRequest& request, TrialState& st);
   util::Result<bool> restore(Host& h, TrialState& st);
   /// The host stopped answering: fail the trial, take it out of the pool, recover it if possible.

@@ -40,6 +40,12 @@ struct TrialRequest {
   const workloads::Workload* workload = nullptr;
   int repeats = 1;  ///< measured repeats (0: the workload's own setting)
   int warmup = -1;  ///< warm-up repeats (-1: the workload's own setting)
+  /// The `baseline: target` trial: write nothing; read the current value of
+  /// every listed sysctl/sysfs knob (the values above are only their names'
+  /// carriers) into TrialOutcome::effective, then measure as usual. The
+  /// command target sets KERNTUNE_BASELINE=target and reports only what the
+  /// program prints as KERNTUNE_EFFECTIVE lines.
+  bool read_current = false;
 };
 
 struct Artifact {
@@ -58,6 +64,10 @@ struct TrialOutcome {
   /// What the target actually applied/read back (name → value), e.g. sysctls
   /// read back from the guest, "cmdline" → /proc/cmdline.
   nlohmann::json effective = nlohmann::json::object();
+  /// Knob name → the kernel's message, for each write the kernel refused
+  /// (EINVAL and the like). The trial goes on; `effective` holds the value
+  /// that stayed in force.
+  std::map<std::string, std::string> refused;
   /// Stage → seconds (e.g. boot, apply, workload, restore).
   std::map<std::string, double> timings;
   std::vector<Artifact> artifacts;

@@ -34,6 +34,11 @@ struct RunResult {
   std::string out;
   std::string err;
   double seconds = 0;      ///< wall time
+  /// Processes the program left behind and that were killed after it exited:
+  /// members of its process group, or holders of its stdout/stderr in another
+  /// session (`setsid cmd &`), as "pid N (comm)". They never turn an exit into
+  /// a timeout: output is read for at most 2 s after the program exits.
+  std::vector<std::string> leftovers;
   bool ok() const { return !timed_out && term_signal == 0 && exit_code == 0; }
   /// "exit code 3", "killed by signal 9 (Killed)", "timed out after 5.0 s".
   std::string describe() const;
@@ -41,6 +46,9 @@ struct RunResult {
 
 /// Runs a program to completion. Error only when it could not be started
 /// (missing binary, bad cwd); a non-zero exit is a RunResult, not an Error.
+/// At the timeout (or a stop) the process group and every process holding
+/// the program's output pipes are killed, and output is read for at most
+/// 0.5 s more: a descendant that escaped the group cannot hold the run open.
 Result<RunResult> run(const RunOptions& options);
 
 /// A long-lived child with pipes (QEMU, a guest console). Destroying it kills

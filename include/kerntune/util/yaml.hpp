@@ -24,8 +24,12 @@ inline std::unexpected<Error> fail_at(const YAML::Node& node, const std::string&
   return std::unexpected<Error>(error_at(node, file, std::move(message)));
 }
 
-/// Fails on the first key of map `node` not in `allowed`, with a did-you-mean
-/// suggestion ("unknown key 'rnage' (did you mean 'range'?)"), located at the key.
+/// Fails on a key that appears twice in map `node` ("duplicate key 'budget'
+/// in recipe", located at the second): yaml-cpp would keep the first silently.
+Status check_unique_keys(const YAML::Node& node, const std::string& file, const std::string& what);
+/// Fails on a duplicate key (check_unique_keys), then on the first key of map
+/// `node` not in `allowed`, with a did-you-mean suggestion ("unknown key
+/// 'rnage' (did you mean 'range'?)"), located at the key.
 Status check_keys(const YAML::Node& node, const std::string& file,
                   const std::vector<std::string>& allowed, const std::string& what);
 

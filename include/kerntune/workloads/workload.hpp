@@ -85,12 +85,19 @@ std::vector<std::string> available_workloads(const std::vector<std::string>& sea
 util::Result<std::map<std::string, double>> extract_metrics(const Workload& workload,
                                                             std::string_view output);
 
+/// The grammar of a metric name, wherever it is defined or reported (a
+/// workload file, a recipe objective, a KERNTUNE_METRIC line): 1–128 of
+/// [A-Za-z0-9_.-]. So a name is safe in JSON, HTML, a terminal and a file name.
+bool valid_metric_name(std::string_view name);
+
 /// Reads `KERNTUNE_METRIC <name> <value> [unit]` lines (the command target's protocol).
 /// Returns name → (value, unit); later lines with the same name win.
 /// Tokens are separated by any run of spaces/tabs; leading whitespace and a
 /// trailing '\r' are ignored; the marker must be the line's first token. A line
-/// whose value parse_number rejects (e.g. "nan", "12abc") is not recorded.
-/// Unit: the rest of the line after the value (trimmed; may be empty).
+/// whose value parse_number rejects (e.g. "nan", "12abc") or whose name is not
+/// a valid_metric_name (e.g. invalid UTF-8, an escape sequence) is not recorded.
+/// Unit: the rest of the line after the value (trimmed; may be empty), as
+/// util::printable text (invalid UTF-8 → U+FFFD, control characters escaped).
 std::map<std::string, std::pair<double, std::string>> parse_metric_lines(std::string_view output);
 
 /// Parses a number as tools print it: optional sign, digits, optional

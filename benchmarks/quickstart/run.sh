@@ -1,0 +1,21 @@
+#!/bin/sh
+# Regenerates the quick-start figure of docs/benchmarks.md: runs
+# recipes/quickstart.yaml into a fresh database and writes `kerntune best`,
+# the trial table's memory/throughput/swap columns and the wall time into the
+# generated block "quickstart" of docs/benchmarks.md, and the confirmed
+# figures (ratios with 95% intervals over the confirmation rounds, share of the
+# gain kept) into the block "memory-showcase" of docs/case-studies.md.
+#   benchmarks/quickstart/run.sh [--db PATH]     (default: build/quickstart-bench.db, replaced)
+set -eu
+root=$(cd "$(dirname "$0")/../.." && pwd)
+db=$root/build/quickstart-bench.db
+if [ "${1:-}" = --db ]; then db=$2; fi
+kt=$root/build/kerntune
+[ -x "$kt" ] || { echo "run.sh: build kerntune first (scripts/setup, or ninja -C build kerntune)" >&2; exit 2; }
+rm -f "$db"
+start=$(date +%s)
+"$kt" tune "$root/recipes/quickstart.yaml" --db "$db" --progress lines
+end=$(date +%s)
+exec /usr/bin/python3 "$root/benchmarks/quickstart/report.py" --kerntune "$kt" --db "$db" \
+  --seconds $((end - start)) --commit "$(git -C "$root" rev-parse --short HEAD)" \
+  --doc "$root/docs/benchmarks.md" --case-study "$root/docs/case-studies.md"

@@ -1,0 +1,153 @@
+#pragma once
+// Fakes for the in-process campaign suite: a clock that moves only when told,
+// and a scripted Target whose trials measure a known function, fail, raise an
+// infrastructure error or ask for a stop, per trial seq or per worker. The
+// campaign loop, the optimizer and the store they drive are the real ones.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <csignal>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "kerntune/targets/target.hpp"
+#include "kerntune/util/clock.hpp"
+#include "kerntune/util/stop_token.hpp"
+
+namespace kt_campaign_test {
+
+namespace targets = kerntune::targets;
+namespace util = kerntune::util;
+
+/// Starts at a fixed instant; advance() moves both clocks. Thread-safe.
+class FakeClock final : public util::Clock {
+ public:
+  static constexpr double kUnixStart = 1.8e9;
+  double unix_seconds() const override {
+    std::lock_guard lock(mu_);
+    return kUnixStart + elapsed_;
+  }
+  double monotonic_seconds() const override {
+    std::lock_guard lock(mu_);
+    return 1000.0 + elapsed_;
+  }
+  void advance(double seconds) {
+    std::lock_guard lock(mu_);
+    elapsed_ += seconds;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  double elapsed_ = 0;
+};
+
+/// What the fake target does with one trial.
+struct Action {
+  enum class What {
+    measure,       ///< ok: y = (x - 2)^2 + {a: 1, b: 0, c: 2}[m], per repeat + 0.001 * repeat
+    fail,          ///< a failed outcome at `stage`
+    error,         ///< an infrastructure Error of `kind` (the first `times` attempts; -1: every one)
+    interrupt,     ///< asks the stop token for SIGINT and reports `interrupted`, as a real target does on Ctrl-C
+    stop_after,    ///< measures, but a SIGTERM arrives before the trial is handed back
+  };
+  What what = What::measure;
+  std::string stage = "workload";
+  util::Error::Kind kind = util::Error::Kind::io;
+  int times = -1;
+};
+
+/// The value the fake measures for a configuration (the optimum is x = 2, m = b).
+inline double objective(const nlohmann::json& params) {
+  const double x = params.value("x", 0.0);
+  const std::string m = params.value("m", std::string("a"));
+  return (x - 2) * (x - 2) + (m == "b" ? 0.0 : m == "c" ? 2.0 : 1.0);
+}
+
+/// Shared by every worker's fake target: the script and the calls it saw.
+class Script {
+ public:
+  struct Call {
+    int worker = 0;
+    int seq = 0;
+    nlohmann::json params;
+  };
+  static constexpr double kTrialSeconds = 10.0;
+
+  explicit Script(FakeClock& clock) : clock_(clock) {}
+  void set_stop(util::StopToken* stop) { stop_ = stop; }
+  void on_seq(int seq, Action a) {
+    std::lock_guard lock(mu_);
+    by_seq_[seq] = a;
+  }
+  /// Every trial on `worker` raises an io error (a VM that will not start).
+  void break_worker(int worker) {
+    std::lock_guard lock(mu_);
+    broken_.insert(worker);
+  }
+  std::vector<Call> calls() const {
+    std::lock_guard lock(mu_);
+    return calls_;
+  }
+  void clear_calls() {
+    std::lock_guard lock(mu_);
+    calls_.clear();
+  }
+
+  util::Result<targets::TrialOutcome> run(int worker, const targets::TrialRequest& req) {
+    Action a;
+    {
+      std::lock_guard lock(mu_);
+      const int attempt = attempts_[req.seq]++;
+      calls_.push_back({worker, req.seq, req.params});
+      if (auto it = by_seq_.find(req.seq); it != by_seq_.end()) a = it->second;
+      if (broken_.contains(worker)) a = Action{.what = Action::What::error};
+      if (a.what == Action::What::error && a.times >= 0 && attempt >= a.times) a = Action{};
+    }
+    clock_.advance(kTrialSeconds);
+    switch (a.what) {
+      case Action::What::fail: return targets::TrialOutcome::failure(a.stage, "scripted failure");
+      case Action::What::error:
+        return util::fail(fmt::format("scripted error on worker {}", worker), a.kind);
+      case Action::What::interrupt:
+        stop_->request(SIGINT);
+        return util::fail("interrupted", util::Error::Kind::interrupted);
+      case Action::What::stop_after: stop_->request(SIGTERM); break;
+      case Action::What::measure: break;
+    }
+    targets::TrialOutcome out;
+    out.ok = true;
+    const double y = objective(req.params);
+    for (int r = 0; r < std::max(1, req.repeats); ++r) out.samples["y"].push_back(y + 0.001 * r);
+    out.timings["workload"] = kTrialSeconds;
+    out.worker = fmt::format("fake-{}", worker);
+    return out;
+  }
+
+ private:
+  FakeClock& clock_;
+  util::StopToken* stop_ = nullptr;
+  mutable std::mutex mu_;
+  std::map<int, Action> by_seq_;
+  std::map<int, int> attempts_;  ///< seq → attempts so far
+  std::set<int> broken_;
+  std::vector<Call> calls_;
+};
+
+class FakeTarget final : public targets::Target {
+ public:
+  FakeTarget(Script& script, int worker) : script_(script), worker_(worker) {}
+  util::Result<targets::TrialOutcome> run_trial(const targets::TrialRequest& request) override {
+    return script_.run(worker_, request);
+  }
+  std::string kind() const override { return "fake"; }
+
+ private:
+  Script& script_;
+  int worker_;
+};
+
+}  // namespace kt_campaign_test
