@@ -10,8 +10,11 @@ find_package(CLI11 CONFIG REQUIRED)
 find_package(OpenSSL REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBGIT2 REQUIRED IMPORTED_TARGET libgit2)
-find_package(GTest REQUIRED)
-include(GoogleTest)
+# GoogleTest only for the test suite (scripts/setup --tests installs it).
+if(KERNTUNE_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+  include(GoogleTest)
+endif()
 # LBFGS++ is header-only (liblbfgspp-dev) and installs into /usr/include.
 find_path(LBFGSPP_INCLUDE_DIR LBFGS.h REQUIRED)
 add_library(kt_lbfgspp INTERFACE)
