@@ -369,8 +369,13 @@ util::Result<json> verify_bundle(const std::string& dir) {
   for (const auto& [rel, sum] : manifest["files"].items()) {
     listed.insert(rel);
     fs::path p = root / rel;
-    if (rel.find("..") != std::string::npos || !fs::is_regular_file(p))
-      return bad(p.string(), "listed in manifest.json but missing from the bundle");
+    // A listed name may hold ".." inside a component (a bundle named "o.."),
+    // never as a component: nothing outside the bundle is read.
+    const fs::path relp(rel);
+    bool escapes = relp.is_absolute() || rel.empty();
+    for (const auto& part : relp) escapes = escapes || part == "..";
+    if (escapes) return bad(mpath, fmt::format("manifest.json lists '{}', a path outside the bundle", util::printable(rel)));
+    if (!fs::is_regular_file(p)) return bad(p.string(), "listed in manifest.json but missing from the bundle");
     KT_TRY(std::string content, util::read_file(p.string()));
     if (!sum.is_string() || util::sha256_hex(content) != sum.get<std::string>())
       return bad(p.string(), "checksum mismatch: the file was changed after export");

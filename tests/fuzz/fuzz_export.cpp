@@ -19,6 +19,7 @@
 // parameter it writes breaks its domain's rule (space/destination.hpp).
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -432,8 +433,14 @@ void check_bundle(const fs::path& dir, const std::vector<ParamValue>& ps, const 
   check_tuned(file_text(dir / "tuned" / ("kerntune-" + name) / "tuned.conf"), ps, words);
   for (const auto& e : fs::recursive_directory_iterator(dir))
     if (!e.is_directory()) got.insert(fs::relative(e.path(), dir).generic_string());
+  if (got != want) {  // say which file is missing or extra before the trap
+    for (const auto& g : got) if (!want.contains(g)) std::fprintf(stderr, "fuzz_export: unexpected file %s\n", g.c_str());
+    for (const auto& w : want) if (!got.contains(w)) std::fprintf(stderr, "fuzz_export: missing file %s\n", w.c_str());
+  }
   KT_CHECK(got == want);
-  KT_CHECK(bundle::verify_bundle(dir.string()).has_value());
+  auto verified = bundle::verify_bundle(dir.string());
+  if (!verified) std::fprintf(stderr, "fuzz_export: verify_bundle: %s\n", verified.error().message.c_str());
+  KT_CHECK(verified.has_value());
 }
 
 void fuzz_bundle(const std::vector<ParamValue>& input, const std::string& campaign, const std::string& name) {

@@ -72,7 +72,9 @@ void check_export(store::Store& st, const store::CampaignRow& c, const json& val
   check_json(*m);
   // Only what was tuned: one sysctl line; TuneD sections [main] and [sysctl].
   auto sysctl = setting_lines(dir / "sysctl.d/90-kerntune.conf");
-  if (sysctl.size() != 1 || !sysctl[0].starts_with("kernel.core_pattern = ")) __builtin_trap();
+  // (an empty value's line is "kernel.core_pattern =" once trimmed)
+  if (sysctl.size() != 1 || !(sysctl[0] == "kernel.core_pattern =" || sysctl[0].starts_with("kernel.core_pattern = ")))
+    __builtin_trap();
   for (const auto& line : setting_lines(dir / "tuned/kerntune-fuzz/tuned.conf"))
     if (line.starts_with("[") && line != "[main]" && line != "[sysctl]") __builtin_trap();
 }
