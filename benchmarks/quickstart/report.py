@@ -96,10 +96,53 @@ def case_study(a, trials, best):
             kept = (1 - g) / (1 - s_ratio) if s_ratio != 1 else float("nan")
             out += ["", f"Search phase: {mem} {s_ratio:.3f} of trial 0's ({(s_ratio - 1) * 100:+.1f}%); confirmed "
                         f"{g:.3f} ({(g - 1) * 100:+.1f}%): **{kept:.0%} of the gain kept**."]
+    out += verify_lines(a, trials, best, confirmed)
     if not confirmed:
         out += ["", "No candidate was confirmed (the confirmation phase re-measures only candidates that kept every limit "
                     "in the search)."]
     return "\n".join(out)
+
+
+def verify_lines(a, trials, best, confirmed):
+    """The exported bundle re-measured by `kerntune verify` (run.sh), compared
+    with the confirmation of the same configuration."""
+    if not a.verify:
+        return []
+    try:
+        with open(a.verify) as f:
+            v = json.load(f)
+    except (OSError, ValueError):
+        return ["", f"`kerntune verify` of the exported bundle: no result ({a.verify} missing or not JSON)."]
+    m = v.get("measurement") or {}
+    r = m.get("ratio")
+    if not r:
+        return ["", f"`kerntune verify` of the exported bundle: {m.get('decision', 'no measurement')}: {m.get('message', '')}"]
+    n = len(m.get("baseline_values") or [])
+    out = ["", f"The exported bundle (`kerntune export --best`, {v.get('files')} files, checksums ok) re-measured by "
+               f"`kerntune verify --recipe recipes/quickstart.yaml --repeats {n}` on {2 * n} more fresh boots, interleaved "
+               f"({a.verify_seconds / 60:.0f} min): {m.get('metric')} ratio **{r['estimate']:.3f}**, 95% interval "
+               f"[{r['lo']:.3f}, {r['hi']:.3f}] ({r.get('method')}); decision `{m.get('decision')}`."]
+    config = best.get("params")
+    mem = "sys.workload_mem_mean_kb"
+    if config in confirmed and m.get("metric") == mem:
+        rows = rounds(trials, config, mem)
+        if len(rows) >= 2:
+            g, lo, hi = paired(rows)
+            overlap = r["lo"] <= hi and lo <= r["hi"]
+            inside = lo <= r["estimate"] <= hi
+            out.append(f"Against the confirmation ({g:.3f}, [{lo:.3f}, {hi:.3f}]): the intervals "
+                       f"{'overlap' if overlap else 'do not overlap'}, and verify's estimate is "
+                       f"{'inside' if inside else 'outside'} the confirmation's interval "
+                       f"({(r['estimate'] / g - 1) * 100:+.1f}% from it).")
+            base = next((t for t in trials if t.get("kind") == "baseline"), {})
+            search = [t["metrics"][mem] for t in trials if t.get("kind") == "proposal" and t.get("params") == config
+                      and mem in (t.get("metrics") or {})]
+            if search and (base.get("metrics") or {}).get(mem):
+                s_ratio = median(search) / base["metrics"][mem]
+                if s_ratio != 1:
+                    out.append(f"Share of the search phase's gain kept by the re-measured bundle: "
+                               f"**{(1 - r['estimate']) / (1 - s_ratio):.0%}**.")
+    return out
 
 
 def replace_block(path, key, body):
@@ -129,6 +172,8 @@ def main():
     ap.add_argument("--seconds", type=int, required=True)
     ap.add_argument("--commit", required=True)
     ap.add_argument("--doc", required=True)
+    ap.add_argument("--verify", help="kerntune verify --json output of the exported recommendation")
+    ap.add_argument("--verify-seconds", type=int, default=0)
     ap.add_argument("--case-study", help="also write the confirmed figures into this file's block 'memory-showcase'")
     a = ap.parse_args()
     best = run([a.kerntune, "best", "--db", a.db]).rstrip()

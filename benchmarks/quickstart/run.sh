@@ -4,8 +4,13 @@
 # the trial table's memory/throughput/swap columns and the wall time into the
 # generated block "quickstart" of docs/benchmarks.md, and the confirmed
 # figures (ratios with 95% intervals over the confirmation rounds, share of the
-# gain kept) into the block "memory-showcase" of docs/case-studies.md.
+# gain kept) into the block "memory-showcase" of docs/case-studies.md. Then
+# exports the recommendation (kerntune export, build/quickstart-bundle) and
+# re-measures the bundle against the defaults on fresh boots, interleaved
+# (kerntune verify --recipe, KERNTUNE_VERIFY_ROUNDS rounds, default 5), and
+# writes whether that agrees with the confirmation's interval.
 #   benchmarks/quickstart/run.sh [--db PATH]     (default: build/quickstart-bench.db, replaced)
+#   KERNTUNE_VERIFY_ROUNDS=0 skips the export and verify step
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 db=$root/build/quickstart-bench.db
@@ -16,6 +21,18 @@ rm -f "$db"
 start=$(date +%s)
 "$kt" tune "$root/recipes/quickstart.yaml" --db "$db" --progress lines
 end=$(date +%s)
+rounds=${KERNTUNE_VERIFY_ROUNDS:-5}
+verify_json=$root/build/quickstart-verify.json bundle=$root/build/quickstart-bundle
+rm -f "$verify_json"
+if [ "$rounds" -gt 0 ]; then
+  rm -rf "$bundle"
+  # (the defaults recommended: the bundle holds them, and verify measures no change)
+  if "$kt" export --db "$db" --best --out "$bundle"; then
+    "$kt" verify "$bundle" --recipe "$root/recipes/quickstart.yaml" --repeats "$rounds" --json > "$verify_json" || true
+  fi
+fi
+vend=$(date +%s)
 exec /usr/bin/python3 "$root/benchmarks/quickstart/report.py" --kerntune "$kt" --db "$db" \
-  --seconds $((end - start)) --commit "$(git -C "$root" rev-parse --short HEAD)" \
+  --seconds $((end - start)) --verify-seconds $((vend - end)) --verify "$verify_json" \
+  --commit "$(git -C "$root" rev-parse --short HEAD)" \
   --doc "$root/docs/benchmarks.md" --case-study "$root/docs/case-studies.md"

@@ -6,12 +6,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "kerntune/targets/target.hpp"
@@ -88,6 +90,14 @@ class Script {
     std::lock_guard lock(mu_);
     broken_.insert(worker);
   }
+  /// Every measured (ok) trial also takes `d` of real time, so that a worker
+  /// whose trials end at once (a broken one) is handed jobs while the healthy
+  /// ones are busy: which worker takes which job no longer depends on how fast
+  /// the host runs the threads.
+  void slow_healthy(std::chrono::milliseconds d) {
+    std::lock_guard lock(mu_);
+    slow_ = d;
+  }
   std::vector<Call> calls() const {
     std::lock_guard lock(mu_);
     return calls_;
@@ -99,6 +109,7 @@ class Script {
 
   util::Result<targets::TrialOutcome> run(int worker, const targets::TrialRequest& req) {
     Action a;
+    std::chrono::milliseconds slow{0};
     {
       std::lock_guard lock(mu_);
       const int attempt = attempts_[req.seq]++;
@@ -106,7 +117,9 @@ class Script {
       if (auto it = by_seq_.find(req.seq); it != by_seq_.end()) a = it->second;
       if (broken_.contains(worker)) a = Action{.what = Action::What::error};
       if (a.what == Action::What::error && a.times >= 0 && attempt >= a.times) a = Action{};
+      slow = slow_;
     }
+    if (a.what == Action::What::measure && slow.count() > 0) std::this_thread::sleep_for(slow);
     clock_.advance(kTrialSeconds);
     switch (a.what) {
       case Action::What::fail: return targets::TrialOutcome::failure(a.stage, "scripted failure");
@@ -134,6 +147,7 @@ class Script {
   std::map<int, Action> by_seq_;
   std::map<int, int> attempts_;  ///< seq → attempts so far
   std::set<int> broken_;
+  std::chrono::milliseconds slow_{0};
   std::vector<Call> calls_;
 };
 

@@ -414,6 +414,10 @@ TEST_P(CampaignCadence, AnInterruptedTrialStopsTheCampaign) {
 TEST_F(CampaignLoop, AWorkerThatErrorsTwiceInARowIsRetired) {
   Campaign c({.budget = 8, .workers = 2});
   c.script.break_worker(1);
+  // Worker 0's trials take 100 ms each, so worker 1 is idle and handed the
+  // next job after its first error (without this it was sometimes never
+  // handed a second one: worker 0 had run the whole budget first).
+  c.script.slow_healthy(std::chrono::milliseconds(100));
   auto s = c.tune();
   ASSERT_TRUE(s) << s.error().format();
   EXPECT_TRUE(s->finished);
