@@ -9,7 +9,9 @@ mean per-pair log ratio (docs/recommendation.md) to end above log(0.95) when
 the true ratio is 1: t(0.975, n-1) * sd_pair / sqrt(n) <= |log 0.95|, sd_pair
 being the spread of log(b/a) over pairs of fresh boots. Pairs of two boots of
 the same (default) configuration measure it directly (an A/A test); with
-independent boots sd_pair = sqrt(2) * sd(log per-boot value)."""
+independent boots sd_pair = sqrt(2) * sd(log per-boot value). --claim R sets
+the ratio of the claim (default 0.95: a 5% claim; 0.88 for a 12% latency
+claim), the margin being |log R|."""
 import argparse
 import json
 import math
@@ -40,7 +42,7 @@ def trials(kerntune, db):
     return [t for t in json.loads(out) if t.get("status") == "ok"]
 
 
-def analyse(ts, metric):
+def analyse(ts, metric, margin):
     boots = [t["samples"][metric] for t in ts if t.get("samples", {}).get(metric)]
     if len(boots) < 2:
         return None
@@ -63,7 +65,7 @@ def analyse(ts, metric):
         "boot_share": between / (between + w) if between + w > 0 else 0.0,
         "sd_pair": sd_pair_iid,
         "sd_pair_aa": st.stdev(adjacent) if len(adjacent) >= 2 else None,
-        "pairs": pairs_needed(sd_pair_iid),
+        "pairs": pairs_needed(sd_pair_iid, margin),
         "first_vs_rest": st.mean([s[0] / st.median(s[1:]) for s in boots if len(s) >= 3]),
     }
 
@@ -75,18 +77,26 @@ def main():
     ap.add_argument("--metric", action="append")
     ap.add_argument("--doc", help="write the table into this file's block 'noise' instead of stdout")
     ap.add_argument("--load", default="", help="host load averages while it ran (one line)")
+    ap.add_argument("--claim", type=float, default=0.95,
+                    help="ratio of the claim the pairs are counted for (0.95: a 5%% claim)")
+    ap.add_argument("--block", default="noise", help="name of the generated block in --doc")
+    ap.add_argument("--script", default="benchmarks/quickstart/noise.sh", help="the script named in the block")
     a = ap.parse_args()
+    if not 0 < a.claim < 1:
+        ap.error("--claim must be between 0 and 1")
+    margin = -math.log(a.claim)
+    claim = f"{1 - a.claim:.0%}"
     metrics = a.metric or ["get_rps", "get_p50", "sys.workload_mem_mean_kb"]
     rows = []
     print = rows.append  # noqa: A001 (the table is collected, then printed or written)
     print("| campaign | metric | boots × repeats | per-boot medians | CV between boots | CV within a boot (one repeat) "
           "| boot-to-boot share of variance | first measured repeat / median of the rest | sd of log pair ratio | "
-          "pairs of fresh boots for a ≤5% claim |")
+          f"pairs of fresh boots for a {claim} claim |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for db in a.db:
         ts = trials(a.kerntune, db)
         for m in metrics:
-            r = analyse(ts, m)
+            r = analyse(ts, m, margin)
             if not r:
                 continue
             print(f"| {db.rsplit('/', 1)[-1]} | {m} | {r['boots']} × {r['repeats']} | {', '.join(map(str, r['per_boot']))} | "
@@ -98,8 +108,8 @@ def main():
     if not a.doc:
         __builtins__.print(table)
         return
-    begin = "<!-- BEGIN generated:noise (benchmarks/quickstart/noise.sh; do not edit by hand) -->"
-    end = "<!-- END generated:noise -->"
+    begin = f"<!-- BEGIN generated:{a.block} ({a.script}; do not edit by hand) -->"
+    end = f"<!-- END generated:{a.block} -->"
     with open(a.doc) as f:
         text = f.read()
     block = f"{begin}\n{table}\n{end}"

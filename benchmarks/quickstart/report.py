@@ -165,6 +165,35 @@ def median(xs):
     return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
 
 
+NOT_STAGES = {"total", "optimizer", "cache_hit", "kernel_builds"}
+
+
+def overhead_lines(trials):
+    """kerntune's own time per trial from the stored per-stage timings: the
+    trial's total minus the target's stages (initramfs, boot, apply, setup,
+    workload, restore, build), i.e. the optimizer's proposal plus recording,
+    as a share of the total; and the median share of each stage."""
+    shares, opt, stages = [], [], {}
+    for t in trials:
+        tm = t.get("timings") or {}
+        total = tm.get("total")
+        if t.get("status") != "ok" or not total:
+            continue
+        spent = sum(v for k, v in tm.items() if k not in NOT_STAGES)
+        shares.append(max(0.0, total - spent) / total)
+        opt.append(tm.get("optimizer", 0.0) / total)
+        for k, v in tm.items():
+            if k not in NOT_STAGES:
+                stages.setdefault(k, []).append(v / total)
+    if not shares:
+        return ""
+    parts = ", ".join(f"{k} {median(v):.0%}" for k, v in sorted(stages.items(), key=lambda kv: -median(kv[1])))
+    return (f"\n\nkerntune's own time per trial (the trial's total minus the target's stages: the optimizer's "
+            f"proposal and recording), from the stored per-stage timings of the {len(shares)} measured trials: "
+            f"**median {median(shares):.2%}, max {max(shares):.2%}** of the trial's time (the proposal alone: "
+            f"median {median(opt):.2%}, max {max(opt):.2%}). Median share of a trial's time by stage: {parts}.")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kerntune", required=True)
@@ -193,7 +222,8 @@ def main():
                     f"{'—' if high is None else f'{high / 1048576:.0f} MiB'} |")
     body = (f"Commit {a.commit}, `benchmarks/quickstart/run.sh`, {a.seconds} s wall "
             f"({a.seconds / 60:.1f} min) on this machine.\n\n```\n$ kerntune best\n{best}\n```\n\n"
-            "Per trial (medians over the trial's repeats; confirmation runs included):\n\n" + "\n".join(rows))
+            "Per trial (medians over the trial's repeats; confirmation runs included):\n\n" + "\n".join(rows)
+            + overhead_lines(trials))
     replace_block(a.doc, "quickstart", body)
     if a.case_study:
         best_json = json.loads(run([a.kerntune, "best", "--db", a.db, "--json"]) or "{}")
