@@ -30,9 +30,14 @@ std::vector<double> runs(const CampaignView& v, Keep keep, const std::string& me
   return out;
 }
 
+/// Runs of `config`: its confirmation runs (`confirm`), or its search runs —
+/// for the defaults, every run of them (baseline and rebaselines): the
+/// reference is judged on all its runs, so a relative limit (">= 95%
+/// baseline") never vetoes the defaults because one of their runs was slow.
 std::vector<double> config_runs(const CampaignView& v, const std::string& config, bool confirm, const std::string& metric) {
   return runs(v, [&](const Trial& t) {
-    return t.config == config && (confirm ? t.kind == TrialKind::confirm : is_search(t.kind));
+    return t.config == config &&
+           (confirm ? t.kind == TrialKind::confirm : is_search(t.kind) || measures_defaults(t.kind));
   }, metric);
 }
 

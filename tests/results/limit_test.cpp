@@ -128,11 +128,16 @@ TEST(RelativeLimit, ConfirmationRunsAreJudgedAgainstTheRebaselinesOfTheirOwnRoun
   auto rec = results::recommend(view);
   ASSERT_TRUE(rec && rec->pick);
   EXPECT_EQ(view.trials[*rec->pick].params.value("x", -1.0), 1.0);
-  // An absolute limit at 95% of the search baseline would veto both.
+  // An absolute limit at 95% of the search baseline vetoes both — and the
+  // defaults too: they are judged on all their runs (median 820 of 1000 and
+  // the six rebaselines), as a confirmed candidate is on its confirmation runs.
   const auto abs = results::make_view(campaign(">= 950"), rows);
   auto abs_rec = results::recommend(abs);
-  ASSERT_TRUE(abs_rec && abs_rec->pick);
-  EXPECT_EQ(abs.trials[*abs_rec->pick].kind, results::TrialKind::baseline);
+  ASSERT_TRUE(abs_rec);
+  EXPECT_FALSE(abs_rec->pick);
+  EXPECT_EQ(abs_rec->infeasible, abs_rec->candidates);
+  // Relative to the baseline, the defaults can never break their own limit.
+  EXPECT_TRUE(candidate_at(ranked, view, 0).feasible);
 }
 
 TEST(RelativeLimit, WithoutABaselineMeasurementNothingKeepsIt) {

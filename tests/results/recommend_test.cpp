@@ -165,3 +165,25 @@ TEST(Recommend, FrontOfTwoObjectivesHoldsOnlyFeasibleNonDominatedConfigurations)
   auto bad = results::recommend(view, {.metric = "mem"});
   EXPECT_FALSE(bad);  // a limit, not an optimized objective
 }
+
+TEST(Recommend, TheDefaultsAreJudgedOnAllTheirRunsAndNeverBreakARelativeLimit) {
+  // The defaults' first run is slow (a busy host), their rebaselines fast;
+  // every proposal is slower still. ">= 95% baseline" is judged against the
+  // median of the defaults' runs: judged on its first run alone the defaults
+  // would break it and nothing would be recommended.
+  auto c = campaign(json::array({{{"metric", "mem"}, {"direction", "minimize"}},
+                                 {{"metric", "rps"}, {"limit", ">= 95% baseline"}}}),
+                    one_real());
+  std::vector<store::TrialRecord> rows = {trial(0, "baseline", 0, {{"mem", {100}}, {"rps", {600}}}),
+                                          trial(1, "proposal", 5, {{"mem", {40}}, {"rps", {500}}}),
+                                          trial(2, "rebaseline", 0, {{"mem", {101}}, {"rps", {2000}}}),
+                                          trial(3, "proposal", 7, {{"mem", {30}}, {"rps", {400}}}),
+                                          trial(4, "rebaseline", 0, {{"mem", {99}}, {"rps", {1900}}})};
+  const auto view = results::make_view(c, rows);
+  auto rec = results::recommend(view);
+  ASSERT_TRUE(rec) << rec.error().message;
+  ASSERT_TRUE(rec->pick) << (rec->notes.empty() ? "" : rec->notes.front());
+  EXPECT_EQ(view.trials[*rec->pick].seq, 0);  // the defaults: both proposals break the limit
+  EXPECT_EQ(rec->infeasible, 2);
+  EXPECT_EQ(rec->candidates, 3);
+}
