@@ -288,9 +288,13 @@ std::string render_starter_recipe(const StarterChoices& c, const Catalog& catalo
   }
   if (!c.baseline.empty() || !c.baseline_notes.empty()) {
     y += "\n";
-    y += comment_block(fmt::format("The baseline (trial 0) is what {} ran when this file was written: each value "
-                                   "below replaces the search space's default (docs/recipes.md, \"Overrides\").",
-                                   c.baseline_source.empty() ? std::string("this machine") : c.baseline_source));
+    const std::string who = c.baseline_source.empty() ? std::string("this machine") : c.baseline_source;
+    if (!c.baseline.empty())
+      y += comment_block(fmt::format("The baseline (trial 0) is what {} ran when this file was written: each default "
+                                     "below is its value there (docs/recipes.md, \"Overrides\").", who));
+    else
+      y += comment_block(fmt::format("The baseline (trial 0): {} ran the search spaces' defaults for every parameter "
+                                     "read when this file was written.", who));
     for (const auto& n : c.baseline_notes) y += comment_block("left at its default: " + n);
     if (!c.baseline.empty()) {
       y += "override:\n";
@@ -367,9 +371,11 @@ HostValues read_host_values(const space::Space& space, const std::string& root) 
   auto accept = [&](const space::Parameter& p, const nlohmann::json& reported, const std::string& where) {
     auto v = space::parse_reported(p, reported);
     if (!v) {
-      out.notes.push_back(fmt::format("{} ({} holds '{}', which its type {} cannot hold)", p.name, where,
+      const bool listed = p.type == space::Type::choice || p.type == space::Type::tristate;
+      out.notes.push_back(fmt::format("{} ({} holds '{}', {})", p.name, where,
                                       comment_text(reported.is_string() ? reported.get<std::string>() : reported.dump(), 80),
-                                      space::to_string(p.type)));
+                                      listed ? fmt::format("not one of its values {}", fmt::join(p.values, ", "))
+                                             : fmt::format("not a value of type {}", space::to_string(p.type))));
       return;
     }
     if (auto st = space.from_json(nlohmann::json{{p.name, space::to_json(*v)}}); !st) {

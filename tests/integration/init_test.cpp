@@ -199,7 +199,7 @@ TEST(Init, FromHostWritesThisMachinesValuesAsTheBaseline) {
     expect = "auto";
   }
   EXPECT_EQ(std::get<std::string>(defaults.at("mitigations")), expect);
-  EXPECT_NE(slurp(d / "h.yaml").find("# The baseline (trial 0) is what this machine"), std::string::npos);
+  EXPECT_NE(slurp(d / "h.yaml").find("# The baseline (trial 0)"), std::string::npos);
 }
 
 TEST(Init, ReadHostValuesOnAPlantedRoot) {
@@ -371,4 +371,29 @@ TEST(Init, FromHostOverridesADefaultThisMachineDoesNotRun) {
   ASSERT_TRUE(rec) << rec.error().format();
   EXPECT_EQ(std::get<long long>(rec->space.defaults().at("vm.swappiness")), host);
   EXPECT_NE(r.err.find("1 differ from the defaults"), std::string::npos) << r.err;
+  EXPECT_NE(slurp(d / "proj/recipes/h.yaml").find("# The baseline (trial 0) is what this machine"), std::string::npos);
+}
+
+TEST(Init, PromptsOnATerminalForWhatIsNotGiven) {
+  // script(1) gives kerntune a terminal as stdin; the answers are typed into it.
+  if (!fs::exists("/usr/bin/script")) GTEST_SKIP() << "script(1) (util-linux) is not installed";
+  kt_test::TempDir d;
+  kt_test::write(d / "box.py", kBox);
+  kerntune::util::RunOptions o;
+  o.argv = {"/usr/bin/script", "-qec", kt_test::kerntune_bin() + " init -o p.yaml --direction minimize", "/dev/null"};
+  o.cwd = d.path.string();
+  o.timeout = std::chrono::seconds(60);
+  // target, program, search spaces (Enter: the default), metric, budget.
+  o.stdin_data = "command\npython3 box.py\n\ny\n3\n";
+  auto r = kerntune::util::run(o);
+  ASSERT_TRUE(r) << r.error().format();
+  ASSERT_EQ(r->exit_code, 0) << r->out << r->err;
+  EXPECT_NE(r->out.find("target: qemu, ssh or command [qemu]"), std::string::npos) << r->out;
+  auto rec = campaign::load_recipe(d / "p.yaml");
+  ASSERT_TRUE(rec) << rec.error().format();
+  EXPECT_EQ(rec->target["kind"].Scalar(), "command");
+  EXPECT_EQ(rec->target["argv"][1].Scalar(), "box.py");
+  EXPECT_TRUE(rec->space.find("x"));  // example-generic.yaml, the default for command
+  EXPECT_EQ(rec->objectives.at(0).metric, "y");
+  EXPECT_EQ(rec->budget_trials, 3);
 }
