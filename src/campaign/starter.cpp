@@ -383,6 +383,10 @@ HostValues read_host_values(const space::Space& space, const std::string& root) 
                                       comment_text(space::to_string(*v), 80), comment_text(st.error().message, 200)));
       return;
     }
+    if (space::outside_safe_range(p, *v))
+      out.warnings.push_back(fmt::format("this machine runs {} = {}, outside its safe_range {}: the baseline itself "
+                                         "trades away safety", p.name, space::to_string(*v),
+                                         space::safe_range_json(p).dump()));
     out.values[p.name] = *v;
   };
   for (const auto& p : space.parameters()) {
@@ -418,12 +422,9 @@ HostValues read_host_values(const space::Space& space, const std::string& root) 
         if (w == p.name) bare = true;
         else if (util::starts_with(w, p.name + "=")) value = w.substr(p.name.size() + 1);
       }
-      if (p.type == space::Type::boolean) {
-        if (bare) out.values[p.name] = true;
-        else if (p.default_value != space::Value(false)) accept(p, false, "/proc/cmdline");
-      } else if (value) {
-        accept(p, *value, "/proc/cmdline");
-      }
+      if (p.type == space::Type::boolean) accept(p, bare, "/proc/cmdline");
+      else if (value) accept(p, *value, "/proc/cmdline");
+      else out.values[p.name] = p.default_value;  // absent: the kernel runs its default
     }
   }
   return out;

@@ -333,8 +333,15 @@ int run_init(InitArgs& a, const CLI::App& cmd) {
       if (const auto* p = draft->space.find(name); p && !(p->default_value == value)) c.baseline[name] = value;
     c.baseline_notes = host.notes;
     for (const auto& n : host.notes) util::log_warn("--from-host: left at its default: {}", one_line(n, 300));
-    util::log_info("--from-host: {} of {} parameters read; {} differ from the defaults", host.values.size(),
-                   draft->space.size(), c.baseline.size());
+    for (const auto& n : host.warnings) util::log_warn("--from-host: {}", one_line(n, 300));
+    std::size_t readable = 0;
+    for (const auto& p : draft->space.parameters())
+      readable += p.domain == space::Domain::sysctl || p.domain == space::Domain::sysfs || p.domain == space::Domain::cmdline;
+    util::log_info("--from-host: {} of {} parameters read{}; {} differ from the defaults", host.values.size(), readable,
+                   readable < draft->space.size()
+                       ? fmt::format(" ({} Kconfig or generic ones keep their defaults)", draft->space.size() - readable)
+                       : "",
+                   c.baseline.size());
   }
   std::string text = campaign::render_starter_recipe(c, *catalog, out.parent_path().string());
   auto final_recipe = load_as(out, text, *work, true);

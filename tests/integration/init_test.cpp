@@ -223,7 +223,9 @@ TEST(Init, ReadHostValuesOnAPlantedRoot) {
                      "  - {name: mitigations, domain: cmdline, type: choice, values: [auto, \"off\"], default: auto}\n"
                      "  - {name: preempt, domain: cmdline, type: choice, values: [none, voluntary, full], default: voluntary}\n"
                      "  - {name: nosmt, domain: cmdline, type: bool, default: false}\n"
-                     "  - {name: nohz_full_x, domain: cmdline, type: bool, default: false}\n";
+                     "  - {name: nohz_full_x, domain: cmdline, type: bool, default: false}\n"
+                     "  - {name: audit, domain: cmdline, type: choice, values: [\"0\", \"1\"], default: \"1\"}\n"
+                     "  - {name: x, domain: generic, type: int, range: [0, 9], default: 1}\n";
   auto space = kerntune::space::Space::load_string(text, "t.yaml");
   ASSERT_TRUE(space) << space.error().format();
   auto host = campaign::read_host_values(*space, root.path.string());
@@ -232,7 +234,9 @@ TEST(Init, ReadHostValuesOnAPlantedRoot) {
   EXPECT_EQ(host.values.at("kernel/mm/transparent_hugepage/enabled"), V(std::string("madvise")));
   EXPECT_EQ(host.values.at("mitigations"), V(std::string("off")));
   EXPECT_EQ(host.values.at("nosmt"), V(true));
-  EXPECT_FALSE(host.values.contains("nohz_full_x"));  // absent: its default
+  EXPECT_EQ(host.values.at("nohz_full_x"), V(false));  // absent (only after "--", init's): false
+  EXPECT_EQ(host.values.at("audit"), V(std::string("1")));  // absent: the kernel's default
+  EXPECT_FALSE(host.values.contains("x"));                   // generic: nothing to read
   for (const char* refused : {"vm.swappiness", "kernel/mm/lru_gen/enabled", "vm.dirty_ratio", "preempt"}) {
     EXPECT_FALSE(host.values.contains(refused)) << refused;
     bool noted = false;

@@ -85,12 +85,14 @@ std::string render_starter_recipe(const StarterChoices& choices, const Catalog& 
 /// (ROOT "/" on the machine itself) with the readers the targets use
 /// (guest::sysctl_path, guest::sysfs_path, normalize_knob_value) and parsed
 /// to each parameter's type (space::parse_reported). A boot parameter absent
-/// from the command line runs its default and is not listed (a bool: absent
-/// = false). A knob that cannot be read, does not parse, or lies outside its
-/// parameter's range or values is not a value but a note naming it and why.
+/// from the command line (words after "--" are init's) runs its default (a
+/// bool: false). A knob that cannot be read, does not parse, or lies outside
+/// its parameter's range or values is not a value but a note naming it and
+/// why. Kconfig and generic parameters are not read.
 struct HostValues {
   std::map<std::string, space::Value> values;
-  std::vector<std::string> notes;
+  std::vector<std::string> notes;     ///< "NAME (why it is not a value)"
+  std::vector<std::string> warnings;  ///< values kept although outside a safe_range
 };
 HostValues read_host_values(const space::Space& space, const std::string& root = "/");
 
