@@ -188,7 +188,7 @@ util::Result<std::string> write_temp_beside(const fs::path& out, const std::stri
 util::Error about(util::Error e, const std::string& tmp, const std::string& out) {
   if (e.file == tmp) e.file = out;
   for (std::size_t at; (at = e.message.find(tmp)) != std::string::npos;) e.message.replace(at, tmp.size(), out);
-  e.message = "the recipe kerntune init would write does not load: " + e.message;
+  e.message = "the recipe kerntune init would write does not load (nothing was written): " + e.message;
   return e;
 }
 
@@ -237,7 +237,8 @@ int run_init(InitArgs& a, const CLI::App& cmd) {
   if (c.target == "ssh" && a.host.empty() && tty) a.host = ask("ssh host, [USER@]ADDRESS[:PORT]", "");
   if (!a.host.empty())
     if (auto st = parse_host(a.host, c); !st) return report_error(st.error());
-  c.ssh_key = a.ssh_key;
+  // A recipe's paths resolve against its own folder: the key as given here, from the current folder.
+  if (!a.ssh_key.empty()) c.ssh_key = fs::absolute(a.ssh_key).lexically_normal().string();
   c.argv = a.argv;
   if (c.target == "command" && c.argv.empty() && tty) c.argv = words(ask("program and arguments (separated by spaces)", ""));
   const bool kernel = c.target == "qemu" || c.target == "ssh";
@@ -315,6 +316,13 @@ int run_init(InitArgs& a, const CLI::App& cmd) {
   if (!a.force && fs::symlink_status(out).type() != fs::file_type::not_found)
     return report_error(bad(fmt::format("{} exists; kerntune init does not overwrite it without --force", a.out)));
   out = fs::weakly_canonical(out.parent_path()) / out.filename();
+
+  // The command runs in the recipe's folder: a file named relative to the current folder may not be there.
+  if (c.target == "command" && fs::current_path() != out.parent_path())
+    for (const auto& arg : c.argv)
+      if (!fs::path(arg).is_absolute() && fs::exists(arg) && !fs::exists(out.parent_path() / arg))
+        util::log_warn("'{}' is in the current folder, not in {}, where the command runs (name it by its absolute "
+                       "path, or write the recipe beside it)", util::printable(arg), util::printable(out.parent_path().string()));
 
   auto work = util::make_temp_dir("kerntune-init");
   if (!work) return report_error(work.error());
