@@ -15,5 +15,6 @@ int report_error(const util::Error& error);
 
 void add_space_commands(CLI::App& space, int& exit_code);    // cmd_space.cpp: check, show, sample
 void add_campaign_commands(CLI::App& app, int& exit_code);   // cmd_campaign.cpp: tune, trials, best
+void add_init_commands(CLI::App& app, int& exit_code);       // cmd_init.cpp: init
 
 }  // namespace kerntune::cli

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();  // -q/-v may follow the subcommand
   app.footer("Examples:\n"
+             "  kerntune init --list                            the choices of a starter recipe\n"
              "  kerntune tune recipes/quickstart.yaml          run (or resume) a campaign\n"
              "  kerntune best --json                            the best trial so far\n"
              "  kerntune space check search-spaces/*.yaml       validate search-space files\n"
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
   space->require_subcommand(1);
   cli::add_space_commands(*space, exit_code);
   cli::add_kconfig_commands(*space, exit_code);
+  cli::add_init_commands(app, exit_code);
   cli::add_campaign_commands(app, exit_code);
   cli::add_export_commands(app, exit_code);
   cli::add_gate_commands(app, exit_code);

@@ -12,7 +12,7 @@ complete_words() {  # complete_words WORD... (the last one is being completed)
   echo "${COMPREPLY[*]}"
 }
 r=$(complete_words "")
-for w in tune trials best report status show space export verify gate; do [[ " $r " == *" $w "* ]] || fail "top level lacks '$w': $r"; done
+for w in init tune trials best report status show space export verify gate; do [[ " $r " == *" $w "* ]] || fail "top level lacks '$w': $r"; done
 r=$(complete_words "st")
 [[ $r == "status" ]] || fail "'st' should complete to status, got: $r"
 r=$(complete_words show "")
@@ -27,6 +27,10 @@ r=$(complete_words gate --max)
 [[ $r == "--max-regression" ]] || fail "'gate --max' should complete to --max-regression: $r"
 r=$(complete_words tune --progress "l")
 [[ $r == "lines" ]] || fail "--progress l: $r"
+r=$(complete_words init --from-h)
+[[ $r == "--from-host" ]] || fail "'init --from-h' should complete to --from-host: $r"
+r=$(complete_words init --target "s")
+[[ $r == "ssh" ]] || fail "init --target s: $r"
 if command -v zsh >/dev/null; then
   zsh -n "$dir/_kerntune" || fail "zsh completion does not parse"
 else
