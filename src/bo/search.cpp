@@ -66,6 +66,9 @@ Point fill_activated(const Problem& p, Point x, const std::vector<Point>& donors
   return any ? x : r;
 }
 
+/// Extra refinement starts for branches that have none (see maximize).
+constexpr int kMaxBranchStarts = 4;
+
 bool same_pattern(const Point& a, const Point& b) {
   for (std::size_t j = 0; j < a.size() && j < b.size(); ++j)
     if (std::isnan(a[j]) != std::isnan(b[j])) return false;
@@ -297,6 +300,25 @@ std::optional<SearchResult> maximize(const Problem& problem, const Acquisition& 
     if (static_cast<int>(starts_idx.size()) >= spec.n_starts) break;
     if (i < n_space_filling && std::find(starts_idx.begin(), starts_idx.end(), i) == starts_idx.end())
       starts_idx.push_back(i);
+  }
+  // Conditional spaces: one more start per branch (NaN pattern) that has no
+  // start yet — its best candidate — so each branch's own acquisition
+  // maximum gets refined even when another branch crowds the top of the
+  // list. A space without conditions has one pattern: nothing is added.
+  {
+    std::vector<std::size_t> patterns;  // candidate index standing for each pattern among the starts
+    for (std::size_t i : starts_idx)
+      if (std::none_of(patterns.begin(), patterns.end(), [&](std::size_t q) { return same_pattern(c.pts[q], c.pts[i]); }))
+        patterns.push_back(i);
+    int extra = 0;
+    for (std::size_t i : order) {
+      if (extra >= kMaxBranchStarts) break;
+      if (std::any_of(patterns.begin(), patterns.end(), [&](std::size_t q) { return same_pattern(c.pts[q], c.pts[i]); }))
+        continue;
+      patterns.push_back(i);
+      starts_idx.push_back(i);
+      ++extra;
+    }
   }
   std::optional<SearchResult> best;
   std::vector<Point> seen;
