@@ -59,6 +59,7 @@ def main():
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--identical", default="", help="problems whose proposals first and last variant must share")
     a = ap.parse_args()
+    a.results = os.path.abspath(a.results)
     variants = [parse_variant(v) for v in a.variant]
     problems = a.problems.split(",")
     peers = [p for p in a.peers.split(",") if p]
@@ -73,7 +74,9 @@ def main():
         for p in problems:
             for o in peers:
                 link = os.path.join(vdir, p, o)
-                if not os.path.exists(link):
+                if os.path.islink(link) and not os.path.exists(link):
+                    os.remove(link)  # dangling
+                if not os.path.lexists(link):
                     os.symlink(os.path.join(peer_dir, p, o), link)
     described = json.loads(subprocess.run([os.path.join(first[1], "benchmarks", "bo", "kt_bench_eval"), "--list"],
                                           check=True, capture_output=True, text=True).stdout)
@@ -96,7 +99,8 @@ def main():
     for n, _, _ in variants:
         per = [summaries[n]["problems"][i]["optimizers"]["kerntune"].get("opt_cpu_s", float("nan"))
                for i in range(len(described)) if "kerntune" in summaries[n]["problems"][i]["optimizers"]]
-        cpu.append(f"{n} {statistics.fmean(per) * 1000:.0f} ms")
+        per = [x for x in per if x == x]
+        cpu.append(f"{n} {statistics.fmean(per) * 1000:.0f} ms" if per else f"{n} –")
     print(f"Median normalized score over {a.seeds} seeds at 25% / 50% / 100% of the budget "
           "(0 = optimum, 1 = random search's median):\n")
     print("\n".join(lines))
