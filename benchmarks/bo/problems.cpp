@@ -338,6 +338,8 @@ const std::vector<Problem>& all_problems() {
     v.push_back(make_branin_currin());
     v.push_back(make_latency2());
     v.push_back(make_latency6());
+    v.push_back(make_cond_branches());
+    v.push_back(make_cond_scheduler());
     return v;
   }();
   return problems;

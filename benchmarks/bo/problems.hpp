@@ -93,5 +93,7 @@ Problem make_kernel_like();
 Problem make_branin_currin();
 Problem make_latency2();
 Problem make_latency6();
+Problem make_cond_branches();
+Problem make_cond_scheduler();
 
 }  // namespace kerntune::bench

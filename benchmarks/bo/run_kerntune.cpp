@@ -7,6 +7,9 @@
 #include <cmath>
 #include <cstdlib>
 #include <ctime>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "kerntune/bo/optimizer.hpp"
 #include "run.hpp"
@@ -46,10 +49,19 @@ std::vector<double> decode(const Problem& problem, const bo::Point& u) {
   return x;
 }
 
-bo::Problem adapt(const Problem& problem) {
+/// `flat`: no conditional groups (the kernel's flat treatment of inactive
+/// coordinates, as before issue 18), for comparisons.
+bo::Problem adapt(const Problem& problem, bool flat) {
   bo::Problem out;
+  std::vector<std::pair<int, std::vector<int>>> conditions;  // one group per (parent, values)
   for (const Param& p : problem.params) {
     bo::Dim d;
+    if (p.parent >= 0 && !flat) {
+      std::pair<int, std::vector<int>> c{p.parent, p.parent_values};
+      auto it = std::find(conditions.begin(), conditions.end(), c);
+      d.group = static_cast<int>(it - conditions.begin());
+      if (it == conditions.end()) conditions.push_back(std::move(c));
+    }
     if (p.type == Param::Type::real) {
       d.kind = bo::Dim::Kind::continuous;
     } else if (p.type == Param::Type::integer) {
@@ -127,7 +139,9 @@ std::string run_kerntune(const std::string& kind, std::uint64_t seed, int budget
   // trust region off/on, KT_BENCH_NINIT=N sets the initial design's size.
   if (const char* tr = std::getenv("KT_BENCH_TR")) options.trust_region = std::atoi(tr);
   if (const char* ni = std::getenv("KT_BENCH_NINIT")) options.n_initial = std::atoi(ni);
-  auto optimizer = bo::make_optimizer(options, adapt(problem));
+  // KT_BENCH_FLAT_CONDITIONAL=1: no conditional groups (docs/bo.md §2).
+  const char* flat = std::getenv("KT_BENCH_FLAT_CONDITIONAL");
+  auto optimizer = bo::make_optimizer(options, adapt(problem, flat && std::string(flat) == "1"));
   if (!optimizer) return optimizer.error().format();
   for (int i = 0; i < budget; ++i) {
     const auto start = std::chrono::steady_clock::now();

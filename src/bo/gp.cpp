@@ -53,6 +53,7 @@ Eigen::VectorXd Gp::prior_mode() const {
   Eigen::VectorXd t = Eigen::VectorXd::Constant(n_hyper(), priors_.lengthscale_mu);
   t.head(1).setConstant(priors_.scale_mu);
   if (kernel_.mixed()) t.segment(kernel_.mix_index(), 1).setZero();
+  for (int g = 0; g < kernel_.n_groups(); ++g) t[kernel_.group_index(g)] = priors_.scale_mu + priors_.group_scale_offset;
   t.tail(1).setConstant(priors_.noise_mu);
   return t;
 }
@@ -65,6 +66,10 @@ void Gp::bounds(Eigen::VectorXd& lb, Eigen::VectorXd& ub, const FitOptions& o) c
   if (kernel_.mixed()) {
     lb[kernel_.mix_index()] = -6;
     ub[kernel_.mix_index()] = 6;
+  }
+  for (int g = 0; g < kernel_.n_groups(); ++g) {
+    lb[kernel_.group_index(g)] = std::log(1e-3);
+    ub[kernel_.group_index(g)] = std::log(100.0);
   }
   lb[n_hyper() - 1] = std::log(o.min_noise);
   ub[n_hyper() - 1] = std::log(o.learn_noise ? std::max(o.max_noise, o.min_noise * 1.0001)
@@ -111,6 +116,7 @@ double Gp::neg_log_posterior(const Eigen::VectorXd& theta, const MixedKernel::Pa
   sig.setConstant(priors_.lengthscale_sigma);
   sig[0] = priors_.scale_sigma;
   if (k.mixed()) sig[k.mix_index()] = priors_.mix_sigma;
+  for (int gi = 0; gi < k.n_groups(); ++gi) sig[k.group_index(gi)] = priors_.scale_sigma;
   sig[np] = priors_.noise_sigma;
   Eigen::ArrayXd z = (theta - mu).array() / sig.array();
   double nlp = nll + 0.5 * z.square().sum();
@@ -122,7 +128,7 @@ double Gp::neg_log_posterior(const Eigen::VectorXd& theta, const MixedKernel::Pa
     for (int i = 0; i < j; ++i, ++p) w[p] = 2 * W(i, j);
   Eigen::VectorXd gk = k.packed_grad(pw, w, km, kc, g);
   double trW = W.trace();
-  gk[0] += k.variance() * trW;
+  k.add_diagonal_grad(trW, gk);
   grad->resize(theta.size());
   grad->head(np) = -0.5 * gk;
   (*grad)[np] = -0.5 * sn * trW;
@@ -239,7 +245,7 @@ util::Result<FitSummary> Gp::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd
     // A start with short lengthscales: from the prior mode alone, L-BFGS tends
     // to stay in the "this dimension is irrelevant" basin with few data.
     Eigen::VectorXd s = prior_mode();
-    for (int i = 1; i < kernel_.n_params(); ++i)
+    for (int i = 1; i < kernel_.group_index(0); ++i)  // lengthscales only
       if (i != kernel_.mix_index()) s[i] -= 1.5 * priors_.lengthscale_sigma;
     starts.push_back(s);
   }

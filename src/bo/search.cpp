@@ -34,6 +34,47 @@ bool gradient_coordinate(const Dim& d) {
   return d.kind == Dim::Kind::continuous || (d.kind == Dim::Kind::integer && d.levels > 12);
 }
 
+/// Conditional spaces: the coordinates that `repair` switches on in x (NaN
+/// in x, a value after repair — a branch change activated their group) get
+/// the value of the best anchor that has them active (`donors`, best first),
+/// with probability 1/2 when `rng` is given, else a uniform value; categorical
+/// ones a uniform category. Without such coordinates (every unconditional
+/// space) x is returned untouched, so the search there is unchanged.
+Point fill_activated(const Problem& p, Point x, const std::vector<Point>& donors, std::mt19937_64* rng) {
+  Point r = p.repair(x);
+  bool any = false;
+  std::uniform_real_distribution<double> u01(0, 1);
+  for (std::size_t j = 0; j < x.size() && j < r.size(); ++j) {
+    if (!std::isnan(x[j]) || std::isnan(r[j])) continue;
+    any = true;
+    const Point* donor = nullptr;
+    for (const Point& a : donors)
+      if (j < a.size() && !std::isnan(a[j])) {
+        donor = &a;
+        break;
+      }
+    bool use_donor = donor && (!rng || u01(*rng) < 0.5);
+    if (use_donor) {
+      x[j] = (*donor)[j];
+    } else if (rng) {
+      const Dim& dim = p.dims[j];
+      x[j] = dim.kind == Dim::Kind::categorical ? std::floor(u01(*rng) * dim.categories) : u01(*rng);
+    } else {
+      x[j] = r[j];  // repair's fill (the default)
+    }
+  }
+  return any ? x : r;
+}
+
+/// Extra refinement starts for branches that have none (see maximize).
+constexpr int kMaxBranchStarts = 4;
+
+bool same_pattern(const Point& a, const Point& b) {
+  for (std::size_t j = 0; j < a.size() && j < b.size(); ++j)
+    if (std::isnan(a[j]) != std::isnan(b[j])) return false;
+  return a.size() == b.size();
+}
+
 struct Candidates {
   std::vector<Point> pts;
   void add(const Problem& p, Point x, const std::vector<Point>& excluded) {
@@ -116,7 +157,7 @@ void perturbations(const Problem& p, const SearchSpec& spec, const std::vector<P
       }
       changed = true;
     }
-    if (changed) c.add(p, std::move(x), excluded);
+    if (changed) c.add(p, fill_activated(p, std::move(x), spec.anchors, &rng), excluded);
   }
 }
 
@@ -189,6 +230,10 @@ SearchResult neighbour_refine(const Problem& p, const Acquisition& acq, const Se
           if (c == static_cast<int>(cur.x[j])) continue;
           Point x = cur.x;
           x[j] = c;
+          // A branch change: besides repair's fill of the children it
+          // activates, the children of the best observed point in that branch.
+          Point filled = fill_activated(p, x, spec.anchors, nullptr);
+          if (!same_point(p.repair(filled), p.repair(x))) nb.add(p, std::move(filled), excluded);
           nb.add(p, std::move(x), excluded);
         }
       } else if (dim.kind == Dim::Kind::integer) {
@@ -256,6 +301,25 @@ std::optional<SearchResult> maximize(const Problem& problem, const Acquisition& 
     if (i < n_space_filling && std::find(starts_idx.begin(), starts_idx.end(), i) == starts_idx.end())
       starts_idx.push_back(i);
   }
+  // Conditional spaces: one more start per branch (NaN pattern) that has no
+  // start yet — its best candidate — so each branch's own acquisition
+  // maximum gets refined even when another branch crowds the top of the
+  // list. A space without conditions has one pattern: nothing is added.
+  {
+    std::vector<std::size_t> patterns;  // candidate index standing for each pattern among the starts
+    for (std::size_t i : starts_idx)
+      if (std::none_of(patterns.begin(), patterns.end(), [&](std::size_t q) { return same_pattern(c.pts[q], c.pts[i]); }))
+        patterns.push_back(i);
+    int extra = 0;
+    for (std::size_t i : order) {
+      if (extra >= kMaxBranchStarts) break;
+      if (std::any_of(patterns.begin(), patterns.end(), [&](std::size_t q) { return same_pattern(c.pts[q], c.pts[i]); }))
+        continue;
+      patterns.push_back(i);
+      starts_idx.push_back(i);
+      ++extra;
+    }
+  }
   std::optional<SearchResult> best;
   std::vector<Point> seen;
   for (std::size_t i : starts_idx) {
@@ -264,7 +328,12 @@ std::optional<SearchResult> maximize(const Problem& problem, const Acquisition& 
     seen.push_back(x0);
     SearchResult r{x0, value(i)};
     r = gradient_refine(problem, acq, spec, r);
+    Point before = r.x;
     r = neighbour_refine(problem, acq, spec, r, excluded);
+    if (!same_pattern(before, r.x)) {  // moved to another branch: refine inside it
+      r = gradient_refine(problem, acq, spec, r);
+      r = neighbour_refine(problem, acq, spec, r, excluded);
+    }
     if (excluded_point(r.x, excluded)) continue;
     if (!best || r.value > best->value) best = r;
   }

@@ -26,6 +26,9 @@ struct GpPriors {
   double scale_mu = 0, scale_sigma = 1;  ///< signal variance of standardized targets
   double noise_mu = -4, noise_sigma = 1; ///< log noise variance (BoTorch's default prior)
   double mix_sigma = 1.5;                ///< logit λ ~ N(0, 1.5²)
+  /// log s_g of a conditional group ~ N(scale_mu + this, scale_sigma²): a
+  /// group's children start with about a third of the base variance.
+  double group_scale_offset = -1;
 };
 
 struct FitOptions {

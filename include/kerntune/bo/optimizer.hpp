@@ -26,6 +26,11 @@ struct Dim {
   Kind kind = Kind::continuous;
   long long levels = 0;  ///< integer: number of distinct values; the coordinate is in [0,1]
   int categories = 0;    ///< categorical: the coordinate is an index 0..categories-1
+  /// Conditional group (docs/bo.md §2, "Conditional groups"): continuous and
+  /// integer coordinates with the same group id >= 0 are active together (one
+  /// `when:` condition); the kernel compares them only between points where
+  /// the group is active in both. -1: not in a group (the flat treatment).
+  int group = -1;
 };
 
 /// A point: continuous/integer coordinates in [0,1], categorical as an index,
