@@ -63,6 +63,11 @@ std::string unsafe_reason(const ParamValue& p, bool use_default) {
   if (auto why = space::name_problem(*domain, name)) return "its name is unsafe: " + *why;
   const nlohmann::json& v = pick(p, use_default);
   if (v.is_structured()) return "its value is not a single value";
+  if (*domain == space::Domain::kconfig && p.type == "tristate" && !v.is_boolean() && !v.is_null()) {
+    const std::string t = value_text(v);
+    if (t != "y" && t != "m" && t != "n")
+      return fmt::format("the value '{}' is not a tristate's (y, m or n)", util::printable(t));
+  }
   if (auto why = space::value_problem(*domain, value_text(v), p.type == "choice" && *domain == space::Domain::kconfig))
     return fmt::format("the value '{}' is unsafe: {}", util::printable(value_text(v)), *why);
   return "";

@@ -94,6 +94,10 @@ bool unsafe(const ParamValue& p, bool use_default) {
   if (!d || *d == space::Domain::generic || v.is_null()) return false;
   if (space::name_problem(*d, *d == space::Domain::sysfs ? sys_key(p.name) : p.name)) return true;
   if (v.is_structured()) return true;
+  if (*d == space::Domain::kconfig && p.type == "tristate" && !v.is_boolean()) {
+    const std::string t = bundle::detail::value_text(v);
+    if (t != "y" && t != "m" && t != "n") return true;  // written as is, so only y, m or n
+  }
   return space::value_problem(*d, bundle::detail::value_text(v), p.type == "choice" && *d == space::Domain::kconfig)
       .has_value();
 }
@@ -247,6 +251,7 @@ void check_kconfig(const std::string& text, const std::vector<ParamValue>& ps, b
       value = line.substr(eq + 1);
     }
     ++settings;
+    if (!allowed.contains(symbol)) std::fprintf(stderr, "fuzz_export: kernel.fragment line '%s': symbol not tuned\n", line.c_str());
     KT_CHECK(allowed.contains(symbol));
     if (!value.starts_with('"') || !strings.contains(symbol)) continue;  // a number, y/m, a tristate's text
     std::string unquoted;
