@@ -4,6 +4,9 @@
 // Needs the Debian packages scripts/setup installs (rt-tests sysbench
 // stress-ng redis-server redis-tools fio iperf3) and root for `ip link`.
 #include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
 #include <signal.h>
 
 #include <cmath>
@@ -25,7 +28,13 @@ void stop_daemon(const std::string& pidfile) {
   auto text = ku::read_file(pidfile);
   if (!text) return;
   int pid = std::atoi(ku::trim(*text).c_str());
-  if (pid > 1) ::kill(pid, SIGTERM);
+  if (pid > 1) {
+    ::kill(pid, SIGTERM);
+    // Wait until it is gone: the next workload may start the same daemon on
+    // the same port (redis-benchmark, then redis-latency), and a server still
+    // shutting down would hold the port.
+    for (int i = 0; i < 200 && ::kill(pid, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   std::filesystem::remove(pidfile);
 }
 
