@@ -15,7 +15,9 @@ import statistics as st
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "quickstart"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "quickstart"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from docblock import replace_block  # noqa: E402  (benchmarks/docblock.py)
 from report import paired, rounds, show  # noqa: E402  (the quick start's pairing, shared)
 
 P99, RPS = "get_p99", "get_rps"
@@ -127,15 +129,7 @@ def main():
     except (OSError, ValueError):
         body += ["", "`kerntune verify`: not run (no bundle: the defaults were recommended, or KERNTUNE_VERIFY_ROUNDS=0)."]
     text_body = "\n".join(body)
-    begin = "<!-- BEGIN generated:latency-showcase (benchmarks/latency/run.sh; do not edit by hand) -->"
-    end = "<!-- END generated:latency-showcase -->"
-    with open(a.doc) as f:
-        text = f.read()
-    block = f"{begin}\n{text_body}\n{end}"
-    text = (text[: text.index(begin)] + block + text[text.index(end) + len(end):]) if begin in text and end in text \
-        else text + "\n" + block + "\n"
-    with open(a.doc, "w") as f:
-        f.write(text)
+    replace_block(a.doc, "latency-showcase", "benchmarks/latency/run.sh", text_body)
     print(text_body)
 
 

@@ -15,8 +15,13 @@ claim), the margin being |log R|."""
 import argparse
 import json
 import math
+import os
 import statistics as st
 import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from docblock import replace_block  # noqa: E402  (benchmarks/docblock.py)
 
 T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
         12: 2.179, 15: 2.131, 20: 2.086, 25: 2.060, 30: 2.042, 40: 2.021, 60: 2.000, 120: 1.980}
@@ -108,17 +113,7 @@ def main():
     if not a.doc:
         __builtins__.print(table)
         return
-    begin = f"<!-- BEGIN generated:{a.block} ({a.script}; do not edit by hand) -->"
-    end = f"<!-- END generated:{a.block} -->"
-    with open(a.doc) as f:
-        text = f.read()
-    block = f"{begin}\n{table}\n{end}"
-    if begin in text and end in text:
-        text = text[: text.index(begin)] + block + text[text.index(end) + len(end):]
-    else:
-        text += "\n" + block + "\n"
-    with open(a.doc, "w") as f:
-        f.write(text)
+    replace_block(a.doc, a.block, a.script, table)
 
 
 if __name__ == "__main__":

@@ -9,8 +9,13 @@ search phase's gain the confirmation kept."""
 import argparse
 import json
 import math
+import os
 import statistics as st
 import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from docblock import replace_block as write_block  # noqa: E402  (benchmarks/docblock.py)
 
 T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
 
@@ -146,17 +151,7 @@ def verify_lines(a, trials, best, confirmed):
 
 
 def replace_block(path, key, body):
-    begin = f"<!-- BEGIN generated:{key} (benchmarks/quickstart; do not edit by hand) -->"
-    end = f"<!-- END generated:{key} -->"
-    with open(path) as f:
-        text = f.read()
-    block = f"{begin}\n{body}\n{end}"
-    if begin in text and end in text:
-        text = text[: text.index(begin)] + block + text[text.index(end) + len(end):]
-    else:
-        text += "\n" + block + "\n"
-    with open(path, "w") as f:
-        f.write(text)
+    write_block(path, key, "benchmarks/quickstart", body)
 
 
 def median(xs):

@@ -4,8 +4,13 @@
 median share of each stage, written into the block 'trial-cost' of --doc."""
 import argparse
 import json
+import os
 import statistics as st
 import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from docblock import replace_block  # noqa: E402  (benchmarks/docblock.py)
 
 NOT_STAGES = {"total", "optimizer", "cache_hit", "kernel_builds"}
 
@@ -42,17 +47,7 @@ def main():
         rows.append(f"| {k} | {len(ts)} | {med / ref:.3f} | {shares} |" if ref else f"| {k} | {len(ts)} | — | {shares} |")
     body = (f"Commit {a.commit}, `benchmarks/trial-cost/run.sh` (recipes/reuse-vs-reboot.yaml, one campaign; "
             f"host load averages {a.load}).\n\n" + "\n".join(rows))
-    begin = "<!-- BEGIN generated:trial-cost (benchmarks/trial-cost; do not edit by hand) -->"
-    end = "<!-- END generated:trial-cost -->"
-    with open(a.doc) as f:
-        text = f.read()
-    block = f"{begin}\n{body}\n{end}"
-    if begin in text and end in text:
-        text = text[: text.index(begin)] + block + text[text.index(end) + len(end):]
-    else:
-        text += "\n" + block + "\n"
-    with open(a.doc, "w") as f:
-        f.write(text)
+    replace_block(a.doc, "trial-cost", "benchmarks/trial-cost", body)
     print(body)
 
 
