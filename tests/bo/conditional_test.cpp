@@ -13,6 +13,7 @@
 
 #include "kerntune/bo/gp.hpp"
 #include "kerntune/bo/kernel.hpp"
+#include "gradient_check.hpp"
 #include "kerntune/bo/optimizer.hpp"
 #include "search.hpp"
 
@@ -59,13 +60,7 @@ std::vector<Point> branch_points(int n, std::uint64_t seed) {
   return pts;
 }
 
-Eigen::VectorXd random_theta(int n, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> g(0, 0.6);
-  Eigen::VectorXd t(n);
-  for (int i = 0; i < n; ++i) t[i] = g(rng);
-  return t;
-}
+Eigen::VectorXd random_theta(int n, std::uint64_t seed) { return testing::random_theta(n, seed, 0.6); }
 
 Eigen::MatrixXd to_matrix(const std::vector<Point>& pts) {
   Eigen::MatrixXd X(static_cast<Eigen::Index>(pts.size()), static_cast<Eigen::Index>(pts[0].size()));
@@ -174,20 +169,7 @@ TEST(ConditionalKernel, LogPosteriorGradientMatchesFiniteDifferences) {
     if (i % 4 == 0) noise[i] = 0.02;
   }
   auto pw = gp.kernel().pairwise(X);
-  for (std::uint64_t s : {31u, 32u}) {
-    Eigen::VectorXd theta = gp.prior_mode() + random_theta(gp.n_hyper(), s);
-    Eigen::VectorXd grad;
-    double f = gp.neg_log_posterior(theta, pw, y, noise, &grad);
-    ASSERT_TRUE(std::isfinite(f));
-    for (int p = 0; p < gp.n_hyper(); ++p) {
-      const double h = 1e-5;
-      Eigen::VectorXd tp = theta, tm = theta;
-      tp[p] += h;
-      tm[p] -= h;
-      double fd = (gp.neg_log_posterior(tp, pw, y, noise, nullptr) - gp.neg_log_posterior(tm, pw, y, noise, nullptr)) / (2 * h);
-      EXPECT_NEAR(grad[p], fd, 1e-4 * std::max(1.0, std::abs(fd))) << "hyperparameter " << p;
-    }
-  }
+  testing::expect_posterior_gradient_matches_differences(gp, pw, y, noise, {31u, 32u}, 0.6);
 }
 
 TEST(ConditionalKernel, GramMatrixOfMixedBranchesIsPositiveSemidefinite) {

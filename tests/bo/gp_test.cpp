@@ -8,6 +8,7 @@
 
 #include "kerntune/bo/gp.hpp"
 #include "kerntune/bo/kernel.hpp"
+#include "gradient_check.hpp"
 #include "test_problems.hpp"
 
 namespace kerntune::bo {
@@ -34,13 +35,7 @@ std::vector<Point> mixed_points(int n, std::uint64_t seed) {
   return pts;
 }
 
-Eigen::VectorXd random_theta(int n, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> g(0, 0.5);
-  Eigen::VectorXd t(n);
-  for (int i = 0; i < n; ++i) t[i] = g(rng);
-  return t;
-}
+Eigen::VectorXd random_theta(int n, std::uint64_t seed) { return testing::random_theta(n, seed, 0.5); }
 
 TEST(MixedKernel, ParameterLayout) {
   MixedKernel k(mixed_dims());
@@ -158,20 +153,7 @@ TEST(Gp, LogPosteriorGradientMatchesFiniteDifferences) {
     noise[i] = i % 3 == 0 ? 0.01 : 0.0;  // some known noise
   }
   auto pw = gp.kernel().pairwise(X);
-  for (std::uint64_t s : {21u, 22u, 23u}) {
-    Eigen::VectorXd theta = gp.prior_mode() + random_theta(gp.n_hyper(), s);
-    Eigen::VectorXd grad;
-    double f = gp.neg_log_posterior(theta, pw, y, noise, &grad);
-    ASSERT_TRUE(std::isfinite(f));
-    for (int p = 0; p < gp.n_hyper(); ++p) {
-      const double h = 1e-5;
-      Eigen::VectorXd tp = theta, tm = theta;
-      tp[p] += h;
-      tm[p] -= h;
-      double fd = (gp.neg_log_posterior(tp, pw, y, noise, nullptr) - gp.neg_log_posterior(tm, pw, y, noise, nullptr)) / (2 * h);
-      EXPECT_NEAR(grad[p], fd, 1e-4 * std::max(1.0, std::abs(fd))) << "hyperparameter " << p;
-    }
-  }
+  testing::expect_posterior_gradient_matches_differences(gp, pw, y, noise, {21u, 22u, 23u}, 0.5);
 }
 
 TEST(Gp, NegLogLikelihoodsDifferAsTheFitObjectiveDoes) {
