@@ -43,10 +43,21 @@ json metrics_json(const results::Trial& t) {
 
 bool name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-'; }
 
-/// A bundle name is one folder name: [A-Za-z0-9._-]+ not starting with '.'
-/// (so never "." or "..", which would put the bundle beside its folder).
+/// The longest bundle name: it becomes the folder "kerntune-<name>" of the
+/// TuneD profile, and a folder name holds at most 255 bytes (NAME_MAX).
+constexpr std::size_t kMaxName = 200;
+
+/// A bundle name is one folder name: [A-Za-z0-9._-]{1,200} not starting with
+/// '.' (so never "." or "..", which would put the bundle beside its folder).
 bool safe_name(const std::string& s) {
-  return !s.empty() && s.front() != '.' && std::all_of(s.begin(), s.end(), name_char);
+  return !s.empty() && s.size() <= kMaxName && s.front() != '.' && std::all_of(s.begin(), s.end(), name_char);
+}
+
+/// The default name "<campaign>-trial-<seq>", the campaign's part shortened
+/// so that the whole stays one folder name however long the campaign's is.
+std::string default_name(const std::string& campaign, int seq) {
+  const std::string suffix = fmt::format("-trial-{}", seq);
+  return campaign.substr(0, kMaxName - suffix.size()) + suffix;
 }
 
 std::string sanitize(const std::string& s) {
@@ -212,8 +223,9 @@ nlohmann::json bundle_values(const nlohmann::json& manifest) {
 util::Result<json> write_bundle(store::Store& store, const store::CampaignRow& campaign, int seq,
                                 const std::string& objective, const std::string& name, const std::string& dir) {
   if (!safe_name(name))
-    return util::fail(fmt::format("the bundle name '{}' is not one folder name ([A-Za-z0-9._-]+, not starting with '.')",
-                                  util::printable(name)));
+    return util::fail(fmt::format(
+        "the bundle name '{}' is not one folder name ([A-Za-z0-9._-], 1 to {} characters, not starting with '.')",
+        util::printable(name), kMaxName));
   KT_TRY(const results::CampaignView view, results::load_view(store, campaign));
   const json& meta = view.metadata;
   KT_TRY(Objective obj, pick_objective(meta, objective));
@@ -432,7 +444,7 @@ util::Result<ExportSummary> export_bundle(store::Store& store, const ExportOptio
   if (const auto* t = view.trial_by_seq(seq)) KT_TRY_STATUS(check_safe(view.metadata, *t, o.allow_unsafe));
   ExportSummary s;
   s.seq = seq;
-  s.name = sanitize(o.name.empty() ? fmt::format("{}-trial-{}", campaign->name, seq) : o.name);
+  s.name = o.name.empty() ? sanitize(default_name(campaign->name, seq)) : sanitize(o.name);
   if (o.out.empty()) return util::fail("--out is required (a folder, or FILE.tar.gz)");
   const bool tarball = o.out.ends_with(".tar.gz") || o.out.ends_with(".tgz");
   const fs::path out = fs::absolute(o.out);

@@ -182,6 +182,21 @@ TEST_F(Export, ADotDotBundleNameStaysOneFolderInsideTheOutput) {
   EXPECT_EQ(run_cli({"verify", b}).code, 0);
 }
 
+TEST_F(Export, ANameLongerThanAFolderNameIsRefusedBeforeAnythingIsWritten) {
+  // The fuzzer's find: a 600-character name made "tuned/kerntune-<name>" longer
+  // than NAME_MAX, and export failed half-way with "File name too long".
+  std::string b = out_ / "b";
+  auto r = run_cli({"export", "--db", db(), "--trial", "0", "--out", b, "--name", std::string(201, 'n')});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("1 to 200 characters"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(b));
+  EXPECT_TRUE(fs::is_empty(out_.path));
+  r = run_cli({"export", "--db", db(), "--trial", "0", "--out", b, "--name", std::string(200, 'n')});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(fs::is_regular_file(b + "/tuned/kerntune-" + std::string(200, 'n') + "/tuned.conf"));
+  EXPECT_EQ(run_cli({"verify", b}).code, 0);
+}
+
 TEST_F(Export, TamperedOrUnlistedFileOrMissingManifestIsRefusedWithExit2) {
   std::string b = out_ / "b";
   ASSERT_EQ(run_cli({"export", "--db", db(), "--out", b}).code, 0);

@@ -332,7 +332,7 @@ void fuzz_writers(const std::vector<ParamValue>& ps, const std::string& campaign
 
 /// A bundle name write_bundle accepts (export_bundle sanitizes to this).
 bool safe_name(const std::string& s) {
-  return !s.empty() && s[0] != '.' && std::all_of(s.begin(), s.end(), [](char c) {
+  return !s.empty() && s.size() <= 200 && s[0] != '.' && std::all_of(s.begin(), s.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
   });
 }
@@ -463,6 +463,9 @@ void fuzz_bundle(const std::vector<ParamValue>& input, const std::string& campai
   const bool hostile = !safe_name(name) || any_unsafe(ps, {"sysctl", "sysfs", "cmdline", "kconfig"}, false) ||
                        any_unsafe(ps, {"sysctl", "sysfs", "cmdline", "kconfig"}, true);
   if (!m) {
+    if (!hostile || m.error().kind != util::Error::Kind::invalid_input)
+      std::fprintf(stderr, "fuzz_export: write_bundle refused an input the oracle calls %s: %s\n",
+                   hostile ? "hostile" : "safe", m.error().message.c_str());
     KT_CHECK(hostile && m.error().kind == util::Error::Kind::invalid_input);
     KT_CHECK(fs::is_empty(dir));  // every file is rendered before the first is written
   } else {
