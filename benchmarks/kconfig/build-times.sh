@@ -14,7 +14,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$here/build}
-exe=$build/tests/build/builder_build_test
+exe=$build/tests/kbuild/builder_build_test
 [[ -x $exe ]] || { echo "build-times: $exe missing (ninja -C $build builder_build_test)" >&2; exit 2; }
 "$here/scripts/fetch-linux-source" >/dev/null
 rm -rf "$build/kconfig-campaign-cache"   # no cached images, no earlier O= folder (shared with the kconfig tests)
@@ -36,7 +36,7 @@ print(f"""## Kconfig builds
 `benchmarks/kconfig/build-times.sh` ({datetime.date.today()}, {cores} cores, load average
 {load} at the end; `nice -n 19 make -j2`, other engineers compiling alongside):
 linux-source-6.1, tinyconfig plus the serial console and initramfs essentials,
-built by kerntune's Builder (`tests/build/builder_build_test.cpp`; the kernel of
+built by kerntune's Builder (`tests/kbuild/builder_build_test.cpp`; the kernel of
 `recipes/kconfig-tiny.yaml`).
 
 | step | seconds | ratio to the cold build |

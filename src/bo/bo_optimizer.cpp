@@ -13,7 +13,7 @@
 #include "search.hpp"
 #include "sequences.hpp"
 #include "subset.hpp"
-#include "targets.hpp"
+#include "model_targets.hpp"
 
 namespace kerntune::bo::detail {
 namespace {

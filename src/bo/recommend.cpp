@@ -3,7 +3,7 @@
 #include <limits>
 
 #include "kerntune/bo/gp.hpp"
-#include "targets.hpp"
+#include "model_targets.hpp"
 
 namespace kerntune::bo {
 

@@ -6,8 +6,8 @@
 #include <map>
 #include <mutex>
 
-#include "kerntune/build/builder.hpp"
-#include "kerntune/build/kconfig_apply.hpp"
+#include "kerntune/kbuild/builder.hpp"
+#include "kerntune/kbuild/kconfig_apply.hpp"
 #include "kerntune/util/log.hpp"
 #include "kerntune/util/stop.hpp"
 #include "kerntune/util/text.hpp"
@@ -23,9 +23,9 @@ constexpr std::size_t kMaxLogArtifact = 512u << 10;
 /// wrap their own target share it, and its mutex keeps one build at a time
 /// in the cache's work folder.
 struct SharedBuilder {
-  SharedBuilder(build::Builder b, build::BuilderConfig c) : builder(std::move(b)), config(std::move(c)) {}
-  build::Builder builder;
-  build::BuilderConfig config;
+  SharedBuilder(kbuild::Builder b, kbuild::BuilderConfig c) : builder(std::move(b)), config(std::move(c)) {}
+  kbuild::Builder builder;
+  kbuild::BuilderConfig config;
   std::mutex mutex;
 
   nlohmann::json metadata() const {
@@ -40,7 +40,7 @@ struct SharedBuilder {
                      {"compiler", builder.compiler()},
                      {"base", c.base},
                      {"cache_dir", c.cache_dir}};
-    if (c.source.kind == build::SourceSpec::Kind::git) {
+    if (c.source.kind == kbuild::SourceSpec::Kind::git) {
       j["git"] = c.source.location;
       j["ref"] = c.source.ref.empty() ? "HEAD" : c.source.ref;
     }
@@ -61,7 +61,7 @@ util::Error located(const space::Parameter& p, const std::string& message) {
 
 /// Every value a kconfig parameter can take must be a value its symbol takes:
 /// checked once here, so a bad recipe stops before the campaign exists.
-util::Status check_parameters(const space::Space& space, const build::KconfigTree& tree) {
+util::Status check_parameters(const space::Space& space, const kbuild::KconfigTree& tree) {
   for (const auto& p : space.parameters()) {
     if (p.domain != space::Domain::kconfig) continue;
     std::vector<space::Value> probes = {p.default_value};
@@ -74,7 +74,7 @@ util::Status check_parameters(const space::Space& space, const build::KconfigTre
     if (p.type == space::Type::real)
       return util::fail(located(p, "a Kconfig symbol cannot be real-valued (use int, bool, tristate or choice)"));
     for (const auto& v : probes) {
-      auto lines = build::proposal_lines(tree, {{p.name, v}});
+      auto lines = kbuild::proposal_lines(tree, {{p.name, v}});
       if (!lines) return util::fail(located(p, lines.error().message));
     }
   }
@@ -102,12 +102,12 @@ class KernelBuildTarget final : public targets::Target {
     for (const auto& p : space_.parameters())
       if (p.domain == space::Domain::kconfig && all.contains(p.name)) kconfig[p.name] = all.at(p.name);
 
-    util::Result<build::BuildOutcome> built = [&] {
+    util::Result<kbuild::BuildOutcome> built = [&] {
       std::lock_guard lock(shared_->mutex);
       return shared_->builder.build(kconfig);
     }();
     if (!built) return std::unexpected(built.error());  // bad input, infrastructure, or a stop request
-    const build::BuildOutcome& b = *built;
+    const kbuild::BuildOutcome& b = *built;
 
     targets::TrialOutcome out;
     if (b.ok) {
@@ -115,8 +115,8 @@ class KernelBuildTarget final : public targets::Target {
       req.boot.kernel = b.kernel_image;
       KT_TRY(out, inner_->run_trial(req));
     } else {
-      out = targets::TrialOutcome::failure(build::to_string(b.stage), b.reason);
-      util::log_warn("kconfig: trial {}: {} failed: {}", request.seq, build::to_string(b.stage), b.reason);
+      out = targets::TrialOutcome::failure(kbuild::to_string(b.stage), b.reason);
+      util::log_warn("kconfig: trial {}: {} failed: {}", request.seq, kbuild::to_string(b.stage), b.reason);
     }
     for (const auto& [name, value] : b.effective) out.effective[name] = space::to_json(value);
     if (!b.not_stuck.empty()) out.effective["kconfig_not_stuck"] = b.not_stuck;
@@ -138,7 +138,7 @@ class KernelBuildTarget final : public targets::Target {
   std::unique_ptr<targets::Target> inner_;
 };
 
-std::string registry_key(const Recipe& recipe, const build::BuilderConfig& config) {
+std::string registry_key(const Recipe& recipe, const kbuild::BuilderConfig& config) {
   return config.cache_dir + "\n" + recipe.dir + "\n" + YAML::Dump(recipe.kernel_source);
 }
 
@@ -163,7 +163,7 @@ util::Result<std::unique_ptr<targets::Target>> with_kernel_builds(const Recipe& 
                                         "recipe (docs/kconfig.md)"));
     return inner;
   }
-  KT_TRY(build::BuilderConfig config, build::parse_builder_config(recipe.kernel_source, recipe.file, recipe.dir));
+  KT_TRY(kbuild::BuilderConfig config, kbuild::parse_builder_config(recipe.kernel_source, recipe.file, recipe.dir));
 
   // Workers of one campaign share a builder; another kernel_source (base,
   // options, …) over the same cache folder gets its own.
@@ -174,8 +174,8 @@ util::Result<std::unique_ptr<targets::Target>> with_kernel_builds(const Recipe& 
     shared = registry()[key].lock();
   }
   if (!shared) {
-    auto b = build::Builder::create(
-        config, [&](const build::KconfigTree& tree) { return check_parameters(recipe.space, tree); });
+    auto b = kbuild::Builder::create(
+        config, [&](const kbuild::KconfigTree& tree) { return check_parameters(recipe.space, tree); });
     if (!b) {
       util::Error e = b.error();
       if (e.file.empty()) {  // the source or its Kconfig, not a located recipe fault
@@ -197,7 +197,7 @@ util::Result<std::unique_ptr<targets::Target>> with_kernel_builds(const Recipe& 
 
 nlohmann::json kernel_source_metadata(const Recipe& recipe) {
   if (!has_kernel_source(recipe)) return nullptr;
-  auto config = build::parse_builder_config(recipe.kernel_source, recipe.file, recipe.dir);
+  auto config = kbuild::parse_builder_config(recipe.kernel_source, recipe.file, recipe.dir);
   if (!config) return nullptr;
   std::shared_ptr<SharedBuilder> shared;
   {

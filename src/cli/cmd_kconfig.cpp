@@ -9,10 +9,10 @@
 #include <iostream>
 
 #include "commands.hpp"
-#include "kerntune/build/from_kconfig.hpp"
-#include "kerntune/build/kconfig.hpp"
-#include "kerntune/build/kconfig_apply.hpp"
-#include "kerntune/build/kconfig_eval.hpp"
+#include "kerntune/kbuild/from_kconfig.hpp"
+#include "kerntune/kbuild/kconfig.hpp"
+#include "kerntune/kbuild/kconfig_apply.hpp"
+#include "kerntune/kbuild/kconfig_eval.hpp"
 #include "kerntune/util/log.hpp"
 #include "kerntune/util/text.hpp"
 
@@ -30,29 +30,29 @@ struct FromKconfigArgs {
 };
 
 util::Status from_kconfig(const FromKconfigArgs& a) {
-  build::KconfigOptions ko;
+  kbuild::KconfigOptions ko;
   ko.source_dir = a.source;
   ko.arch = a.arch;
   ko.srcarch = (a.arch == "x86_64" || a.arch == "i386" || a.arch == "x86") ? "x86" : a.arch;
-  KT_TRY(build::KconfigTree tree, build::KconfigTree::parse(ko));
-  build::ConfigFile base;
+  KT_TRY(kbuild::KconfigTree tree, kbuild::KconfigTree::parse(ko));
+  kbuild::ConfigFile base;
   if (a.base == "defconfig" || a.base == "tinyconfig") {
     // the real kconfig makes the base (out of tree, in a temporary folder)
-    build::MakeOptions mk;
+    kbuild::MakeOptions mk;
     mk.source_dir = a.source;
     mk.arch = a.arch;
     KT_TRY(std::string made, util::make_temp_dir("kerntune-base"));
     util::TempDirGuard dir(made);
-    auto b = build::make_base_config(mk, a.base, {}, dir.path() + "/build");
+    auto b = kbuild::make_base_config(mk, a.base, {}, dir.path() + "/build");
     if (!b) return std::unexpected(b.error());
     base = std::move(*b);
   } else if (!a.base.empty()) {
-    auto b = build::ConfigFile::read(a.base);
+    auto b = kbuild::ConfigFile::read(a.base);
     if (!b) return util::fail(fmt::format("cannot read base config '{}'", a.base));
     base = std::move(*b);
   }
-  build::KconfigEval ev(tree, base);
-  build::FromKconfigOptions o;
+  kbuild::KconfigEval ev(tree, base);
+  kbuild::FromKconfigOptions o;
   o.symbols = a.symbols;
   o.menu = a.menu;
   // The command line that made the file (so a test or a user can redo it).
@@ -70,7 +70,7 @@ util::Status from_kconfig(const FromKconfigArgs& a) {
       a.base.empty() ? "Kconfig's own (no base .config, as make alldefconfig)"
                      : "what Kconfig gives each symbol under the " + a.base + " base",
       cmd);
-  KT_TRY(build::GeneratedSpace space, build::space_from_kconfig(ev, o));
+  KT_TRY(kbuild::GeneratedSpace space, kbuild::space_from_kconfig(ev, o));
   for (const auto& w : space.warnings) util::log_warn("{}", w);
   std::string yaml = space.yaml();
   if (a.out.empty() || a.out == "-") {

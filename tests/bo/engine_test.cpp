@@ -14,7 +14,7 @@
 #include "models.hpp"
 #include "search.hpp"
 #include "test_problems.hpp"
-#include "targets.hpp"
+#include "model_targets.hpp"
 
 namespace kerntune::bo {
 namespace {

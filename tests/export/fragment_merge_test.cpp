@@ -1,7 +1,7 @@
 // Label kconfig: an exported kernel.fragment, merged into the base config with
 // the kernel tree's own scripts/kconfig/merge_config.sh and resolved by
 // `make olddefconfig`, gives the same .config as the campaign's way of applying
-// that trial (build::resolve_proposal: the proposal's CONFIG_ lines on the
+// that trial (kbuild::resolve_proposal: the proposal's CONFIG_ lines on the
 // base, then olddefconfig). No kernel is built. Needs the linux-source-6.1
 // tree from scripts/fetch-linux-source (a loud failure otherwise).
 #include <gtest/gtest.h>
@@ -9,14 +9,14 @@
 #include <filesystem>
 #include <fmt/format.h>
 
-#include "../build/test_tree.hpp"
+#include "../kbuild/test_tree.hpp"
 #include "../integration/cli.hpp"
-#include "kerntune/build/kconfig_apply.hpp"
+#include "kerntune/kbuild/kconfig_apply.hpp"
 #include "kerntune/space/space.hpp"
 #include "kerntune/store/store.hpp"
 #include <random>
 
-namespace kb = kerntune::build;
+namespace kb = kerntune::kbuild;
 namespace fs = std::filesystem;
 using namespace kt_test;
 using nlohmann::json;

@@ -1,4 +1,4 @@
-// Fuzz target: the Kconfig reader (src/build/kconfig_lexer.cpp,
+// Fuzz target: the Kconfig reader (src/kbuild/kconfig_lexer.cpp,
 // kconfig_parser.cpp, kconfig_tree.cpp). Input: one Kconfig file, written as
 // the top file of a scratch "kernel tree" (with an empty Makefile) and parsed
 // alone (follow_source = false: `source` lines are not followed). When it
@@ -7,7 +7,7 @@
 #include <string>
 
 #include "fuzz_common.hpp"
-#include "kerntune/build/kconfig.hpp"
+#include "kerntune/kbuild/kconfig.hpp"
 
 using namespace kerntune;
 
@@ -22,10 +22,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::ofstream out(dir + "/Kconfig", std::ios::binary | std::ios::trunc);
     out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
   }
-  build::KconfigOptions o;
+  kbuild::KconfigOptions o;
   o.source_dir = dir;
   o.follow_source = false;
-  auto tree = build::KconfigTree::parse(o);
+  auto tree = kbuild::KconfigTree::parse(o);
   if (!tree) {
     (void)tree.error().format();
     return 0;

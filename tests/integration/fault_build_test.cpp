@@ -14,13 +14,13 @@
 #include <future>
 #include <thread>
 
-#include "kerntune/build/builder.hpp"
+#include "kerntune/kbuild/builder.hpp"
 #include "kerntune/util/stop.hpp"
 #include "kerntune/util/text.hpp"
 #include "cli.hpp"
 
 namespace fs = std::filesystem;
-namespace kb = kerntune::build;
+namespace kb = kerntune::kbuild;
 using namespace kerntune;
 using namespace std::chrono_literals;
 

@@ -20,7 +20,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "../build/test_tree.hpp"
+#include "../kbuild/test_tree.hpp"
 #include "../integration/cli.hpp"
 #include "kerntune/store/store.hpp"
 
@@ -62,7 +62,7 @@ std::string cache_dir() { return std::string(KERNTUNE_BINARY_DIR) + "/kconfig-ca
 std::string make_recipe(const TempDir& dir) {
   YAML::Node r = YAML::LoadFile(std::string(KERNTUNE_SOURCE_DIR) + "/recipes/kconfig-tiny.yaml");
   r["name"] = "kconfig-ci";
-  r["kernel_source"]["path"] = kerntune::build::test::linux_source();
+  r["kernel_source"]["path"] = kerntune::kbuild::test::linux_source();
   r["kernel_source"]["cache_dir"] = cache_dir();
   r["kernel_source"]["build_timeout"] = "50m";
   YAML::Node bbr;
@@ -91,7 +91,7 @@ json trials(const TempDir& dir, const std::string& campaign) {
 }  // namespace
 
 TEST(KconfigCampaign, BuildsBootsAndMeasuresEachTrialThenHitsTheBuildCache) {
-  std::string tree = kerntune::build::test::linux_source();
+  std::string tree = kerntune::kbuild::test::linux_source();
   // A clean clone starts with an empty cache; here too, except the
   // persistent O= folder under work/ (an interrupted run resumes there).
   for (const char* sub : {"entries", "logs", "bases"}) fs::remove_all(fs::path(cache_dir()) / sub);
