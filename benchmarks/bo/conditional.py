@@ -105,6 +105,32 @@ def main():
           "(0 = optimum, 1 = random search's median):\n")
     print("\n".join(lines))
     print("\nMean optimizer CPU per ask over these problems: " + ", ".join(cpu))
+    others = [o for o in peers if o != "random"]
+    print("\nMean score at 25% / 50% / 100%, and each peer's final scores against that variant's "
+          "(Wilcoxon signed-rank, paired by seed; ▲ variant better, ▼ worse, p < 0.05):\n")
+    lines = ["| problem | variant | mean | " + " | ".join(f"vs {o}: p" for o in others) + " |",
+             "|---" * (3 + len(others)) + "|"]
+    for i, p in enumerate(described):
+        for n, _, _ in variants:
+            info = summaries[n]["problems"][i]["optimizers"].get("kerntune")
+            if not info:
+                continue
+            tests = []
+            for o in others:
+                peer = summaries[n]["problems"][i]["optimizers"].get(o, {})
+                if "p_value" not in peer:
+                    tests.append("–")
+                    continue
+                mark = {"better": " ▲", "worse": " ▼"}.get(analyze.verdict(peer), "")
+                tests.append(f"{peer['p_value']:.3f}{mark}")
+            lines.append(f"| {p['name']} | {n} | " + " / ".join(analyze.fmt(x) for x in info["mean"]) + " | " +
+                         " | ".join(tests) + " |")
+        for o in others:
+            info = summaries[first[0]]["problems"][i]["optimizers"].get(o)
+            if info:
+                lines.append(f"| {p['name']} | {o} | " + " / ".join(analyze.fmt(x) for x in info["mean"]) + " |" +
+                             " |" * len(others))
+    print("\n".join(lines))
     for p in [p for p in a.identical.split(",") if p]:
         same = all(points(os.path.join(a.results, variants[0][0]), p, s) ==
                    points(os.path.join(a.results, variants[-1][0]), p, s) for s in range(a.seeds))

@@ -22,6 +22,18 @@ namespace {
 /// observations (kernel correlation >= kStagnationRho) trigger an exploration step.
 constexpr int kStagnationStreak = 3;
 constexpr double kStagnationRho = 0.999;
+/// Branch turns (docs/bo.md §2, "Branch turns"): every this many model-based
+/// proposals of a conditional space, one goes inside the least-sampled branch
+/// other than the incumbent's.
+constexpr int kBranchTurnEvery = 3;
+
+/// A proposal restricted to one branch: its best observed point is the
+/// centre, its best posterior mean the incumbent.
+struct BranchTurn {
+  Point center;
+  double incumbent = 0;
+  std::vector<Point> anchors;  ///< the branch's observed points, best first
+};
 
 class BoOptimizer final : public Optimizer {
  public:
@@ -36,6 +48,9 @@ class BoOptimizer final : public Optimizer {
   std::vector<Point> sobol_points(int q, const std::vector<Point>& pending) const;
   util::Result<Models> build(Targets& t, std::size_t n_pending) const;
   std::optional<TrustBox> trust_box(const Targets& t, const Models& m, int q) const;
+  std::optional<BranchTurn> branch_turn(const Targets& t, const Models& m, std::size_t n_pending) const;
+  std::optional<SearchResult> maximize_in_branch(Models& m, const BranchTurn& turn, SearchSpec spec,
+                                                 const std::vector<Point>& excluded) const;
   SearchSpec search_spec(const Targets& t, std::size_t n_pending, int index) const;
 
   Options opt_;
@@ -253,6 +268,82 @@ std::optional<TrustBox> BoOptimizer::trust_box(const Targets& t, const Models& m
   return b;
 }
 
+std::optional<BranchTurn> BoOptimizer::branch_turn(const Targets& t, const Models& m, std::size_t n_pending) const {
+  const bool conditional = std::any_of(prob_.dims.begin(), prob_.dims.end(), [](const Dim& d) { return d.group >= 0; });
+  if (!conditional || m.mode != Mode::improve || !m.objective || m.ok_mean.size() != t.points_ok.size()) return std::nullopt;
+  const std::size_t model_based = obs_.size() + n_pending - static_cast<std::size_t>(n_initial());
+  if (model_based % kBranchTurnEvery != kBranchTurnEvery - 1) return std::nullopt;
+  // Branches (NaN patterns) of the successful, feasible observations, with
+  // their point count and best posterior mean.
+  struct Branch {
+    std::size_t rep;
+    int count = 0;
+    double best = std::numeric_limits<double>::infinity();
+    std::vector<std::size_t> members;
+  };
+  std::vector<Branch> branches;
+  std::size_t incumbent = 0;
+  double best = std::numeric_limits<double>::infinity();
+  for (std::size_t k = 0; k < t.points_ok.size(); ++k) {
+    if (!std::isfinite(m.ok_mean[k]) || (k < t.feasible_ok.size() && !t.feasible_ok[k])) continue;
+    auto it = std::find_if(branches.begin(), branches.end(),
+                           [&](const Branch& b) { return same_pattern(t.points_ok[b.rep], t.points_ok[k]); });
+    if (it == branches.end()) it = branches.insert(branches.end(), Branch{k});
+    ++it->count;
+    it->members.push_back(k);
+    it->best = std::min(it->best, m.ok_mean[k]);
+    if (m.ok_mean[k] < best) best = m.ok_mean[k], incumbent = static_cast<std::size_t>(it - branches.begin());
+  }
+  if (branches.size() < 2) return std::nullopt;
+  // The least-sampled other branch; ties go to the better one.
+  std::optional<std::size_t> pick;
+  for (std::size_t b = 0; b < branches.size(); ++b) {
+    if (b == incumbent) continue;
+    if (!pick || branches[b].count < branches[*pick].count ||
+        (branches[b].count == branches[*pick].count && branches[b].best < branches[*pick].best))
+      pick = b;
+  }
+  Branch& br = branches[*pick];
+  std::sort(br.members.begin(), br.members.end(), [&](std::size_t a, std::size_t b) { return m.ok_mean[a] < m.ok_mean[b]; });
+  BranchTurn turn;
+  turn.center = t.points_ok[br.members.front()];
+  turn.incumbent = br.best;
+  for (std::size_t k : br.members) turn.anchors.push_back(t.points_ok[k]);
+  return turn;
+}
+
+std::optional<SearchResult> BoOptimizer::maximize_in_branch(Models& m, const BranchTurn& turn, SearchSpec spec,
+                                                            const std::vector<Point>& excluded) const {
+  // The space restricted to the branch, the box (if any) moved to the
+  // branch's best point with the same side lengths, and improvement judged
+  // against the branch's own best: a local search inside the branch.
+  Problem branch = prob_;
+  branch.valid = [&turn, valid = prob_.valid](const Point& x) {
+    return same_pattern(x, turn.center) && (!valid || valid(x));
+  };
+  if (spec.box) {
+    TrustBox& b = *spec.box;
+    for (std::size_t j = 0; j < turn.center.size(); ++j) {
+      const double half = (b.hi[j] - b.lo[j]) / 2, c = turn.center[j];
+      if (std::isnan(c) || half >= 0.5) {
+        b.lo[j] = 0, b.hi[j] = 1;
+        continue;
+      }
+      b.lo[j] = std::max(0.0, c - half);
+      b.hi[j] = std::min(1.0, c + half);
+    }
+    b.center = turn.center;
+  }
+  spec.anchors = turn.anchors;
+  const double global = m.incumbent;
+  m.incumbent = turn.incumbent;
+  ModelAcquisition acq(m);
+  auto found = maximize(branch, acq, spec, excluded);
+  m.incumbent = global;
+  if (found) util::log_debug("bo: branch turn: acquisition value {:.4g}", found->value);
+  return found;
+}
+
 SearchSpec BoOptimizer::search_spec(const Targets& t, std::size_t n_pending, int index) const {
   SearchSpec s;
   std::size_t n = obs_.size() + n_pending;
@@ -306,6 +397,7 @@ util::Result<std::vector<Point>> BoOptimizer::ask(int q, const std::vector<Point
   for (const Point& p : pending)
     if (!m.fantasize(p)) break;
   std::optional<TrustBox> box = trust_box(t, m, q);
+  std::optional<BranchTurn> turn = branch_turn(t, m, pending.size());
   // Stagnation: the last proposals only repeated known points (under the
   // objective's kernel), so the model believes it has nothing left to learn
   // here; one proposal goes to the most uncertain plausible point instead.
@@ -326,7 +418,9 @@ util::Result<std::vector<Point>> BoOptimizer::ask(int q, const std::vector<Point
       spec.n_starts = 1;
       util::log_debug("bo: stagnation: exploring");
     }
-    auto found = maximize(prob_, acq, spec, excluded);
+    std::optional<SearchResult> found;
+    if (turn && i == 0 && !exploring) found = maximize_in_branch(m, *turn, spec, excluded);
+    if (!found) found = maximize(prob_, acq, spec, excluded);
     if (!found && box) {  // the box may be exhausted: search everywhere
       spec.box.reset();
       found = maximize(prob_, acq, spec, excluded);

@@ -20,6 +20,12 @@ bool same_point(const Point& a, const Point& b) {
   return true;
 }
 
+bool same_pattern(const Point& a, const Point& b) {
+  for (std::size_t j = 0; j < a.size() && j < b.size(); ++j)
+    if (std::isnan(a[j]) != std::isnan(b[j])) return false;
+  return a.size() == b.size();
+}
+
 namespace {
 
 bool excluded_point(const Point& x, const std::vector<Point>& excluded) {
@@ -68,12 +74,6 @@ Point fill_activated(const Problem& p, Point x, const std::vector<Point>& donors
 
 /// Extra refinement starts for branches that have none (see maximize).
 constexpr int kMaxBranchStarts = 4;
-
-bool same_pattern(const Point& a, const Point& b) {
-  for (std::size_t j = 0; j < a.size() && j < b.size(); ++j)
-    if (std::isnan(a[j]) != std::isnan(b[j])) return false;
-  return a.size() == b.size();
-}
 
 struct Candidates {
   std::vector<Point> pts;

@@ -53,5 +53,7 @@ std::optional<SearchResult> maximize(const Problem& problem, const Acquisition& 
                                      const SearchSpec& spec, const std::vector<Point>& excluded);
 
 bool same_point(const Point& a, const Point& b);
+/// Same branch: the same coordinates are inactive (NaN) in both.
+bool same_pattern(const Point& a, const Point& b);
 
 }  // namespace kerntune::bo::detail

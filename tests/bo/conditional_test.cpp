@@ -406,6 +406,37 @@ TEST(ConditionalOptimizer, ProposalsAreDeterministicValidAndMaskInactiveChildren
   }
 }
 
+TEST(ConditionalOptimizer, EveryThirdModelProposalSearchesTheLeastSampledOtherBranch) {
+  // Branch 0 holds the incumbent and 7 of 10 points, branch 2 two poor ones,
+  // branch 1 one: the model alone proposes next to the incumbent (branch 0),
+  // and a branch turn (docs/bo.md §2) sends the third model-based proposal
+  // into branch 1, the least-sampled branch other than the incumbent's.
+  Problem p = branch_problem();
+  std::vector<Observation> obs;
+  auto add = [&](Point x) {
+    Observation ob;
+    ob.x = p.repair(x);
+    ob.objectives = {branch_objective(ob.x)};
+    obs.push_back(ob);
+  };
+  for (int i = 0; i < 7; ++i) add({0, 0.1 + 0.1 * i, 0.15 * i, 0.1 * (6 - i), kNaN, kNaN, kNaN, static_cast<double>(i % 2)});
+  add({1, 0.8, kNaN, kNaN, 0.7, 0.5, kNaN, 0});
+  add({2, 0.9, kNaN, kNaN, kNaN, kNaN, 0.0, 1});
+  add({2, 0.1, kNaN, kNaN, kNaN, kNaN, 0.1, 0});
+  Options o;
+  o.seed = 5;
+  o.n_initial = 5;  // 10 observations: model-based proposals 0..4 told, this is the 6th (a turn)
+  auto branch_of_next = [&](std::size_t told) {
+    auto opt = make_optimizer(o, p).value();
+    for (std::size_t i = 0; i < told; ++i) opt->tell(obs[i]);
+    return opt->ask(1, {}).value().front()[0];
+  };
+  EXPECT_EQ(branch_of_next(10), 1);
+  // One observation earlier (not a turn) the model stays with the incumbent's branch.
+  obs.erase(obs.begin() + 6);
+  EXPECT_EQ(branch_of_next(9), 0);
+}
+
 TEST(ConditionalOptimizer, FindsTheOptimumInANonDefaultBranchsChildGroup) {
   Problem p = branch_problem();
   Options o;
