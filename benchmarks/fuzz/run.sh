@@ -57,6 +57,8 @@ echo "run.sh: fuzzing $target for $seconds $( ((cpu_mode)) && echo CPU-)s (log: 
 # (one input taking KERNTUNE_FUZZ_TIMEOUT s of wall time); -rss_limit_mb flags
 # runaway memory; LSan is on.
 status=0 started=$(date +%s)
+stamp=$build/logs/$target.started
+touch "$stamp"
 (cd "$artifacts" && exec /usr/bin/time -f 'cpu_seconds %U %S' -o "$build/logs/$target.cpu" nice -n 19 "$build/tests/fuzz/fuzz_$target" \
   -max_total_time="$wall" -max_len=16384 -timeout="${KERNTUNE_FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 \
   -print_final_stats=1 -artifact_prefix="$artifacts/" \
@@ -87,13 +89,14 @@ eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n1)
 cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
 ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
 corp=$(sed -n 's/.* corp: \([0-9]*\).*/\1/p' <<<"$last")
-# slow-unit-* files are libFuzzer's reports of inputs over 10 s of wall time, not failures.
-crashes=$(find "$artifacts" -type f ! -name 'slow-unit-*' | wc -l)
+# slow-unit-* files are libFuzzer's reports of inputs over 10 s of wall time,
+# not failures; artifacts of earlier runs (older than this run's start) are not counted.
+crashes=$(find "$artifacts" -type f ! -name 'slow-unit-*' -newer "$stamp" | wc -l)
 cpu=$(awk '/^cpu_seconds/ {printf "%.0f", $2 + $3}' "$build/logs/$target.cpu" 2>/dev/null || true)
 printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$target" "$(($(date +%s) - started))" "${cpu:-?}" "${execs:-?}" \
   "${eps:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$crashes" | tee -a "$build/results.tsv"
 if ((status != 0)) || ((crashes > 0)); then
-  echo "run.sh: $target: libFuzzer exit $status, $crashes artifact(s) in $artifacts" >&2
+  echo "run.sh: $target: libFuzzer exit $status, $crashes new artifact(s) in $artifacts" >&2
   grep -m3 -E 'ERROR|SUMMARY|runtime error' "$log" >&2 || true
   exit 1
 fi
