@@ -200,6 +200,8 @@ util::Status Runner::open_campaign() {
   // The budget in force (a --trials override included), rewritten at every start.
   budget_ = opts_.trials.value_or(recipe_.budget_trials);
   metadata["budget"] = budget_;
+  // The confirmation phase in force, for `status`'s ETA (docs/recommendation.md).
+  metadata["confirmation"] = {{"top", recipe_.confirm_top}, {"rounds", recipe_.confirm_rounds}};
   KT_TRY_STATUS(store_.set_campaign_metadata(campaign_.id, util::dump_json(metadata)));
 
   KT_TRY(auto stored, results::load_view(store_, campaign_));

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <fmt/format.h>
 
+#include <map>
+
 #include "kerntune/report/report.hpp"
 #include "kerntune/stats/stats.hpp"
 #include "kerntune/util/text.hpp"
@@ -36,11 +38,32 @@ StatusSnapshot status(const results::CampaignView& view, double now) {
     s.elapsed_seconds = std::max(0.0, (running ? std::max(now, last_end) : last_end) - first_start);
     s.since_last_seconds = std::max(0.0, now - last_end);
   }
+  // The cost model: each trial's wall time, by what it had to do.
+  std::map<std::string, std::vector<double>> by_kind;
+  std::vector<double> confirming;
+  int confirmed = 0;
+  for (const auto& v : trials) {
+    if (v.seconds() <= 0) continue;
+    auto stage = [&](const char* name) { return v.timings.contains(name) && v.timings.at(name) > 0; };
+    by_kind[stage("build") ? "kernel build" : stage("boot") ? "reboot" : "reused"].push_back(v.seconds());
+    if (v.kind == results::TrialKind::confirm || v.kind == results::TrialKind::rebaseline) confirming.push_back(v.seconds());
+  }
+  for (const auto& v : trials) confirmed += v.kind == results::TrialKind::confirm;
+  for (auto& [kind, secs] : by_kind) s.costs.push_back({kind, static_cast<int>(secs.size()), stats::median(secs)});
+  std::sort(s.costs.begin(), s.costs.end(), [](const auto& a, const auto& b) { return a.median_seconds > b.median_seconds; });
+  // The confirmation phase still to come: each of the top candidates on
+  // `rounds` fresh runs, each run paired with a baseline run.
+  const auto& conf = view.metadata.contains("confirmation") ? view.metadata["confirmation"] : nlohmann::json::object();
+  const int top = conf.value("top", 0), rounds = conf.value("rounds", 0);
+  if (top > 0 && rounds > 0) s.confirmation_left = 2 * std::max(0, top * rounds - confirmed);
   if (running && s.budget && !durations.empty()) {
     // Wall time per trial including the optimizer and any gap between trials.
     double per = trials.size() > 1 ? (last_end - first_start) / static_cast<double>(trials.size()) : stats::median(durations);
+    const double per_confirming = confirming.empty() ? per : stats::median(confirming);
     int left = std::max(0, *s.budget - s.done);
-    s.eta_seconds = std::max(0.0, left * per - (left > 0 ? std::min(s.since_last_seconds, per) : 0.0));
+    double eta = left * per + s.confirmation_left * per_confirming;
+    if (left + s.confirmation_left > 0) eta -= std::min(s.since_last_seconds, left > 0 ? per : per_confirming);
+    s.eta_seconds = std::max(0.0, eta);
   }
   return s;
 }
@@ -82,6 +105,10 @@ nlohmann::json to_json(const StatusSnapshot& s) {
   j["elapsed_seconds"] = s.elapsed_seconds;
   j["since_last_trial_seconds"] = s.since_last_seconds;
   j["eta_seconds"] = s.eta_seconds ? nlohmann::json(*s.eta_seconds) : nlohmann::json(nullptr);
+  j["confirmation_left"] = s.confirmation_left;
+  j["trial_cost"] = nlohmann::json::array();
+  for (const auto& c : s.costs)
+    j["trial_cost"].push_back({{"kind", c.kind}, {"trials", c.trials}, {"median_seconds", c.median_seconds}});
   return j;
 }
 
@@ -95,7 +122,15 @@ std::string format_status(const StatusSnapshot& s) {
   out += fmt::format("  failed    {}\n", s.failed);
   out += fmt::format("  elapsed   {}", util::format_duration(s.elapsed_seconds));
   if (s.eta_seconds) out += fmt::format(", ETA {}", util::format_duration(*s.eta_seconds));
+  if (s.eta_seconds && s.confirmation_left > 0) out += fmt::format(" (with {} confirmation trials)", s.confirmation_left);
   out += "\n";
+  if (!s.costs.empty()) {
+    out += "  cost      median per trial:";
+    for (std::size_t i = 0; i < s.costs.size(); ++i)
+      out += fmt::format("{} {} {} ({} trial{})", i ? "," : "", s.costs[i].kind, util::format_duration(s.costs[i].median_seconds),
+                         s.costs[i].trials, s.costs[i].trials == 1 ? "" : "s");
+    out += "\n";
+  }
   if (s.last) {
     out += fmt::format("  last      trial {} ({}) {} ", s.last->seq, results::to_string(s.last->kind), s.last->status());
     out += s.last->ok ? fmt::format("{} = {}", s.objective.metric, metric_text(*s.last, s.objective.metric))

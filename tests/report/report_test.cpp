@@ -149,6 +149,62 @@ TEST(ReportStatus, CountsBudgetFailuresBestAndEta) {
   EXPECT_NEAR(f.elapsed_seconds, 98, 1e-6);
 }
 
+TEST(ReportStatus, CostByKindOfTrialAndAnEtaThatIncludesTheConfirmationStillToRun) {
+  // 8 search trials of a 10-trial budget: the baseline and 5 proposals
+  // rebooted (8 s each, a boot stage), 2 reused the booted VM (2 s: no boot
+  // stage), then the confirmation phase began: 1 rebaseline + 1 confirm of
+  // top 2 × 3 rounds (6 confirm runs and 6 baseline runs in all).
+  auto c = campaign_row(10);
+  auto md = nlohmann::json::parse(c.metadata_json);
+  md["confirmation"] = {{"top", 2}, {"rounds", 3}};
+  c.metadata_json = md.dump();
+  std::vector<store::TrialRecord> trials;
+  double clock = 1000;
+  auto add = [&](int seq, const char* kind, double seconds, bool boot, bool build = false) {
+    auto t = trial(seq, 0.5, 0.5, "p", {10.0 + seq});
+    t.kind = kind;
+    t.started_at = clock;
+    t.finished_at = clock + seconds;
+    clock += seconds;
+    t.timings = {{"workload", 1.0}, {"apply", 0.1}};
+    if (boot) t.timings["boot"] = 5;
+    if (build) t.timings["build"] = 30;
+    trials.push_back(t);
+  };
+  for (int i = 0; i < 6; ++i) add(i, i == 0 ? "baseline" : "proposal", 8, true);
+  add(6, "proposal", 2, false);
+  add(7, "proposal", 2, false);
+  add(8, "rebaseline", 8, true);
+  add(9, "confirm", 6, true, true);  // a candidate with Kconfig values: built
+  const double now = clock;
+  auto s = report::status(results::make_view(c, trials), now);
+  ASSERT_EQ(s.costs.size(), 3u);
+  EXPECT_EQ(s.costs[0].kind, "reboot");  // 8 s median over 7 trials
+  EXPECT_EQ(s.costs[0].trials, 7);
+  EXPECT_DOUBLE_EQ(s.costs[0].median_seconds, 8);
+  EXPECT_EQ(s.costs[1].kind, "kernel build");
+  EXPECT_DOUBLE_EQ(s.costs[1].median_seconds, 6);
+  EXPECT_EQ(s.costs[2].kind, "reused");
+  EXPECT_EQ(s.costs[2].trials, 2);
+  // 2 search trials left at 6.6 s (66 s of wall time over 10 trials) and 2 × (6 − 1)
+  // confirmation-phase trials at their median, 7 s (8 s and 6 s).
+  EXPECT_EQ(s.confirmation_left, 10);
+  ASSERT_TRUE(s.eta_seconds);
+  EXPECT_NEAR(*s.eta_seconds, 2 * 6.6 + 10 * 7.0, 1e-9);
+  auto j = report::to_json(s);
+  EXPECT_EQ(j["trial_cost"][2]["kind"], "reused");
+  EXPECT_EQ(j["confirmation_left"], 10);
+  const std::string text = report::format_status(s);
+  EXPECT_NE(text.find("(with 10 confirmation trials)"), std::string::npos) << text;
+  EXPECT_NE(text.find("reboot 8.0s (7 trials), kernel build 6.0s (1 trial), reused 2.0s (2 trials)"), std::string::npos) << text;
+  // Without a confirmation phase in the metadata the ETA is the search's alone.
+  md.erase("confirmation");
+  c.metadata_json = md.dump();
+  auto plain = report::status(results::make_view(c, trials), now);
+  EXPECT_EQ(plain.confirmation_left, 0);
+  EXPECT_NEAR(*plain.eta_seconds, 2 * 6.6, 1e-9);
+}
+
 TEST(ReportHtml, OneMarkPerTrialAndNothingThatLoadsFromTheNetwork) {
   report::ReportInput in;
   in.view = results::make_view(campaign_row(30), synthetic(30, 7));  // 4 failures: seq 6, 13, 20, 27

@@ -123,7 +123,19 @@ struct StatusSnapshot {
   std::optional<Trial> best;
   double elapsed_seconds = 0;      ///< first trial start → last trial end (or now while running)
   double since_last_seconds = 0;   ///< now − last trial end
-  std::optional<double> eta_seconds;  ///< remaining trials × median trial time, while running
+  /// Remaining search trials × wall time per trial so far, plus the
+  /// confirmation trials still to run × their cost (docs/cli.md, "status").
+  std::optional<double> eta_seconds;
+  int confirmation_left = 0;       ///< confirmation-phase trials not yet run (in the ETA)
+  /// What a trial costs, by what it had to do (from the stored stage
+  /// timings): "kernel build" (a build stage), "reboot" (a boot stage, no
+  /// build), "reused" (neither: knobs applied on a booted target).
+  struct Cost {
+    std::string kind;
+    int trials = 0;
+    double median_seconds = 0;
+  };
+  std::vector<Cost> costs;         ///< kinds that occurred, dearest first
 };
 /// `now` is unix seconds (passed in so tests are deterministic).
 StatusSnapshot status(const results::CampaignView& view, double now);
