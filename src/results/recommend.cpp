@@ -210,6 +210,35 @@ std::optional<std::vector<double>> point_of(const space::Space& s, const Trial& 
   }
 }
 
+}  // namespace
+
+std::vector<bo::Dim> model_dims(const space::Space& space) {
+  std::vector<bo::Dim> dims;
+  std::vector<std::string> conditions;
+  const auto& params = space.parameters();
+  const auto encoding = space.encoding();
+  for (std::size_t i = 0; i < encoding.size(); ++i) {
+    const auto& e = encoding[i];
+    bo::Dim d;
+    if (i < params.size() && !params[i].when_text.empty()) {
+      auto it = std::find(conditions.begin(), conditions.end(), params[i].when_text);
+      d.group = static_cast<int>(it - conditions.begin());
+      if (it == conditions.end()) conditions.push_back(params[i].when_text);
+    }
+    switch (e.kind) {
+      case space::EncodedDim::Kind::continuous: d.kind = bo::Dim::Kind::continuous; break;
+      case space::EncodedDim::Kind::integer: d.kind = bo::Dim::Kind::integer; break;
+      case space::EncodedDim::Kind::categorical: d.kind = bo::Dim::Kind::categorical; break;
+    }
+    d.levels = e.levels;
+    d.categories = e.categories;
+    dims.push_back(d);
+  }
+  return dims;
+}
+
+namespace {
+
 /// Search-phase score per configuration (minimized): the GP posterior mean at
 /// its search trials, or its median over runs when no model can be fitted.
 std::map<std::string, double> scores(const CampaignView& v, const Objective& obj, std::string& rule) {
@@ -219,16 +248,7 @@ std::map<std::string, double> scores(const CampaignView& v, const Objective& obj
   auto space = space_of(v);
   int ok_points = 0;
   if (space) {
-    std::vector<bo::Dim> dims;
-    for (const auto& e : space->encoding()) {
-      bo::Dim d;
-      d.kind = e.kind == space::EncodedDim::Kind::continuous ? bo::Dim::Kind::continuous
-               : e.kind == space::EncodedDim::Kind::integer  ? bo::Dim::Kind::integer
-                                                              : bo::Dim::Kind::categorical;
-      d.levels = e.levels;
-      d.categories = e.categories;
-      dims.push_back(d);
-    }
+    const std::vector<bo::Dim> dims = model_dims(*space);
     for (const auto& t : v.trials) {
       if (!is_search(t.kind)) continue;
       auto x = t.value(obj.metric);

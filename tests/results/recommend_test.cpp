@@ -187,3 +187,31 @@ TEST(Recommend, TheDefaultsAreJudgedOnAllTheirRunsAndNeverBreakARelativeLimit) {
   EXPECT_EQ(rec->infeasible, 2);
   EXPECT_EQ(rec->candidates, 3);
 }
+
+TEST(ModelDims, ParametersWithTheSameWhenShareAConditionalGroup) {
+  // The recommender's model uses the search's kernel: children of one `when:`
+  // condition form one group, another condition's children another, and an
+  // unconditional parameter none (docs/bo.md §2).
+  auto param = [](std::string name, space::Type type, std::string when) {
+    space::Parameter p;
+    p.name = std::move(name);
+    p.type = type;
+    if (type == space::Type::choice) p.values = {"a", "b", "c"}, p.default_value = std::string("a");
+    else p.lo = 0, p.hi = 1, p.default_value = 0.5;
+    p.when_text = std::move(when);
+    return p;
+  };
+  auto s = space::Space::make({param("algo", space::Type::choice, ""), param("shared", space::Type::real, ""),
+                               param("b1", space::Type::real, "algo == 'b'"), param("b2", space::Type::real, "algo == 'b'"),
+                               param("c1", space::Type::real, "algo == 'c'")});
+  ASSERT_TRUE(s) << s.error().message;
+  const auto dims = results::model_dims(*s);
+  ASSERT_EQ(dims.size(), 5u);
+  EXPECT_EQ(dims[0].kind, bo::Dim::Kind::categorical);
+  EXPECT_EQ(dims[0].categories, 3);
+  EXPECT_EQ(dims[0].group, -1);
+  EXPECT_EQ(dims[1].group, -1);
+  EXPECT_EQ(dims[2].group, 0);
+  EXPECT_EQ(dims[3].group, 0);
+  EXPECT_EQ(dims[4].group, 1);
+}

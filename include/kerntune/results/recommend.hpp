@@ -33,7 +33,9 @@
 #include <string>
 #include <vector>
 
+#include "kerntune/bo/optimizer.hpp"
 #include "kerntune/results/view.hpp"
+#include "kerntune/space/space.hpp"
 
 namespace kerntune::results {
 
@@ -106,5 +108,11 @@ util::Result<Recommendation> recommend(const CampaignView& view, const Recommend
 /// Every configuration judged (feasibility and search-phase score for `objective`),
 /// best first: what the confirmation phase picks its top candidates from.
 std::vector<Candidate> rank_candidates(const CampaignView& view, const Objective& objective);
+
+/// The optimizer's dimensions of a search space: one per encoded coordinate,
+/// parameters with the same `when:` text in one conditional group (docs/bo.md
+/// §2). The campaign's optimizer and the recommender's model both use it, so
+/// the recommendation is judged by the same kernel the search used.
+std::vector<bo::Dim> model_dims(const space::Space& space);
 
 }  // namespace kerntune::results
