@@ -111,7 +111,8 @@ def main():
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--problems", help="comma-separated subset")
     ap.add_argument("--optimizers", help="comma-separated subset of " + ",".join(ALL))
-    ap.add_argument("--deadline", help="UTC HH:MM: start no job after it (results so far are rendered)")
+    ap.add_argument("--deadline", help="UTC HH:MM: start no job after it (results so far are rendered); "
+                    "a time already past today is tomorrow's")
     ap.add_argument("--cap", default="", help="fewer seeds for slow optimizers, e.g. ot_ego=10")
     ap.add_argument("--timeout", type=float, default=1800, help="seconds per job; the prefix is kept")
     ap.add_argument("--slow-timeout", type=float, default=300, help="seconds per job of a slow optimizer (EGO)")
@@ -146,6 +147,8 @@ def main():
         h, m = map(int, a.deadline.split(":"))
         now = dt.datetime.now(dt.timezone.utc)
         deadline = now.replace(hour=h, minute=m, second=0, microsecond=0)
+        if deadline <= now:  # a time already past today means tomorrow (a run across midnight)
+            deadline += dt.timedelta(days=1)
 
     caps = {k: int(v) for k, v in (c.split("=") for c in a.cap.split(",") if c)}
     jobs = []
@@ -218,6 +221,7 @@ def main():
     summary["quick"] = a.quick
     summary["loadavg"] = previous.get("loadavg", os.getloadavg()[1])
     summary["nice"] = previous.get("nice", min(19, os.nice(0) + 10))  # the workers add 10
+    os.makedirs(results, exist_ok=True)
     with open(os.path.join(results, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
     md = analyze.render(summary)
