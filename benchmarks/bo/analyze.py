@@ -238,6 +238,24 @@ def render(summary):
             info = p["optimizers"].get(o)
             cells.append("–" if info is None else f"{fmt(info['mean'][0])} / {fmt(info['mean'][1])}")
         lines.append(f"| {p['name']} | " + " | ".join(cells) + " |")
+    peers = [o for o in present if o != "kerntune"]
+    if any("kerntune" in p["optimizers"] for p in probs) and peers:
+        lines.append("")
+        lines.append("Half budget (issue 18): kerntune's mean score at 50% of the budget beside each peer's at "
+                     "100%. ✓: kerntune at half the budget is at least as good as the best peer with the whole "
+                     "budget.")
+        lines.append("")
+        lines.append("| problem | kerntune at 50% | " + " | ".join(f"{LABEL[o]} at 100%" for o in peers) + " | |")
+        lines.append("|---|---|" + "---|" * len(peers) + "---|")
+        for p in probs:
+            k = p["optimizers"].get("kerntune")
+            if not k:
+                continue
+            finals = {o: p["optimizers"][o]["mean"][-1] for o in peers if o in p["optimizers"]}
+            best_peer = min((v for v in finals.values() if v == v), default=None)
+            mark = "✓" if best_peer is not None and k["mean"][1] <= best_peer else ""
+            lines.append(f"| {p['name']} | {fmt(k['mean'][1])} | " +
+                         " | ".join(fmt(finals[o]) if o in finals else "–" for o in peers) + f" | {mark} |")
     fail_probs = [p for p in probs if "failure" in p["tags"]]
     for p in fail_probs:
         lines.append("")
@@ -285,7 +303,7 @@ def common_problems(probs, present):
 
 def goals(summary, probs, present):
     """The issue's goals, checked against this run."""
-    out = ["Goals (issue 4), checked automatically against this run:", ""]
+    out = ["Goals (issues 4 and 18), checked automatically against this run:", ""]
     if not any("kerntune" in p["optimizers"] for p in probs):
         return out + ["* kerntune has no runs."]
     wide = covered(probs, present)
@@ -319,6 +337,25 @@ def goals(summary, probs, present):
         met = f["kerntune"] <= f[fewest]
         out.append(f"* Fewest failed evaluations on {p['name']}: {'met' if met else 'NOT met'} — kerntune "
                    f"{fmt(f['kerntune'])}, fewest {LABEL[fewest]} {fmt(f[fewest])}.")
+    # Issue 18: anytime strength.
+    for k, label in ((0, "25%"), (1, "50%")):
+        at = {o: nmean(p["optimizers"][o]["mean"][k] for p in common) for o in wide} if common else {}
+        if at:
+            lead = min(at, key=at.get)
+            out.append(f"* Best mean score at {label} of the budget (issue 18; the {len(common)} problems all run): "
+                       f"{'met' if lead == 'kerntune' else 'NOT met'} — " +
+                       ", ".join(f"{LABEL[o]} {fmt(v)}" for o, v in sorted(at.items(), key=lambda kv: kv[1])) + ".")
+    half = []
+    for p in probs:
+        kt = p["optimizers"].get("kerntune")
+        finals = [i["mean"][-1] for o, i in p["optimizers"].items() if o != "kerntune" and i["mean"][-1] == i["mean"][-1]]
+        if kt and finals:
+            half.append((p["name"], kt["mean"][1] <= min(finals)))
+    if half:
+        n_ok = sum(ok for _, ok in half)
+        out.append(f"* At 50% of the budget at least as good as the best peer at 100% on most problems (issue 18): "
+                   f"{'met' if 2 * n_ok > len(half) else 'NOT met'} — on {n_ok} of {len(half)}"
+                   + (f" ({', '.join(n for n, ok in half if ok)})" if n_ok else "") + ".")
     wallclock = [f"{p['name']}/{LABEL[o]} ({i['truncated']})" for p in probs
                  for o, i in p["optimizers"].items() if i["truncated"]]
     if wallclock:
