@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "kerntune/targets/boot_check.hpp"
+#include "boot_check.hpp"
 #include "kerntune/util/log.hpp"
 #include "kerntune/util/text.hpp"
 #include "kerntune/workloads/workload.hpp"

@@ -1,5 +1,5 @@
 // The lava target's data: job YAML, the guest plan, and reading a job back.
-#include "kerntune/targets/lava_job.hpp"
+#include "lava_job.hpp"
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>

@@ -1,7 +1,7 @@
 // The ssh target's trial: pick a host → kexec (when the boot differs) →
 // apply knobs → workload → restore; lost hosts leave the pool and come back
 // only through recovery and a health check.
-#include "kerntune/targets/ssh_target.hpp"
+#include "ssh_target.hpp"
 
 #include <fmt/format.h>
 #include <stdlib.h>

@@ -31,4 +31,3 @@ kerntune_test(guest_session_ssh_tests LABEL ssh TIMEOUT 1500 LOCK ssh_vm
   SOURCES ${kt_ssh_target_tests}/guest_session_contract_test.cpp
   DEPS targets workloads)
 target_compile_definitions(guest_session_ssh_tests PRIVATE KT_CONTRACT_SSH=1)
-target_include_directories(guest_session_ssh_tests PRIVATE ${PROJECT_SOURCE_DIR}/src/targets)

@@ -25,8 +25,8 @@
 #include <map>
 #include <memory>
 
-#include "guest_session.hpp"
-#include "kerntune/targets/guest_agent.hpp"
+#include "targets/guest_session.hpp"
+#include "targets/guest_agent.hpp"
 #include "kerntune/targets/guest_channel.hpp"
 #include "kerntune/targets/qemu_target.hpp"
 #include "kerntune/util/subprocess.hpp"
@@ -34,7 +34,7 @@
 #include "kerntune/workloads/workload.hpp"
 #ifdef KT_CONTRACT_SSH
 #include "../system/ssh_host.hpp"
-#include "kerntune/targets/ssh_target.hpp"
+#include "targets/ssh_target.hpp"
 #endif
 
 namespace fs = std::filesystem;
