@@ -290,8 +290,10 @@ struct SshHostOnce {
   std::optional<kt_ssh_test::TestHost> host;
   targets::SshHost entry;
   std::string error;
+  static inline bool started = false;
   static SshHostOnce& get() {
     static SshHostOnce once = [] {
+      started = true;
       SshHostOnce s;
       fs::path dir = fs::path(KERNTUNE_BINARY_DIR) / "guest-session-ssh";
       fs::remove_all(dir);
@@ -316,6 +318,14 @@ struct SshHostOnce {
     return once;
   }
 };
+
+// Stops the VM after the last test (scripts/ssh-test-host stop, by its PID file).
+struct StopSshHost final : ::testing::Environment {
+  void TearDown() override {
+    if (SshHostOnce::started && SshHostOnce::get().host) SshHostOnce::get().host->stop();
+  }
+};
+[[maybe_unused]] ::testing::Environment* const kStopSshHost = ::testing::AddGlobalTestEnvironment(new StopSshHost);
 
 struct SshBackend final : Backend {
   SshBackend() {
@@ -517,6 +527,7 @@ INSTANTIATE_TEST_SUITE_P(Vm, GuestSessionContract, ::testing::Values("ssh"),
                          backend_name);
 #endif
 
+#ifdef KT_CONTRACT_FAST
 // The fake's own cases: what only an in-process channel can stage cheaply.
 TEST(GuestSessionFake, AChannelLostMidApplyFailsThatTrialAtApplyAndEndsTheBoot) {
   FakeAgent agent;
@@ -573,5 +584,6 @@ TEST(GuestSessionFake, RestoreWritesNewestFirstAndANewBootForgetsTheBootValues) 
   ASSERT_TRUE(s.restore(link, t2).value());
   EXPECT_EQ(agent.files["/proc/sys/vm/swappiness"], "5\n");
 }
+#endif
 
 }  // namespace
