@@ -63,6 +63,9 @@ function(kerntune_test name)
   cmake_parse_arguments(T "" "LABEL;TIMEOUT;LOCK;COST" "SOURCES;DEPS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE kt_standard_settings GTest::gtest GTest::gtest_main)
+  # Tests may include a module's private headers as "<module>/x.hpp" (src/<module>/);
+  # product code sees only include/kerntune/.
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src)
   foreach(dep IN LISTS T_DEPS)
     if(TARGET kt_${dep})
       target_link_libraries(${name} PRIVATE kt_${dep})

@@ -1,6 +1,6 @@
 // Boot parameters the kernel did not take: its "Unknown kernel command line
 // parameters" line and /proc/cmdline against what the trial asked for.
-#include "kerntune/targets/boot_check.hpp"
+#include "boot_check.hpp"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "kerntune/targets/command_target.hpp"
+#include "command_target.hpp"
 
 #include <filesystem>
 #include <fmt/format.h>

@@ -2,10 +2,10 @@
 
 #include <fmt/format.h>
 
-#include "kerntune/targets/command_target.hpp"
-#include "kerntune/targets/lava_target.hpp"
+#include "command_target.hpp"
+#include "lava_target.hpp"
 #include "kerntune/targets/qemu_target.hpp"
-#include "kerntune/targets/ssh_target.hpp"
+#include "ssh_target.hpp"
 #include "kerntune/util/text.hpp"
 #include "kerntune/util/yaml.hpp"
 

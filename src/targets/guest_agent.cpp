@@ -1,4 +1,4 @@
-#include "kerntune/targets/guest_agent.hpp"
+#include "guest_agent.hpp"
 
 namespace kerntune::targets::guest {
 

@@ -8,7 +8,7 @@
 #include <set>
 #include <stdexcept>
 
-#include "kerntune/targets/guest_agent.hpp"
+#include "guest_agent.hpp"
 #include "kerntune/util/log.hpp"
 #include "kerntune/util/subprocess.hpp"
 #include "kerntune/util/text.hpp"

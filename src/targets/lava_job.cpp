@@ -1,5 +1,5 @@
 // The lava target's data: job YAML, the guest plan, and reading a job back.
-#include "kerntune/targets/lava_job.hpp"
+#include "lava_job.hpp"
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -9,6 +9,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "guest_session.hpp"
 #include "kerntune/targets/guest_protocol.hpp"
 #include "kerntune/util/text.hpp"
 #include "kerntune/workloads/workload.hpp"
@@ -21,11 +22,7 @@ void emit_timeout(YAML::Emitter& e, const char* key, std::chrono::seconds s) {
     << static_cast<long long>(s.count()) << YAML::EndMap;
 }
 
-std::string join_argv(const std::vector<std::string>& argv) {
-  std::string out;
-  for (const auto& a : argv) out += (out.empty() ? "" : " ") + a;
-  return out;
-}
+using guest::join_argv;
 
 long long field_ll(const guest::Reply& r, const char* key) {
   auto it = r.fields.find(key);
@@ -342,14 +339,9 @@ TrialOutcome assemble_outcome(const Plan& plan, const TrialRequest& request, con
                                                             : fmt::format("repeat {}/{}", s.repeat, plan.repeats);
     workload_log += fmt::format("== {} `{}`: exit {}, {:.2f} s ==\n{}\n", label, join_argv(s.argv), reply->rc,
                                 seconds, reply->payload);
-    if (timed_out) {
-      fail("timeout", fmt::format("workload '{}' ({}) exceeded its timeout of {} s and was killed", plan.workload_name,
-                                  label, s.timeout_s));
-      break;
-    }
-    if (reply->rc != 0) {
-      fail("workload", fmt::format("workload '{}' ({}) {}: {}", plan.workload_name, label,
-                                   guest::exit_description(reply->rc), guest::tail_lines(reply->payload, 3, "(no output)")));
+    // The same rules as a live session's (guest_session.hpp).
+    if (auto failed = guest::run_failure(plan.workload_name, label, s.timeout_s, timed_out, reply->rc, reply->payload)) {
+      fail(failed->first, failed->second);
       break;
     }
     if (s.kind != PlanStep::Kind::measure || !w) continue;
@@ -371,15 +363,9 @@ TrialOutcome assemble_outcome(const Plan& plan, const TrialRequest& request, con
         }
     }
     out.effective["lava_measurements"] = out.effective.value("lava_measurements", 0) + from_lava;
-    for (const auto& [name, value] : *metrics) out.samples[name].push_back(value);
-    for (const auto& m : guest::agent_metrics(*reply)) {
-      out.samples[m.name].push_back(m.value);
-      out.units[m.name] = m.unit;
-    }
+    guest::record_samples(*metrics, guest::agent_metrics(*reply), out);
   }
-  if (out.ok && w)
-    for (const auto& m : w->metrics)
-      if (!m.unit.empty()) out.units[m.name] = m.unit;
+  if (out.ok && w) guest::record_units(*w, out);
   if (!out.ok) out.samples.clear();
   if (!workload_log.empty()) out.artifacts.push_back({"workload.log", std::move(workload_log)});
   return out;

@@ -7,7 +7,7 @@
 #include <filesystem>
 
 #include "option_fields.hpp"
-#include "kerntune/targets/lava_target.hpp"
+#include "lava_target.hpp"
 #include "kerntune/targets/qemu_target.hpp"
 #include "kerntune/util/subprocess.hpp"
 #include "kerntune/util/text.hpp"

@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "kerntune/targets/lava_target.hpp"
+#include "lava_target.hpp"
 #include "kerntune/util/log.hpp"
 #include "kerntune/util/stop.hpp"
 #include "kerntune/util/subprocess.hpp"

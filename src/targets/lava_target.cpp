@@ -1,5 +1,5 @@
 // The lava target's trial: initramfs with the plan → job YAML → LAVA → outcome.
-#include "kerntune/targets/lava_target.hpp"
+#include "lava_target.hpp"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -7,7 +7,7 @@
 #include <atomic>
 #include <filesystem>
 
-#include "kerntune/targets/guest_agent.hpp"
+#include "guest_agent.hpp"
 #include "kerntune/targets/initramfs.hpp"
 #include "kerntune/targets/qemu_target.hpp"
 #include "kerntune/util/log.hpp"

@@ -13,7 +13,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "kerntune/targets/boot_check.hpp"
+#include "guest_session.hpp"
 #include "kerntune/util/log.hpp"
 #include "kerntune/util/stop.hpp"
 #include "kerntune/util/text.hpp"
@@ -30,44 +30,48 @@ constexpr milliseconds kKvmProbe{20000};
 
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-std::string join_argv(const std::vector<std::string>& argv) {
-  std::string out;
-  for (const auto& a : argv) out += (out.empty() ? "" : " ") + a;
-  return out;
-}
-
-// Choice lists ("[x]", "(x)") exist in sysfs and debugfs, not in /proc/sys.
-bool is_sysfs(const std::string& path) { return util::starts_with(path, "/sys/"); }
-
 }  // namespace
 
 struct QemuTarget::Vm {
-  std::string key;
   guest::GuestChannel channel;
   std::string cmdline;  ///< /proc/cmdline as read in the guest
-  std::vector<std::string> unknown_params;  ///< what the kernel logged as unknown command-line words
-  /// Knob file → its content at boot (nullopt: unreadable, never restored).
-  std::map<std::string, std::optional<std::string>> baseline;
-  std::set<std::string> setup_done;  ///< workloads whose setup ran in this boot
 };
 
-struct QemuTarget::TrialState {
-  TrialOutcome out;
-  std::size_t log_mark = 0;        ///< console position at the start of this trial
-  std::string console;             ///< captured when the VM is killed mid-trial
+struct QemuTarget::TrialState : guest::TrialRecord {
+  std::size_t log_mark = 0;  ///< console position at the start of this trial
+  std::string console;       ///< captured when the VM is killed mid-trial
   bool console_captured = false;
-  std::vector<std::string> touched;  ///< knob files written in this trial, in order
-  std::string workload_log;
+};
 
-  bool fail(std::string stage, std::string reason) {
-    out.ok = false;
-    out.failure_stage = std::move(stage);
-    out.failure_reason = std::move(reason);
+// The running VM as the session sees it: a lost channel or a failed workload
+// or restore kills the VM (with its console kept for the trial), so the next
+// trial boots afresh.
+struct QemuTarget::Link final : guest::GuestLink {
+  Link(QemuTarget& q, TrialState& st) : q_(q), st_(st) {}
+  guest::AgentChannel& channel() override { return q_.vm_->channel; }
+  util::Result<bool> lost(const guest::ChannelError& e, const std::string& stage, const std::string& doing,
+                          guest::TrialRecord&) override {
+    return q_.channel_failure(e, stage, doing, st_);
+  }
+  void workload_failed(guest::TrialRecord&) override { q_.kill_vm(&st_); }
+  void restore_lost(const std::string& path, const guest::ChannelError& e, guest::TrialRecord&) override {
+    util::log_warn("qemu: restoring {} failed ({}); the next trial reboots", path, e.message);
+    q_.kill_vm(&st_);
+  }
+  bool restore_mismatch(const std::string& path, const std::string& got, const std::string& want,
+                        guest::TrialRecord&) override {
+    util::log_warn("qemu: {} reads '{}' after restoring '{}'; the next trial reboots", path, got, want);
+    q_.kill_vm(&st_);
     return false;
   }
+  QemuTarget& q_;
+  TrialState& st_;
 };
 
 QemuTarget::QemuTarget(QemuOptions options) : options_(std::move(options)) {
+  // The session outlives each VM: a lost channel kills the VM while a stage runs.
+  session_ = std::make_unique<guest::GuestSession>(
+      guest::SessionOptions{options_.command_timeout, options_.agent_grace, "qemu"});
   if (options_.work_dir.empty()) options_.work_dir = (fs::temp_directory_path() / "kerntune-qemu").string();
   accel_ = options_.accel == "auto" ? detect_accel() : options_.accel;
   if (options_.accel == "auto" && accel_ == "kvm") {
@@ -166,7 +170,7 @@ util::Result<Initramfs> QemuTarget::initramfs_for(const TrialRequest& request) {
       spec.modules_release_dir = modules_dir_for_kernel(kernel).value_or("");
     }
   }
-  std::string key = join_argv(spec.binaries) + "\n" + join_argv(spec.modules) + "\n" + spec.modules_release_dir;
+  std::string key = guest::join_argv(spec.binaries) + "\n" + guest::join_argv(spec.modules) + "\n" + spec.modules_release_dir;
   if (auto it = initramfs_cache_.find(key); it != initramfs_cache_.end() && fs::exists(it->second.path))
     return it->second;
   KT_TRY(Initramfs built, build_initramfs(spec, (fs::path(options_.work_dir) / "initramfs").string()));
@@ -195,7 +199,7 @@ util::Result<bool> QemuTarget::ensure_vm(const TrialRequest& request, const std:
   if (!fs::is_regular_file(kernel)) return st.fail("boot", fmt::format("kernel image '{}' does not exist", kernel));
   std::string cmdline = util::trim(options_.cmdline_base + " " + request.boot.cmdline);
   std::string key = kernel + "\n" + initramfs + "\n" + cmdline;
-  if (options_.reuse_vm && vm_ && vm_->key == key && vm_->channel.alive()) {
+  if (options_.reuse_vm && vm_ && session_->serves(key) && vm_->channel.alive()) {
     st.log_mark = vm_->channel.console().log_total();
     st.out.timings["boot"] = 0;
     st.out.effective["cmdline"] = vm_->cmdline;
@@ -213,7 +217,8 @@ util::Result<bool> QemuTarget::ensure_vm(const TrialRequest& request, const std:
     KT_TRY(util::Child child, util::Child::spawn(co));
     ++boots_;
     util::log_info("qemu: boot {} ({}, {} vCPU, {}): {}", boots_, accel_, options_.cpus, options_.memory, cmdline);
-    vm_ = std::make_unique<Vm>(Vm{key, guest::GuestChannel(std::move(child)), {}, {}, {}});
+    vm_ = std::make_unique<Vm>(Vm{guest::GuestChannel(std::move(child)), {}});
+    session_->reset(key);
     st.log_mark = 0;
     // accel: auto picked KVM but no KVM boot has worked yet: a short first try, then TCG.
     bool probing = options_.accel == "auto" && accel_ == "kvm" && !kvm_verified_;
@@ -237,145 +242,11 @@ util::Result<bool> QemuTarget::ensure_vm(const TrialRequest& request, const std:
   auto cl = vm_->channel.read("/proc/cmdline", options_.command_timeout);
   if (!cl) return channel_failure(cl.error(), "boot", "reading /proc/cmdline", st);
   vm_->cmdline = util::trim(cl->payload);
-  // Boot parameters the kernel did not know: its log says so (at KERN_NOTICE, so not on a `quiet` console).
-  auto log = vm_->channel.run(guest::unknown_parameters_log_argv(), 30, options_.agent_grace);
-  if (!log) return channel_failure(log.error(), "boot", "reading the kernel log", st);
-  if (log->exit_code != 0 || log->timed_out)
-    util::log_warn("qemu: cannot read the guest's kernel log ({}): unknown boot parameters go unnoticed",
-                   guest::tail_lines(log->output, 1, "no output"));
-  vm_->unknown_params = guest::unknown_cmdline_words(vm_->channel.console().log() + "\n" + log->output);
+  Link link(*this, st);
+  KT_TRY(bool probed, session_->read_unknown_parameters(link, st, vm_->channel.console().log()));
+  if (!probed) return false;
   st.out.timings["boot"] = since(t0);
   st.out.effective["cmdline"] = vm_->cmdline;
-  return true;
-}
-
-bool QemuTarget::boot_parameters_taken(const TrialRequest& request, TrialState& st) {
-  std::string why = guest::boot_parameters_not_taken(request.boot.cmdline, vm_->cmdline, vm_->unknown_params);
-  return why.empty() || st.fail("boot", why);
-}
-
-util::Result<bool> QemuTarget::apply_knobs(const TrialRequest& request, TrialState& st) {
-  auto knobs = guest::knob_writes(request.sysctls, request.sysfs);
-  if (!knobs) return st.fail("apply", knobs.error());
-  for (const auto& k : *knobs) {
-    // The first write of a file in this boot also returns its boot value (the baseline).
-    bool first = !vm_->baseline.contains(k.path);
-    auto w = vm_->channel.write(k.path, k.value, options_.command_timeout, first);
-    if (!w) return channel_failure(w.error(), "apply", fmt::format("writing {} '{}'", k.kind, k.name), st);
-    if (first && (w->rc == 0 || w->rc == 4 || w->rc == 1)) vm_->baseline[k.path] = w->old;
-    if (guest::record_knob_write(k, *w, st.out)) {
-      st.touched.push_back(k.path);
-      continue;
-    }
-    if (w->rc == 2)
-      return st.fail("apply", fmt::format("{} '{}' does not exist in this kernel ({} is missing)", k.kind, k.name,
-                                          k.path));
-    return st.fail("apply", fmt::format("the guest agent refused {} '{}': {}", k.kind, k.name, w->message));
-  }
-  return true;
-}
-
-// `baseline: target`: the knobs' values in this boot, written by nobody.
-util::Result<bool> QemuTarget::read_knobs(const TrialRequest& request, TrialState& st) {
-  auto knobs = guest::knob_writes(request.sysctls, request.sysfs);
-  if (!knobs) return st.fail("apply", knobs.error());
-  for (const auto& k : *knobs) {
-    auto r = vm_->channel.read(k.path, options_.command_timeout);
-    if (!r) return channel_failure(r.error(), "apply", fmt::format("reading {} '{}'", k.kind, k.name), st);
-    if (r->rc != 0)
-      return st.fail("apply", fmt::format("cannot read {} '{}' ({}): {}", k.kind, k.name, k.path, util::trim(r->payload)));
-    st.out.effective[k.name] = guest::normalize_knob_value(r->payload, is_sysfs(k.path));
-  }
-  return true;
-}
-
-util::Result<bool> QemuTarget::run_workload(const TrialRequest& request, TrialState& st) {
-  const workloads::Workload& w = *request.workload;
-  int repeats = request.repeats > 0 ? request.repeats : w.repeats;
-  int warmup = request.warmup >= 0 ? request.warmup : w.warmup;
-  int timeout_s = std::max(1, static_cast<int>(std::ceil(static_cast<double>(w.timeout.count()) / 1000.0)));
-  std::string wname = w.name.empty() ? w.file : w.name;
-
-  auto t_setup = Clock::now();
-  if (!vm_->setup_done.contains(wname + "\n" + w.file)) {
-    for (const auto& argv : w.setup) {
-      auto r = vm_->channel.run(argv, timeout_s, options_.agent_grace);
-      std::string doing = fmt::format("running setup `{}` of workload '{}'", join_argv(argv), wname);
-      if (!r) return channel_failure(r.error(), "workload", doing, st);
-      st.workload_log += fmt::format("== setup `{}`: exit {} ==\n{}\n", join_argv(argv), r->exit_code, r->output);
-      if (r->timed_out || r->exit_code != 0) {
-        kill_vm(&st);
-        if (r->timed_out)
-          return st.fail("timeout", fmt::format("setup `{}` of workload '{}' did not finish within {} s (killed)",
-                                                join_argv(argv), wname, timeout_s));
-        return st.fail("workload", fmt::format("setup `{}` of workload '{}' {}: {}", join_argv(argv), wname,
-                                               guest::exit_description(r->exit_code), guest::tail_lines(r->output, 3, "(no output)")));
-      }
-    }
-    vm_->setup_done.insert(wname + "\n" + w.file);
-  }
-  st.out.timings["setup"] = since(t_setup);
-
-  auto t_work = Clock::now();
-  for (int i = 0; i < warmup + repeats; ++i) {
-    bool measured = i >= warmup;
-    std::string label = measured ? fmt::format("repeat {}/{}", i - warmup + 1, repeats)
-                                 : fmt::format("warm-up {}/{}", i + 1, warmup);
-    auto r = vm_->channel.run(w.command, timeout_s, options_.agent_grace);
-    if (!r) return channel_failure(r.error(), "workload", fmt::format("running workload '{}' ({})", wname, label), st);
-    st.workload_log += fmt::format("== {} `{}`: exit {}, {:.2f} s ==\n{}\n", label, join_argv(w.command),
-                                   r->exit_code, r->seconds, r->output);
-    if (r->timed_out) {
-      kill_vm(&st);
-      return st.fail("timeout", fmt::format("workload '{}' ({}) exceeded its timeout of {} s and was killed",
-                                            wname, label, timeout_s));
-    }
-    if (r->exit_code != 0) {
-      kill_vm(&st);
-      return st.fail("workload", fmt::format("workload '{}' ({}) {}: {}", wname, label,
-                                             guest::exit_description(r->exit_code), guest::tail_lines(r->output, 3, "(no output)")));
-    }
-    if (!measured) continue;
-    auto metrics = workloads::extract_metrics(w, r->output);
-    if (!metrics)
-      return st.fail("parse", fmt::format("workload '{}' ({}): {}", wname, label, metrics.error().message));
-    for (const auto& [name, value] : *metrics) st.out.samples[name].push_back(value);
-    for (const auto& m : r->metrics) {
-      st.out.samples[m.name].push_back(m.value);
-      st.out.units[m.name] = m.unit;
-    }
-  }
-  for (const auto& m : w.metrics)
-    if (!m.unit.empty()) st.out.units[m.name] = m.unit;
-  st.out.timings["workload"] = since(t_work);
-  return true;
-}
-
-util::Result<bool> QemuTarget::restore(TrialState& st) {
-  if (!vm_) return true;
-  std::vector<std::string> order;
-  for (auto it = st.touched.rbegin(); it != st.touched.rend(); ++it)
-    if (std::find(order.begin(), order.end(), *it) == order.end()) order.push_back(*it);
-  st.touched.clear();
-  for (const auto& path : order) {
-    const auto& base = vm_->baseline[path];
-    if (!base) continue;  // unreadable at boot: nothing to restore to
-    std::string want = guest::normalize_knob_value(*base, is_sysfs(path));
-    auto w = vm_->channel.write(path, want, options_.command_timeout);
-    if (!w) {
-      if (w.error().kind == guest::ChannelError::Kind::interrupted)
-        return util::fail("interrupted", util::Error::Kind::interrupted);
-      util::log_warn("qemu: restoring {} failed ({}); the next trial reboots", path, w.error().message);
-      kill_vm(&st);
-      return false;
-    }
-    if (w->rc != 0 || guest::normalize_knob_value(w->readback, is_sysfs(path)) != want) {
-      util::log_warn("qemu: {} reads '{}' after restoring '{}'; the next trial reboots", path,
-                     guest::normalize_knob_value(w->readback, is_sysfs(path)), want);
-      kill_vm(&st);
-      return false;
-    }
-  }
   return true;
 }
 
@@ -395,27 +266,24 @@ util::Result<TrialOutcome> QemuTarget::run_trial(const TrialRequest& request) {
   }
   if (going) {
     KT_TRY(going, ensure_vm(request, ir->path, st));
-    going = going && boot_parameters_taken(request, st);
+    going = going && session_->boot_parameters_taken(request, vm_->cmdline, st);
   }
   if (going) {
-    auto t = Clock::now();
-    KT_TRY(going, request.read_current ? read_knobs(request, st) : apply_knobs(request, st));
-    st.out.timings["apply"] = since(t);
-  }
-  if (going && request.workload) {
-    KT_TRY(going, run_workload(request, st));
+    Link link(*this, st);
+    KT_TRY(going, session_->run_stages(link, request, st));
   }
   // Restore after success and after apply/parse failures (the VM is sound);
   // the other failures have killed it already.
   if (vm_) {
     auto t = Clock::now();
-    KT_TRY(bool restored, restore(st));
+    Link link(*this, st);
+    KT_TRY(bool restored, session_->restore(link, st));
     (void)restored;
     st.out.timings["restore"] = since(t);
   }
   if (!st.console_captured && vm_) st.console = vm_->channel.console().log_since(st.log_mark);
   st.out.artifacts.push_back({"console.log", std::move(st.console)});
-  if (!st.workload_log.empty()) st.out.artifacts.push_back({"workload.log", std::move(st.workload_log)});
+  if (!st.log.empty()) st.out.artifacts.push_back({"workload.log", std::move(st.log)});
   st.out.worker = fmt::format("qemu-{}-boot{}", accel_, boots_);
   st.out.timings["total"] = since(t0);
   auto tm = [&](const char* k) { return st.out.timings.contains(k) ? st.out.timings[k] : 0.0; };

@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "kerntune/targets/guest_agent.hpp"
+#include "guest_agent.hpp"
 #include "kerntune/util/log.hpp"
 #include "kerntune/util/stop.hpp"
 #include "kerntune/util/text.hpp"

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "kerntune/targets/guest_channel.hpp"
-#include "kerntune/targets/ssh_target.hpp"
+#include "ssh_target.hpp"
 #include "kerntune/util/subprocess.hpp"
 
 namespace kerntune::targets::ssh {

@@ -6,7 +6,7 @@
 #include <stdexcept>
 
 #include "option_fields.hpp"
-#include "kerntune/targets/ssh_target.hpp"
+#include "ssh_target.hpp"
 #include "kerntune/util/text.hpp"
 #include "kerntune/util/yaml.hpp"
 

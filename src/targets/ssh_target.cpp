@@ -1,7 +1,7 @@
 // The ssh target's trial: pick a host → kexec (when the boot differs) →
 // apply knobs → workload → restore; lost hosts leave the pool and come back
 // only through recovery and a health check.
-#include "kerntune/targets/ssh_target.hpp"
+#include "ssh_target.hpp"
 
 #include <fmt/format.h>
 #include <stdlib.h>
@@ -12,7 +12,7 @@
 #include <map>
 #include <set>
 
-#include "kerntune/targets/boot_check.hpp"
+#include "guest_session.hpp"
 #include "kerntune/util/log.hpp"
 #include "kerntune/util/stop.hpp"
 #include "kerntune/util/text.hpp"
@@ -28,11 +28,7 @@ using std::chrono::milliseconds;
 
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-std::string join_argv(const std::vector<std::string>& argv) {
-  std::string out;
-  for (const auto& a : argv) out += (out.empty() ? "" : " ") + a;
-  return out;
-}
+using guest::join_argv;
 
 // Words separated by single spaces.
 std::string squeeze(const std::string& s) {
@@ -52,8 +48,6 @@ std::string base_from_cmdline(const std::string& cmdline) {
   return out;
 }
 
-bool is_sysfs(const std::string& path) { return util::starts_with(path, "/sys/"); }
-
 }  // namespace
 
 struct SshTarget::Host {
@@ -61,32 +55,48 @@ struct SshTarget::Host {
   bool in_pool = true;
   std::string out_reason;       ///< why it left the pool
   std::string default_cmdline;  ///< /proc/cmdline at first contact
-  std::string boot_key;         ///< what runs: "" = its own boot, else kernel/initrd/cmdline of the last kexec
-  std::map<std::string, std::optional<std::string>> baseline;  ///< knob file → value at this boot
-  std::vector<std::string> unknown_params;  ///< command-line words this boot's kernel logged as unknown
-  std::set<std::string> setup_done;
+  /// This boot's state. Its key: "" = the host's own boot, "?" = a kexec not
+  /// yet verified, else kernel/initrd/cmdline of the last kexec.
+  guest::GuestSession session;
   std::set<std::string> remote_files;  ///< uploaded kernels/initrds known present
 
+  explicit Host(const SshOptions& o) : session({o.command_timeout, o.agent_grace, "ssh"}) {}
   const SshHost& cfg() const { return conn->host(); }
-  void new_boot() {
-    baseline.clear();
-    unknown_params.clear();
-    setup_done.clear();
+  void new_boot(std::string key) {
+    session.reset(std::move(key));
     remote_files.clear();  // a host that lives in RAM (an initramfs) lost them
   }
 };
 
-struct SshTarget::TrialState {
-  TrialOutcome out;
-  std::vector<std::string> touched;
-  std::string log;  ///< what happened on the host (uploads, kexec, recovery, workload output)
+struct SshTarget::TrialState : guest::TrialRecord {};
 
-  bool fail(std::string stage, std::string reason) {
-    out.ok = false;
-    out.failure_stage = std::move(stage);
-    out.failure_reason = std::move(reason);
-    return false;
+// A host as the session sees it: a lost channel takes it out of the pool
+// (recovered when it can be); a knob that does not read back its boot value
+// after a restore is logged and the restore goes on.
+struct SshTarget::Link final : guest::GuestLink {
+  Link(SshTarget& s, Host& h, TrialState& st) : s_(s), h_(h), st_(st) {}
+  guest::AgentChannel& channel() override { return *h_.conn->agent; }
+  std::string host() const override { return h_.cfg().name; }
+  util::Result<bool> lost(const guest::ChannelError& e, const std::string& stage, const std::string& doing,
+                          guest::TrialRecord&) override {
+    return s_.host_lost(h_, stage, doing, e.message, st_);
   }
+  void restore_lost(const std::string& path, const guest::ChannelError& e, guest::TrialRecord&) override {
+    util::log_warn("ssh: {}: restoring {} failed ({})", h_.cfg().name, path, e.message);
+    st_.log += fmt::format("== restoring {} failed: {} ==\n", path, e.message);
+    TrialState scratch;  // the trial keeps its outcome; the host leaves the pool
+    (void)s_.host_lost(h_, "restore", "restoring " + path, e.message, scratch);
+    st_.log += scratch.log;
+  }
+  bool restore_mismatch(const std::string& path, const std::string& got, const std::string& want,
+                        guest::TrialRecord&) override {
+    util::log_warn("ssh: {}: {} reads '{}' after restoring '{}'", h_.cfg().name, path, got, want);
+    st_.log += fmt::format("== {} reads '{}' after restoring '{}' ==\n", path, got, want);
+    return true;
+  }
+  SshTarget& s_;
+  Host& h_;
+  TrialState& st_;
 };
 
 SshTarget::SshTarget(SshOptions options) : options_(std::move(options)) {
@@ -97,7 +107,7 @@ SshTarget::SshTarget(SshOptions options) : options_(std::move(options)) {
   else throw std::runtime_error("SshTarget: cannot create a folder for control sockets");
   int i = 0;
   for (const auto& h : options_.hosts) {
-    auto host = std::make_unique<Host>();
+    auto host = std::make_unique<Host>(options_);
     host->conn = std::make_unique<ssh::Connection>(options_, h, fmt::format("{}/{}.sock", socket_dir_, i++));
     hosts_.push_back(std::move(host));
   }
@@ -148,8 +158,7 @@ bool SshTarget::recover(Host& h, TrialState& st) {
   }
   h.in_pool = true;
   h.out_reason.clear();
-  h.boot_key.clear();
-  h.new_boot();
+  h.new_boot("");
   st.log += fmt::format("== {} is back after recovery (health check passed: {}, {}) ==\n", h.cfg().name,
                         h.conn->release, h.conn->cmdline);
   util::log_info("ssh: {} recovered and back in the pool", h.cfg().name);
@@ -178,7 +187,7 @@ util::Result<bool> SshTarget::ensure_boot(Host& h, const TrialRequest& request, 
     if (!util::trim(request.boot.cmdline).empty())
       return st.fail("configure", "the trial has boot parameters but the ssh target has no kernel to kexec "
                                   "(set target.kernel)");
-    if (!h.boot_key.empty())
+    if (!h.session.key().empty())
       return st.fail("configure", "the host runs a kexec'd kernel and the trial wants its own: set target.kernel");
     st.out.effective["cmdline"] = h.conn->cmdline;
     st.out.timings["boot"] = 0;
@@ -198,10 +207,9 @@ util::Result<bool> SshTarget::ensure_boot(Host& h, const TrialRequest& request, 
   std::string key = rk + "\n" + ri + "\n" + cmdline;
   // Boot parameters the kernel did not take fail the trial, on this boot and every reuse of it.
   auto taken = [&] {
-    std::string why = guest::boot_parameters_not_taken(request.boot.cmdline, h.conn->cmdline, h.unknown_params);
-    return why.empty() || st.fail("boot", fmt::format("on {}: {}", h.cfg().name, why));
+    return h.session.boot_parameters_taken(request, h.conn->cmdline, st, fmt::format("on {}: ", h.cfg().name));
   };
-  if (key == h.boot_key) {
+  if (h.session.serves(key)) {
     st.out.effective["cmdline"] = h.conn->cmdline;
     st.out.effective["kernel_release"] = h.conn->release;
     st.out.timings["boot"] = 0;
@@ -240,8 +248,7 @@ util::Result<bool> SshTarget::ensure_boot(Host& h, const TrialRequest& request, 
     return st.fail("boot", fmt::format("`{}` failed on {}: {}", join_argv(options_.kexec_exec), h.cfg().name,
                                        guest::tail_lines(e->output, 3, "(no output)")));
   }
-  h.boot_key = "?";  // unknown until the host answers
-  h.new_boot();
+  h.new_boot("?");  // unknown until the host answers
   h.conn->disconnect();
   auto back = h.conn->wait_for_return(old_boot, options_.boot_timeout);
   if (!back) {
@@ -262,59 +269,14 @@ util::Result<bool> SshTarget::ensure_boot(Host& h, const TrialRequest& request, 
   if (auto want = bzimage_release(kernel); want && *want != h.conn->release)
     return st.fail("boot", fmt::format("{} came back running {}, not the kexec'd kernel {}", h.cfg().name,
                                        h.conn->release, *want));
-  auto log = h.conn->agent->run(guest::unknown_parameters_log_argv(), 30, options_.agent_grace);
-  if (!log) return host_lost(h, "boot", "reading the kernel log", log.error().message, st);
-  if (log->exit_code != 0 || log->timed_out)
-    st.log += fmt::format("== cannot read the kernel log on {} ({}): unknown boot parameters go unnoticed ==\n",
-                          h.cfg().name, guest::tail_lines(log->output, 1, "no output"));
-  h.unknown_params = guest::unknown_cmdline_words(log->output);
-  h.boot_key = key;
+  Link link(*this, h, st);
+  KT_TRY(bool probed, h.session.read_unknown_parameters(link, st));
+  if (!probed) return false;
+  h.session.set_key(key);
   return taken();
 }
 
-util::Result<bool> SshTarget::apply_knobs(Host& h, const TrialRequest& request, TrialState& st) {
-  auto knobs = guest::knob_writes(request.sysctls, request.sysfs);
-  if (!knobs) return st.fail("apply", knobs.error());
-  for (const auto& k : *knobs) {
-    bool first = !h.baseline.contains(k.path);
-    auto w = h.conn->agent->write(k.path, k.value, options_.command_timeout, first);
-    if (!w) return host_lost(h, "apply", fmt::format("writing {} '{}'", k.kind, k.name), w.error().message, st);
-    if (first && (w->rc == 0 || w->rc == 4 || w->rc == 1)) h.baseline[k.path] = w->old;
-    if (guest::record_knob_write(k, *w, st.out)) {
-      st.touched.push_back(k.path);
-      continue;
-    }
-    if (w->rc == 2)
-      return st.fail("apply", fmt::format("{} '{}' does not exist on {} ({} is missing)", k.kind, k.name,
-                                          h.cfg().name, k.path));
-    return st.fail("apply", fmt::format("the agent on {} refused {} '{}': {}", h.cfg().name, k.kind, k.name,
-                                        w->message));
-  }
-  return true;
-}
-
-// `baseline: target`: the knobs' values on the host as it runs, written by nobody.
-util::Result<bool> SshTarget::read_knobs(Host& h, const TrialRequest& request, TrialState& st) {
-  auto knobs = guest::knob_writes(request.sysctls, request.sysfs);
-  if (!knobs) return st.fail("apply", knobs.error());
-  for (const auto& k : *knobs) {
-    auto r = h.conn->agent->read(k.path, options_.command_timeout);
-    if (!r) return host_lost(h, "apply", fmt::format("reading {} '{}'", k.kind, k.name), r.error().message, st);
-    if (r->rc != 0)
-      return st.fail("apply", fmt::format("cannot read {} '{}' on {} ({}): {}", k.kind, k.name, h.cfg().name, k.path,
-                                          util::trim(r->payload)));
-    st.out.effective[k.name] = guest::normalize_knob_value(r->payload, is_sysfs(k.path));
-  }
-  return true;
-}
-
 util::Result<bool> SshTarget::run_workload(Host& h, const TrialRequest& request, TrialState& st) {
-  const workloads::Workload& w = *request.workload;
-  int repeats = request.repeats > 0 ? request.repeats : w.repeats;
-  int warmup = request.warmup >= 0 ? request.warmup : w.warmup;
-  int timeout_s = std::max(1, static_cast<int>(std::ceil(static_cast<double>(w.timeout.count()) / 1000.0)));
-  std::string wname = w.name.empty() ? w.file : w.name;
-
   // With workload_on: loadgen, setup runs on the target and the command on the loadgen host.
   Host* runner = &h;
   std::vector<std::string> prefix;
@@ -330,92 +292,8 @@ util::Result<bool> SshTarget::run_workload(Host& h, const TrialRequest& request,
     prefix = {"env", "KERNTUNE_TARGET_HOST=" + h.cfg().address};
   }
 
-  auto t_setup = Clock::now();
-  if (!h.setup_done.contains(wname + "\n" + w.file)) {
-    for (const auto& argv : w.setup) {
-      auto r = h.conn->agent->run(argv, timeout_s, options_.agent_grace);
-      std::string doing = fmt::format("running setup `{}` of workload '{}'", join_argv(argv), wname);
-      if (!r) return host_lost(h, "workload", doing, r.error().message, st);
-      st.log += fmt::format("== setup `{}`: exit {} ==\n{}\n", join_argv(argv), r->exit_code, r->output);
-      if (r->timed_out)
-        return st.fail("timeout", fmt::format("setup `{}` of workload '{}' did not finish within {} s (killed)",
-                                              join_argv(argv), wname, timeout_s));
-      if (r->exit_code != 0)
-        return st.fail("workload", fmt::format("setup `{}` of workload '{}' {}: {}", join_argv(argv), wname,
-                                               guest::exit_description(r->exit_code),
-                                               guest::tail_lines(r->output, 3, "(no output)")));
-    }
-    h.setup_done.insert(wname + "\n" + w.file);
-  }
-  st.out.timings["setup"] = since(t_setup);
-
-  auto t_work = Clock::now();
-  std::vector<std::string> argv = prefix;
-  argv.insert(argv.end(), w.command.begin(), w.command.end());
-  for (int i = 0; i < warmup + repeats; ++i) {
-    bool measured = i >= warmup;
-    std::string label = measured ? fmt::format("repeat {}/{}", i - warmup + 1, repeats)
-                                 : fmt::format("warm-up {}/{}", i + 1, warmup);
-    auto r = runner->conn->agent->run(argv, timeout_s, options_.agent_grace);
-    if (!r)
-      return host_lost(*runner, "workload", fmt::format("running workload '{}' ({})", wname, label),
-                       r.error().message, st);
-    st.log += fmt::format("== {} `{}` on {}: exit {}, {:.2f} s ==\n{}\n", label, join_argv(argv),
-                          runner->cfg().name, r->exit_code, r->seconds, r->output);
-    if (r->timed_out)
-      return st.fail("timeout", fmt::format("workload '{}' ({}) exceeded its timeout of {} s and was killed", wname,
-                                            label, timeout_s));
-    if (r->exit_code != 0)
-      return st.fail("workload", fmt::format("workload '{}' ({}) {}: {}", wname, label,
-                                             guest::exit_description(r->exit_code),
-                                             guest::tail_lines(r->output, 3, "(no output)")));
-    if (!measured) continue;
-    auto metrics = workloads::extract_metrics(w, r->output);
-    if (!metrics) return st.fail("parse", fmt::format("workload '{}' ({}): {}", wname, label, metrics.error().message));
-    for (const auto& [name, value] : *metrics) st.out.samples[name].push_back(value);
-    auto sys = [&](const char* name, double value, const char* unit) {
-      st.out.samples[name].push_back(value);
-      st.out.units[name] = unit;
-    };
-    sys("sys.mem_available_min_kb", static_cast<double>(r->mem_available_min_kb), "kB");
-    sys("sys.pgfault", static_cast<double>(r->pgfault), "count");
-    sys("sys.pgmajfault", static_cast<double>(r->pgmajfault), "count");
-    sys("sys.ctxt", static_cast<double>(r->ctxt), "count");
-    sys("sys.elapsed_s", r->seconds, "s");
-  }
-  for (const auto& m : w.metrics)
-    if (!m.unit.empty()) st.out.units[m.name] = m.unit;
-  st.out.timings["workload"] = since(t_work);
-  return true;
-}
-
-util::Result<bool> SshTarget::restore(Host& h, TrialState& st) {
-  std::vector<std::string> order;
-  for (auto it = st.touched.rbegin(); it != st.touched.rend(); ++it)
-    if (std::find(order.begin(), order.end(), *it) == order.end()) order.push_back(*it);
-  st.touched.clear();
-  for (const auto& path : order) {
-    const auto& base = h.baseline[path];
-    if (!base) continue;
-    std::string want = guest::normalize_knob_value(*base, is_sysfs(path));
-    auto w = h.conn->agent->write(path, want, options_.command_timeout);
-    if (!w) {
-      if (w.error().kind == guest::ChannelError::Kind::interrupted)
-        return util::fail("interrupted", util::Error::Kind::interrupted);
-      util::log_warn("ssh: {}: restoring {} failed ({})", h.cfg().name, path, w.error().message);
-      st.log += fmt::format("== restoring {} failed: {} ==\n", path, w.error().message);
-      TrialState scratch;
-      (void)host_lost(h, "restore", "restoring " + path, w.error().message, scratch);
-      st.log += scratch.log;
-      return false;
-    }
-    if (w->rc != 0 || guest::normalize_knob_value(w->readback, is_sysfs(path)) != want) {
-      std::string got = guest::normalize_knob_value(w->readback, is_sysfs(path));
-      util::log_warn("ssh: {}: {} reads '{}' after restoring '{}'", h.cfg().name, path, got, want);
-      st.log += fmt::format("== {} reads '{}' after restoring '{}' ==\n", path, got, want);
-    }
-  }
-  return true;
+  Link target(*this, h, st), load(*this, *runner, st);
+  return h.session.run_workload(target, load, prefix, request, st);
 }
 
 util::Result<TrialOutcome> SshTarget::run_trial(const TrialRequest& request) {
@@ -455,16 +333,16 @@ util::Result<TrialOutcome> SshTarget::run_trial(const TrialRequest& request) {
   bool going = true;
   KT_TRY(going, ensure_boot(h, request, st));
   if (going) {
-    auto t = Clock::now();
-    KT_TRY(going, request.read_current ? read_knobs(h, request, st) : apply_knobs(h, request, st));
-    st.out.timings["apply"] = since(t);
+    Link link(*this, h, st);
+    KT_TRY(going, h.session.apply(link, request, st));
   }
   if (going && request.workload) {
     KT_TRY(going, run_workload(h, request, st));
   }
   if (h.in_pool && h.conn->agent && h.conn->agent->alive() && !st.touched.empty()) {
     auto t = Clock::now();
-    KT_TRY(bool restored, restore(h, st));
+    Link link(*this, h, st);
+    KT_TRY(bool restored, h.session.restore(link, st));
     (void)restored;
     st.out.timings["restore"] = since(t);
   }

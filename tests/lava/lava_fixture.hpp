@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <string>
 
-#include "kerntune/targets/lava_target.hpp"
+#include "targets/lava_target.hpp"
 #include "kerntune/targets/qemu_target.hpp"
 #include "kerntune/util/subprocess.hpp"
 

@@ -9,8 +9,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include "../integration/cli.hpp"
-#include "kerntune/targets/lava_job.hpp"
-#include "kerntune/targets/lava_target.hpp"
+#include "targets/lava_job.hpp"
+#include "targets/lava_target.hpp"
 #include "kerntune/targets/qemu_target.hpp"
 #include "kerntune/workloads/workload.hpp"
 

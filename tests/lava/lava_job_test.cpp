@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "kerntune/targets/guest_protocol.hpp"
-#include "kerntune/targets/lava_job.hpp"
+#include "targets/lava_job.hpp"
 #include "kerntune/util/text.hpp"
 
 namespace lava = kerntune::targets::lava;

@@ -8,7 +8,7 @@
 
 #include "../integration/cli.hpp"
 #include "lava_fixture.hpp"
-#include "kerntune/targets/lava_target.hpp"
+#include "targets/lava_target.hpp"
 #include "kerntune/targets/qemu_target.hpp"
 #include "kerntune/workloads/workload.hpp"
 

@@ -8,7 +8,7 @@
 
 #include <iostream>
 
-#include "kerntune/targets/ssh_target.hpp"
+#include "targets/ssh_target.hpp"
 #include "kerntune/workloads/workload.hpp"
 #include "ssh_host.hpp"
 

@@ -24,3 +24,10 @@ kerntune_test(ssh_system_tests LABEL ssh TIMEOUT 1500 LOCK ssh_vm
 kerntune_test(ssh_campaign_tests LABEL ssh TIMEOUT 1500 LOCK ssh_vm
   SOURCES ssh_campaign_test.cpp
   DEPS targets nlohmann_json::nlohmann_json)
+
+# The guest session's contract against the ssh target on one dropbear VM
+# (tests/targets/guest_session_contract_test.cpp; the other backends are in CMakeLists.txt).
+kerntune_test(guest_session_ssh_tests LABEL ssh TIMEOUT 1500 LOCK ssh_vm
+  SOURCES ${kt_ssh_target_tests}/guest_session_contract_test.cpp
+  DEPS targets workloads)
+target_compile_definitions(guest_session_ssh_tests PRIVATE KT_CONTRACT_SSH=1)

@@ -1,7 +1,7 @@
 // Boot parameters the kernel did not take: its "Unknown kernel command line
 // parameters" line (as Debian's 6.1 prints it) and /proc/cmdline against the
 // words a trial set.
-#include "kerntune/targets/boot_check.hpp"
+#include "targets/boot_check.hpp"
 
 #include <gtest/gtest.h>
 

@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "kerntune/targets/guest_agent.hpp"
+#include "targets/guest_agent.hpp"
 #include "kerntune/targets/guest_channel.hpp"
 #include "kerntune/util/subprocess.hpp"
 #include "kerntune/util/text.hpp"

@@ -8,9 +8,9 @@
 
 #include <filesystem>
 
-#include "kerntune/targets/guest_agent.hpp"
+#include "targets/guest_agent.hpp"
 #include "kerntune/targets/guest_channel.hpp"
-#include "kerntune/targets/ssh_target.hpp"
+#include "targets/ssh_target.hpp"
 #include "kerntune/util/subprocess.hpp"
 #include "kerntune/util/text.hpp"
 #include "kerntune/util/yaml.hpp"

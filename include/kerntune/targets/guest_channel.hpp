@@ -103,7 +103,24 @@ bool record_knob_write(const KnobWrite& k, const WriteReply& w, TrialOutcome& ou
 /// "failed with exit code 3" / "was killed by signal 9 (Killed)" for a shell status.
 std::string exit_description(int rc);
 
-class GuestChannel {
+/// The agent's three calls as the trial stages use them (guest_session.hpp).
+/// GuestChannel speaks them over a console stream; tests put an in-process
+/// fake behind the same interface.
+class AgentChannel {
+ public:
+  virtual ~AgentChannel() = default;
+  /// With `keep_old`, the reply also carries the content before the write.
+  virtual ChannelResult<WriteReply> write(const std::string& path, const std::string& value,
+                                          std::chrono::milliseconds timeout, bool keep_old) = 0;
+  /// Reads a file: rc 0 with its content, else rc != 0 with the error text.
+  virtual ChannelResult<Reply> read(const std::string& path, std::chrono::milliseconds timeout) = 0;
+  /// Runs argv in the guest, killed there after `guest_timeout_s`; the host
+  /// waits `guest_timeout_s + grace` before giving up on the agent.
+  virtual ChannelResult<RunReply> run(const std::vector<std::string>& argv, int guest_timeout_s,
+                                      std::chrono::milliseconds grace) = 0;
+};
+
+class GuestChannel final : public AgentChannel {
  public:
   /// Takes ownership of the child; destroying the channel kills its process group.
   explicit GuestChannel(util::Child child) : child_(std::move(child)) {}
@@ -114,15 +131,15 @@ class GuestChannel {
   ChannelResult<Reply> call(std::string_view verb, const std::vector<std::string>& args,
                             std::chrono::milliseconds timeout);
 
-  /// With `keep_old`, the reply also carries the content before the write.
   ChannelResult<WriteReply> write(const std::string& path, const std::string& value,
-                                  std::chrono::milliseconds timeout, bool keep_old = false);
-  /// Reads a file: rc 0 with its content, else rc != 0 with the error text.
-  ChannelResult<Reply> read(const std::string& path, std::chrono::milliseconds timeout);
-  /// Runs argv in the guest, killed there after `guest_timeout_s`; the host
-  /// waits `guest_timeout_s + grace` before giving up on the agent.
+                                  std::chrono::milliseconds timeout, bool keep_old) override;
+  ChannelResult<WriteReply> write(const std::string& path, const std::string& value,
+                                  std::chrono::milliseconds timeout) {
+    return write(path, value, timeout, false);
+  }
+  ChannelResult<Reply> read(const std::string& path, std::chrono::milliseconds timeout) override;
   ChannelResult<RunReply> run(const std::vector<std::string>& argv, int guest_timeout_s,
-                              std::chrono::milliseconds grace);
+                              std::chrono::milliseconds grace) override;
 
   /// Asks the agent to power off, waits up to `grace` for the child to end,
   /// then kills its whole process group either way.

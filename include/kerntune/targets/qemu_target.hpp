@@ -28,6 +28,9 @@
 #include "kerntune/targets/target.hpp"
 
 namespace kerntune::targets {
+namespace guest {
+class GuestSession;
+}
 
 struct QemuOptions {
   std::string kernel;                  ///< kernel image (must exist)
@@ -99,18 +102,11 @@ class QemuTarget final : public Target {
  private:
   struct Vm;
   struct TrialState;
+  struct Link;  // the running VM as the guest session sees it
 
   util::Result<Initramfs> initramfs_for(const TrialRequest& request);
-  /// Boots unless the running VM matches; failure → outcome in `st`.
+  /// Boots unless the running VM's boot key matches; failure → outcome in `st`.
   util::Result<bool> ensure_vm(const TrialRequest& request, const std::string& initramfs, TrialState& st);
-  /// False (the trial fails at boot) when the kernel did not take a boot
-  /// parameter the trial set (boot_check.hpp).
-  bool boot_parameters_taken(const TrialRequest& request, TrialState& st);
-  util::Result<bool> apply_knobs(const TrialRequest& request, TrialState& st);
-  util::Result<bool> read_knobs(const TrialRequest& request, TrialState& st);
-  util::Result<bool> run_workload(const TrialRequest& request, TrialState& st);
-  /// Writes every touched knob back to its boot value; false if one differs.
-  util::Result<bool> restore(TrialState& st);
   /// Turns a channel error into the trial's failure; Error only for interrupts.
   util::Result<bool> channel_failure(const guest::ChannelError& e, const std::string& stage,
                                      const std::string& doing, TrialState& st);
@@ -125,6 +121,7 @@ class QemuTarget final : public Target {
   QemuOptions options_;
   std::string accel_;
   std::unique_ptr<Vm> vm_;
+  std::unique_ptr<guest::GuestSession> session_;  ///< the running boot's state (key: kernel, initramfs, cmdline)
   int boots_ = 0;
   bool kvm_verified_ = false;  ///< a KVM boot has reached the agent
   std::map<std::string, Initramfs> initramfs_cache_;  // by workload inputs

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "kerntune/targets/factory.hpp"
-#include "kerntune/targets/lava_job.hpp"
+#include "lava_job.hpp"
 #include "kerntune/targets/target.hpp"
 
 namespace kerntune::targets {

@@ -127,11 +127,11 @@ class SshTarget final : public Target {
 
  private:
   struct TrialState;
+  struct Link;  // a host as the guest session sees it
+  /// kexecs unless the host's boot key matches the trial's.
   util::Result<bool> ensure_boot(Host& h, const TrialRequest& request, TrialState& st);
-  util::Result<bool> apply_knobs(Host& h, const TrialRequest& request, TrialState& st);
-  util::Result<bool> read_knobs(Host& h, const TrialRequest& request, TrialState& st);
+  /// Picks where the workload runs (workload_on) and runs it through the host's session.
   util::Result<bool> run_workload(Host& h, const TrialRequest& request, TrialState& st);
-  util::Result<bool> restore(Host& h, TrialState& st);
   /// The host stopped answering: fail the trial, take it out of the pool, recover it if possible.
   util::Result<bool> host_lost(Host& h, const std::string& stage, const std::string& doing,
                                const std::string& why, TrialState& st);
