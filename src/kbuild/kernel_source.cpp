@@ -73,6 +73,23 @@ util::Result<GitState> git_state(const std::string& dir) {
   if (git_status_list_new(&list.p, repo.p, &opts) != 0)
     return util::io_error(fmt::format("'{}': git status failed: {}", dir, git_message()));
   st.dirty = git_status_list_entrycount(list.p) > 0;
+  if (!st.dirty) return st;
+  // The changes themselves, as a patch of HEAD's tree against the working
+  // tree (staged or not): two different edits of the same commit must not
+  // share a build-cache entry.
+  Ptr<git_object, git_object_free> head_tree;
+  if (git_revparse_single(&head_tree.p, repo.p, "HEAD^{tree}") != 0)
+    return util::io_error(fmt::format("'{}': cannot read HEAD's tree: {}", dir, git_message()));
+  git_diff_options dopts = GIT_DIFF_OPTIONS_INIT;
+  dopts.flags = GIT_DIFF_IGNORE_SUBMODULES;
+  Ptr<git_diff, git_diff_free> diff;
+  if (git_diff_tree_to_workdir_with_index(&diff.p, repo.p, reinterpret_cast<git_tree*>(head_tree.p), &dopts) != 0)
+    return util::io_error(fmt::format("'{}': git diff failed: {}", dir, git_message()));
+  git_buf patch = GIT_BUF_INIT;
+  if (git_diff_to_buf(&patch, diff.p, GIT_DIFF_FORMAT_PATCH) != 0)
+    return util::io_error(fmt::format("'{}': cannot render the diff: {}", dir, git_message()));
+  st.diff_sha256 = util::sha256_hex(std::string_view(patch.ptr, patch.size));
+  git_buf_dispose(&patch);
   return st;
 }
 
@@ -123,7 +140,9 @@ util::Result<SourceInfo> prepare_source(const SourceSpec& spec, const std::strin
       if (auto st = git_state(info.tree)) {
         info.commit = st->commit;
         info.dirty = st->dirty;
-        info.identity = "git:" + st->commit + (st->dirty ? "+dirty" : "");
+        // A dirty tree's identity holds a hash of its changes (the build
+        // cache keys on it): the same edit hits, another edit misses.
+        info.identity = "git:" + st->commit + (st->dirty ? "+dirty:" + st->diff_sha256.substr(0, 16) : "");
       } else if (auto sha = util::read_file(info.tree + "/.kerntune-tarball-sha256")) {
         info.identity = "tarball:" + util::trim(*sha);  // unpacked by scripts/fetch-linux-source
       } else {

@@ -173,5 +173,23 @@ TEST(KernelSource, GitProvenanceAndExport) {
   auto local = kb::prepare_source(p, (d / "cache").string());
   ASSERT_TRUE(local);
   EXPECT_TRUE(local->dirty);
-  EXPECT_EQ(local->identity, "git:" + *head + "+dirty");
+  const std::string dirty_prefix = "git:" + *head + "+dirty:";
+  ASSERT_EQ(local->identity.rfind(dirty_prefix, 0), 0u) << local->identity;
+  EXPECT_EQ(local->identity.size(), dirty_prefix.size() + 16);
+  // The build cache keys on the identity: the same edit gives the same key,
+  // another edit of the same commit a different one, and undoing the edit
+  // gives the clean commit's key back.
+  EXPECT_EQ(kb::prepare_source(p, (d / "cache").string())->identity, local->identity);
+  ASSERT_TRUE(util::write_file((repo / "Makefile").string(), "VERSION = 8\n"));
+  auto other = kb::prepare_source(p, (d / "cache").string());
+  ASSERT_TRUE(other);
+  EXPECT_TRUE(other->dirty);
+  EXPECT_NE(other->identity, local->identity);
+  ASSERT_TRUE(util::write_file((repo / "Makefile").string(), "VERSION = 7\n"));
+  EXPECT_EQ(kb::prepare_source(p, (d / "cache").string())->identity, local->identity);
+  run_ok({"git", "checkout", "-q", "--", "Makefile"}, r);
+  auto back = kb::prepare_source(p, (d / "cache").string());
+  ASSERT_TRUE(back);
+  EXPECT_FALSE(back->dirty);
+  EXPECT_EQ(back->identity, "git:" + *head);
 }

@@ -200,7 +200,8 @@ TEST(KernelStageCli, DirtyGitTreeIsRecordedAndWarnedAbout) {
   json ks = metadata(dir, "standin")["kernel_source"];
   EXPECT_EQ(ks["dirty"], true) << ks.dump();
   EXPECT_EQ(ks["commit"], head);
-  EXPECT_EQ(ks["identity"], "git:" + head + "+dirty");
+  // The identity holds a hash of the change, so another edit of the same commit misses the cache.
+  EXPECT_EQ(ks["identity"].get<std::string>().rfind("git:" + head + "+dirty:", 0), 0u) << ks.dump();
 }
 
 TEST(KernelStageCli, BadInputExitsTwoBeforeACampaignExists) {

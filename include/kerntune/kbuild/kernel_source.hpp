@@ -18,7 +18,8 @@ struct SourceSpec {
 
 struct SourceInfo {
   std::string tree;       ///< the folder to build from (make -C)
-  std::string identity;   ///< "git:<commit>", "tarball:<sha256>", or "path:<abs>" (no provenance)
+  std::string identity;   ///< "git:<commit>", "git:<commit>+dirty:<16 hex of the diff's SHA-256>",
+                          ///< "tarball:<sha256>", or "path:<abs>" (no provenance)
   std::string commit;     ///< git commit id, when known
   bool dirty = false;     ///< a git working tree with changes to tracked files
   std::string describe() const;
@@ -29,6 +30,7 @@ struct SourceInfo {
 struct GitState {
   std::string commit;
   bool dirty = false;
+  std::string diff_sha256;  ///< when dirty: SHA-256 of the patch HEAD → working tree
 };
 util::Result<GitState> git_state(const std::string& dir);
 
