@@ -91,13 +91,13 @@ util::Status Connection::connect() {
         said += *more;
       }
       child.wait(milliseconds(1000));
-      return util::fail(fmt::format("ssh to {} failed: {}", host_.name, guest::tail_lines(said, 3, "(no message)")));
+      return util::fail(fmt::format("ssh to {} failed: {}", host_.name, guest::tail_lines(said, 3, "(no message)")), util::Error::Kind::io);
     }
     said += *chunk;
   }
   child.terminate(milliseconds(500));
   return util::fail(fmt::format("ssh to {}: no connection within {} s", host_.name,
-                                (options_->connect_timeout.count() + 5000) / 1000));
+                                (options_->connect_timeout.count() + 5000) / 1000), util::Error::Kind::timeout);
 }
 
 util::Result<util::RunResult> Connection::remote(const std::string& command, std::optional<std::string> stdin_data,
@@ -115,13 +115,13 @@ util::Status Connection::upload(const std::string& content, const std::string& r
   KT_TRY(auto r, remote(upload_command(remote_path), content, timeout));
   if (!r.ok())
     return util::fail(fmt::format("uploading {} to {} ({} bytes): {}: {}", remote_path, host_.name, content.size(),
-                                  r.describe(), guest::tail_lines(r.err + r.out, 3, "(no message)")));
+                                  r.describe(), guest::tail_lines(r.err + r.out, 3, "(no message)")), util::Error::Kind::io);
   return {};
 }
 
 util::Result<bool> Connection::remote_file_exists(const std::string& remote_path) {
   KT_TRY(auto r, remote(exists_command(remote_path), std::nullopt, options_->command_timeout));
-  if (!r.ok()) return util::fail(fmt::format("checking {} on {}: {}", remote_path, host_.name, r.describe()));
+  if (!r.ok()) return util::fail(fmt::format("checking {} on {}: {}", remote_path, host_.name, r.describe()), util::Error::Kind::io);
   return util::trim(r.out) == "present";
 }
 
@@ -141,7 +141,7 @@ util::Status Connection::start_agent() {
     agent.reset();
     if (r.error().kind == guest::ChannelError::Kind::interrupted)
       return util::fail("interrupted", util::Error::Kind::interrupted);
-    return util::fail(fmt::format("the kerntune agent did not start on {}: {}", host_.name, why));
+    return util::fail(fmt::format("the kerntune agent did not start on {}: {}", host_.name, why), util::Error::Kind::io);
   }
   return {};
 }
@@ -151,18 +151,18 @@ util::Status Connection::health_check() {
   KT_TRY_STATUS(start_agent());
   auto read = [&](const char* path) -> util::Result<std::string> {
     auto r = agent->read(path, options_->command_timeout);
-    if (!r) return util::fail(fmt::format("reading {} on {}: {}", path, host_.name, r.error().message));
-    if (r->rc != 0) return util::fail(fmt::format("reading {} on {}: {}", path, host_.name, r->payload));
+    if (!r) return util::fail(fmt::format("reading {} on {}: {}", path, host_.name, r.error().message), util::Error::Kind::io);
+    if (r->rc != 0) return util::fail(fmt::format("reading {} on {}: {}", path, host_.name, r->payload), util::Error::Kind::io);
     return util::trim(r->payload);
   };
   KT_TRY(cmdline, read("/proc/cmdline"));
   KT_TRY(boot_id, read("/proc/sys/kernel/random/boot_id"));
   KT_TRY(release, read("/proc/sys/kernel/osrelease"));
   auto u = agent->run({"uname", "-r"}, 30, options_->agent_grace);
-  if (!u) return util::fail(fmt::format("running uname -r on {}: {}", host_.name, u.error().message));
+  if (!u) return util::fail(fmt::format("running uname -r on {}: {}", host_.name, u.error().message), util::Error::Kind::io);
   if (u->exit_code != 0 || util::trim(u->output) != release)
     return util::fail(fmt::format("uname -r on {} gave '{}' (exit {}), /proc says '{}'", host_.name,
-                                  util::trim(u->output), u->exit_code, release));
+                                  util::trim(u->output), u->exit_code, release), util::Error::Kind::io);
   return {};
 }
 
@@ -181,7 +181,7 @@ util::Status Connection::wait_for_return(const std::string& old_boot_id, millise
     std::this_thread::sleep_for(milliseconds(2000));
   }
   return util::fail(fmt::format("{} did not come back within {} s (last attempt: {})", host_.name,
-                                timeout.count() / 1000, last));
+                                timeout.count() / 1000, last), util::Error::Kind::timeout);
 }
 
 }  // namespace kerntune::targets::ssh
