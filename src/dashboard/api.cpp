@@ -133,6 +133,10 @@ json campaign_json(const results::CampaignView& view) {
 
 }  // namespace
 
+util::Result<store::Store> open_store(const Options& options) {
+  return store::Store::open(options.db, {.create = false, .read_only = true, .busy_timeout_ms = options.busy_timeout_ms});
+}
+
 struct Handler::Cache {
   std::mutex mutex;
   struct Entry {
@@ -190,7 +194,7 @@ Response Handler::handle(const std::string& method, const std::string& path, con
     seq = *v;
   }
 
-  auto st = store::Store::open(options_.db, {.create = false, .read_only = true, .busy_timeout_ms = options_.busy_timeout_ms});
+  auto st = open_store(options_);
   if (!st) return error(503, "cannot read the store: " + st.error().message);
   if (campaigns) {
     auto all = st->campaigns();

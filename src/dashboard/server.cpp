@@ -2,6 +2,7 @@
 // Handler::handle before httplib's own routing (so no file is ever served
 // from a path), with headers that keep the page to its own origin.
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <filesystem>
@@ -9,7 +10,6 @@
 #include <thread>
 
 #include "kerntune/dashboard/dashboard.hpp"
-#include "kerntune/store/store.hpp"
 #include "kerntune/util/text.hpp"
 
 namespace kerntune::dashboard {
@@ -56,7 +56,7 @@ util::Result<std::unique_ptr<Server>> Server::start(const Options& options) {
   if (!std::filesystem::exists(options.db))
     return util::fail(bad("database not found (run 'kerntune tune RECIPE' first, or pass --db)", options.db));
   // The same read-only open every request makes: fails here, with the store's own message, when it cannot.
-  KT_TRY(auto probe, store::Store::open(options.db, {.create = false, .read_only = true, .busy_timeout_ms = options.busy_timeout_ms}));
+  KT_TRY(auto probe, open_store(options));
   if (!options.campaign.empty()) {
     KT_TRY(auto row, probe.find_campaign(options.campaign));
     if (!row) return util::fail(bad(fmt::format("no campaign named '{}' in the database", options.campaign), options.db));
@@ -69,6 +69,12 @@ util::Result<std::unique_ptr<Server>> Server::start(const Options& options) {
   Impl* raw = impl.get();
   auto& http = impl->http;
   const bool local_only = loopback(options.bind);
+  // SO_REUSEADDR only: httplib's default also sets SO_REUSEPORT, which would
+  // let a second dashboard share a port that is taken instead of failing.
+  http.set_socket_options([](int sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   http.set_payload_max_length(64 * 1024);
   http.set_read_timeout(5, 0);
   http.set_write_timeout(5, 0);

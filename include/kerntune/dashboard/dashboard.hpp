@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 
+#include "kerntune/store/store.hpp"
 #include "kerntune/util/result.hpp"
 
 namespace kerntune::dashboard {
@@ -28,6 +29,11 @@ struct Options {
   int poll_ms = 1000;                    ///< how often the page asks for news
   int busy_timeout_ms = 2000;            ///< SQLite busy timeout of each read
 };
+
+/// The store as every request opens it: read-only (SQLITE_OPEN_READONLY, no
+/// migration, no -wal/-shm created beside a store nobody writes), with the
+/// busy timeout, never creating a file.
+util::Result<store::Store> open_store(const Options& options);
 
 /// One answer. Status 200 with JSON or a page, 4xx with {"error": "..."}.
 struct Response {
