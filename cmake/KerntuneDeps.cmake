@@ -10,6 +10,11 @@ find_package(CLI11 CONFIG REQUIRED)
 find_package(OpenSSL REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBGIT2 REQUIRED IMPORTED_TARGET libgit2)
+# `kerntune dashboard`: cpp-httplib (libcpp-httplib-dev, a compiled library
+# with a pkg-config file) and Chart.js (libjs-chart.js), whose file the
+# dashboard serves itself: nothing is loaded from outside the machine.
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+find_file(KERNTUNE_CHART_JS chart.min.js PATHS /usr/share/javascript/chart.js NO_DEFAULT_PATH REQUIRED)
 # GoogleTest only for the test suite (scripts/setup --tests installs it).
 if(KERNTUNE_BUILD_TESTS)
   find_package(GTest REQUIRED)

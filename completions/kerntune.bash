@@ -36,6 +36,7 @@ _kerntune() {
     --shipped|--ssh-key) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --host|--limit|--only|--space|--workload) return ;;
     --campaign|--name|--trials|--interval|--objective|-n|--seed|--trial|--repeats|--max-regression|--warmup|--metric) return ;;
+    --bind|--port|--poll) return ;;   # dashboard
   esac
   words=$(_kerntune_help_words "$bin" "${path[@]}")
   local subs=${words%%|*} opts=${words#*|}

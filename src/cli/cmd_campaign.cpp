@@ -20,11 +20,6 @@
 namespace kerntune::cli {
 namespace {
 
-std::string default_db() {
-  const char* env = std::getenv("KERNTUNE_DB");
-  return env && *env ? env : "kerntune.db";
-}
-
 std::string format_value(const nlohmann::json& v) {
   if (v.is_string()) return util::printable(v.get<std::string>());
   if (v.is_number_float()) return fmt::format("{:.6g}", v.get<double>());
@@ -93,42 +88,6 @@ void print_recommendation(const results::CampaignView& v, const results::Recomme
     bool changed = !v.defaults.contains(k) || v.defaults[k] != val;
     std::cout << fmt::format("   {} {} = {}\n", changed ? "*" : " ", util::printable(k), format_value(val));
   }
-}
-
-nlohmann::json candidate_json(const results::CampaignView& v, const results::Candidate& c) {
-  auto num = [](double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(); };
-  nlohmann::json limits = nlohmann::json::array();
-  for (const auto& l : c.limits)
-    limits.push_back({{"metric", l.metric}, {"op", l.op}, {"limit", num(l.limit)}, {"value", num(l.value)}, {"met", l.met},
-                      {"on_confirmation", l.on_confirmation},
-                      {"relative", l.relative ? nlohmann::json(l.fraction) : nlohmann::json()},
-                      {"baseline", l.relative ? num(l.baseline) : nlohmann::json()}});
-  return {{"seq", v.trials[c.trial].seq}, {"params", v.trials[c.trial].params}, {"values", c.value},
-          {"search_runs", c.search_runs}, {"confirm_runs", c.confirm_runs}, {"feasible", c.feasible}, {"limits", limits}};
-}
-
-nlohmann::json interval_json(const std::optional<results::Interval>& iv, bool maximize) {
-  if (!iv) return nullptr;
-  auto num = [](double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(); };
-  return {{"ratio", num(iv->ratio)}, {"ci95", {num(iv->lo), num(iv->hi)}}, {"method", iv->method}, {"n", iv->rounds},
-          {"rounds", iv->rounds}, {"baseline_runs", iv->baseline_runs}, {"candidate_runs", iv->candidate_runs},
-          {"paired", iv->paired}, {"confirmed", iv->confirmed}, {"verdict", iv->verdict(maximize)}};
-}
-
-/// `best --json`: the recommended trial (trial.schema.json) with the
-/// objective, the interval and the recommendation's reasons and front.
-nlohmann::json recommendation_json(const results::CampaignView& v, const results::Recommendation& rec) {
-  nlohmann::json j = rec.pick ? results::to_json(v.trials[*rec.pick]) : nlohmann::json::object();
-  j["objective"] = {{"metric", rec.objective.metric}, {"direction", rec.objective.maximize ? "maximize" : "minimize"}};
-  j["improvement"] = interval_json(rec.interval, rec.objective.maximize);
-  nlohmann::json front = nlohmann::json::array();
-  for (const auto& f : rec.front) front.push_back(candidate_json(v, f));
-  j["recommendation"] = {{"found", rec.pick.has_value()}, {"rule", rec.rule}, {"candidates", rec.candidates},
-                         {"infeasible", rec.infeasible}, {"notes", rec.notes},
-                         {"raw_best_seq", rec.raw_best ? nlohmann::json(v.trials[*rec.raw_best].seq) : nlohmann::json()},
-                         {"chosen", rec.chosen ? candidate_json(v, *rec.chosen) : nlohmann::json()}};
-  j["front"] = front;
-  return j;
 }
 
 struct ReadOptions {
@@ -261,7 +220,7 @@ void add_campaign_commands(CLI::App& app, int& exit_code) {
     if (!l) { exit_code = report_error(l.error()); return; }
     auto rec = results::recommend(*l, {.metric = *objective});
     if (!rec) { exit_code = report_error(rec.error()); return; }
-    if (best_opts->json) std::cout << util::dump_json(recommendation_json(*l, *rec), 2) << "\n";
+    if (best_opts->json) std::cout << util::dump_json(results::to_json(*l, *rec), 2) << "\n";
     else print_recommendation(*l, *rec);
     if (!rec->pick) exit_code = 1;
   });

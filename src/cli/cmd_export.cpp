@@ -17,13 +17,6 @@
 namespace kerntune::cli {
 namespace fs = std::filesystem;
 
-namespace {
-std::string default_db() {
-  const char* env = std::getenv("KERNTUNE_DB");
-  return env && *env ? env : "kerntune.db";
-}
-}  // namespace
-
 void add_export_commands(CLI::App& app, int& exit_code) {
   struct Args {
     std::string db = default_db(), campaign, objective, out, git, name;

@@ -23,13 +23,8 @@
 namespace kerntune::cli {
 namespace {
 
-std::string env_db() {
-  const char* env = std::getenv("KERNTUNE_DB");
-  return env && *env ? env : "kerntune.db";
-}
-
 struct Source {
-  std::string db = env_db();
+  std::string db = default_db();
   std::string campaign;
   bool json = false;
 };
@@ -98,15 +93,6 @@ util::Result<report::StatusSnapshot> snapshot(const Source& s) {
   return report::status(o.view, now_unix());
 }
 
-/// An artifact as JSON: `content` is text (util::valid_utf8); when the bytes
-/// are not well-formed UTF-8, `content_base64` holds them exactly.
-nlohmann::json artifact_json(const store::ArtifactRow& a) {
-  std::string text = util::valid_utf8(a.content);
-  nlohmann::json j{{"name", a.name}, {"content", text}};
-  if (text != a.content) j["content_base64"] = util::base64_encode(a.content);
-  return j;
-}
-
 util::Status show_trial(const Source& s, int seq, bool no_artifacts) {
   KT_TRY(auto o, open(s));
   const auto& trials = o.view.trials;
@@ -126,7 +112,7 @@ util::Status show_trial(const Source& s, int seq, bool no_artifacts) {
     j["campaign"] = o.view.campaign.name;
     j["id"] = sum.id;
     j["artifacts"] = nlohmann::json::array();
-    for (const auto& a : artifacts) j["artifacts"].push_back(artifact_json(a));
+    for (const auto& a : artifacts) j["artifacts"].push_back(results::to_json(a));
     std::cout << util::dump_json(j, 2) << "\n";
     return {};
   }

@@ -13,8 +13,12 @@ namespace kerntune::cli {
 /// exit code for it (2 for invalid input, 1 otherwise, 130 when interrupted).
 int report_error(const util::Error& error);
 
+/// The --db default of every command: $KERNTUNE_DB, else ./kerntune.db.
+std::string default_db();
+
 void add_space_commands(CLI::App& space, int& exit_code);    // cmd_space.cpp: check, show, sample
 void add_campaign_commands(CLI::App& app, int& exit_code);   // cmd_campaign.cpp: tune, trials, best
 void add_init_commands(CLI::App& app, int& exit_code);       // cmd_init.cpp: init
+void add_dashboard_commands(CLI::App& app, int& exit_code);  // cmd_dashboard.cpp: dashboard
 
 }  // namespace kerntune::cli

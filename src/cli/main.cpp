@@ -24,6 +24,11 @@ int report_error(const util::Error& error) {
   }
 }
 
+std::string default_db() {
+  const char* env = std::getenv("KERNTUNE_DB");
+  return env && *env ? env : "kerntune.db";
+}
+
 }  // namespace kerntune::cli
 
 int main(int argc, char** argv) {
@@ -59,6 +64,7 @@ int main(int argc, char** argv) {
   cli::add_export_commands(app, exit_code);
   cli::add_gate_commands(app, exit_code);
   cli::add_report_commands(app, exit_code);
+  cli::add_dashboard_commands(app, exit_code);
   // @@MORE-COMMANDS@@
 
   try {

@@ -18,12 +18,7 @@ std::string convergence(const std::vector<Trial>& trials, const Objective& objec
 
 /// Scatter of two objectives over ok trials; the non-dominated ones as
 /// `circle.front` joined by `path.front-line`, the others `circle.dominated`.
-/// What the recommender said of each configuration (canonical params JSON).
-struct FrontMarks {
-  std::set<std::string> front;       ///< the feasible Pareto front
-  std::set<std::string> infeasible;  ///< breaking an outcome limit
-  std::string pick;                  ///< the recommendation
-};
+using report::FrontMarks;
 /// With marks: the front and the pick are the recommender's (`circle.front`,
 /// `circle.infeasible`, `circle.pick`); without, the trials' own front.
 std::string pareto(const std::vector<Trial>& trials, const Objective& a, const Objective& b, const FrontMarks& marks = {});

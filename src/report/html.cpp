@@ -238,6 +238,15 @@ std::string provenance(const ReportInput& in, const nlohmann::json& md) {
 
 }  // namespace
 
+FrontMarks front_marks(const results::CampaignView& view, const results::Recommendation& rec) {
+  FrontMarks marks;
+  for (const auto& c : rec.front) marks.front.insert(c.config);
+  for (const auto& c : results::rank_candidates(view, rec.objective))
+    if (!c.feasible) marks.infeasible.insert(c.config);
+  if (rec.pick) marks.pick = view.trials[*rec.pick].config;
+  return marks;
+}
+
 std::string render_html(const ReportInput& in, const RenderOptions& options) {
   const results::CampaignView& rview = in.view;
   const std::vector<Trial>& trials = rview.trials;
@@ -314,12 +323,7 @@ std::string render_html(const ReportInput& in, const RenderOptions& options) {
                      "ringed point is the recommendation.</p>",
                      esc(objs[0].metric), esc(objs[1].metric));
     charts::FrontMarks marks;
-    if (rec) {
-      for (const auto& c : rec->front) marks.front.insert(c.config);
-      for (const auto& c : results::rank_candidates(rview, rec->objective))
-        if (!c.feasible) marks.infeasible.insert(c.config);
-      if (rec->pick) marks.pick = rview.trials[*rec->pick].config;
-    }
+    if (rec) marks = front_marks(rview, *rec);
     h += charts::pareto(trials, objs[0], objs[1], marks);
   } else {
     h += "<p class=\"note\">One objective: no trade-off to show. A recipe with two objectives gets a Pareto front here.</p>";

@@ -17,6 +17,15 @@
 namespace kerntune::report {
 namespace {
 
+std::string label(const ParamMeta& p, double t) {
+  double x = p.log_scale && p.lo > 0 ? std::exp(std::log(p.lo) + t * (std::log(p.hi) - std::log(p.lo)))
+                                     : p.lo + t * (p.hi - p.lo);
+  if (p.type == "int") return fmt::format("{}", std::llround(x));
+  return fmt::format("{:.4g}", x);
+}
+
+}  // namespace
+
 bool categorical(const ParamMeta& p) { return p.type == "bool" || p.type == "tristate" || p.type == "choice"; }
 
 double encode(const ParamMeta& p, const nlohmann::json& v) {
@@ -34,14 +43,12 @@ double encode(const ParamMeta& p, const nlohmann::json& v) {
   return std::clamp(t, 0.0, 1.0);
 }
 
-std::string label(const ParamMeta& p, double t) {
-  double x = p.log_scale && p.lo > 0 ? std::exp(std::log(p.lo) + t * (std::log(p.hi) - std::log(p.lo)))
-                                     : p.lo + t * (p.hi - p.lo);
-  if (p.type == "int") return fmt::format("{}", std::llround(x));
-  return fmt::format("{:.4g}", x);
+double axis_position(const ParamMeta& p, const nlohmann::json& v) {
+  double x = encode(p, v);
+  if (!categorical(p) || std::isnan(x)) return x;
+  return p.values.size() > 1 ? x / static_cast<double>(p.values.size() - 1) : 0.5;
 }
 
-}  // namespace
 
 Importance importance(const std::vector<ParamMeta>& params, const std::vector<Trial>& trials,
                       const Objective& objective, const ImportanceOptions& options) {

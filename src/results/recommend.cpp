@@ -459,4 +459,43 @@ util::Result<Recommendation> recommend(const CampaignView& v, const RecommendOpt
   return rec;
 }
 
+// ---- JSON (`best --json`, the dashboard) ----------------------------------
+
+namespace {
+nlohmann::json candidate_json(const CampaignView& v, const Candidate& c) {
+  auto num = [](double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(); };
+  nlohmann::json limits = nlohmann::json::array();
+  for (const auto& l : c.limits)
+    limits.push_back({{"metric", l.metric}, {"op", l.op}, {"limit", num(l.limit)}, {"value", num(l.value)}, {"met", l.met},
+                      {"on_confirmation", l.on_confirmation},
+                      {"relative", l.relative ? nlohmann::json(l.fraction) : nlohmann::json()},
+                      {"baseline", l.relative ? num(l.baseline) : nlohmann::json()}});
+  return {{"seq", v.trials[c.trial].seq}, {"params", v.trials[c.trial].params}, {"values", c.value},
+          {"search_runs", c.search_runs}, {"confirm_runs", c.confirm_runs}, {"feasible", c.feasible}, {"limits", limits}};
+}
+
+}  // namespace
+
+nlohmann::json to_json(const std::optional<Interval>& iv, bool maximize) {
+  if (!iv) return nullptr;
+  auto num = [](double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(); };
+  return {{"ratio", num(iv->ratio)}, {"ci95", {num(iv->lo), num(iv->hi)}}, {"method", iv->method}, {"n", iv->rounds},
+          {"rounds", iv->rounds}, {"baseline_runs", iv->baseline_runs}, {"candidate_runs", iv->candidate_runs},
+          {"paired", iv->paired}, {"confirmed", iv->confirmed}, {"verdict", iv->verdict(maximize)}};
+}
+
+nlohmann::json to_json(const CampaignView& v, const Recommendation& rec) {
+  nlohmann::json j = rec.pick ? to_json(v.trials[*rec.pick]) : nlohmann::json::object();
+  j["objective"] = {{"metric", rec.objective.metric}, {"direction", rec.objective.maximize ? "maximize" : "minimize"}};
+  j["improvement"] = to_json(rec.interval, rec.objective.maximize);
+  nlohmann::json front = nlohmann::json::array();
+  for (const auto& f : rec.front) front.push_back(candidate_json(v, f));
+  j["recommendation"] = {{"found", rec.pick.has_value()}, {"rule", rec.rule}, {"candidates", rec.candidates},
+                         {"infeasible", rec.infeasible}, {"notes", rec.notes},
+                         {"raw_best_seq", rec.raw_best ? nlohmann::json(v.trials[*rec.raw_best].seq) : nlohmann::json()},
+                         {"chosen", rec.chosen ? candidate_json(v, *rec.chosen) : nlohmann::json()}};
+  j["front"] = front;
+  return j;
+}
+
 }  // namespace kerntune::results

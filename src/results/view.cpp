@@ -272,4 +272,11 @@ util::Result<CampaignView> load_view(store::Store& store, const store::CampaignR
   return make_view(campaign, rows);
 }
 
+nlohmann::json to_json(const store::ArtifactRow& a) {
+  std::string text = util::valid_utf8(a.content);
+  nlohmann::json j{{"name", a.name}, {"content", text}};
+  if (text != a.content) j["content_base64"] = util::base64_encode(a.content);
+  return j;
+}
+
 }  // namespace kerntune::results

@@ -12,7 +12,7 @@ complete_words() {  # complete_words WORD... (the last one is being completed)
   echo "${COMPREPLY[*]}"
 }
 r=$(complete_words "")
-for w in init tune trials best report status show space export verify gate; do [[ " $r " == *" $w "* ]] || fail "top level lacks '$w': $r"; done
+for w in init tune trials best report status dashboard show space export verify gate; do [[ " $r " == *" $w "* ]] || fail "top level lacks '$w': $r"; done
 r=$(complete_words "st")
 [[ $r == "status" ]] || fail "'st' should complete to status, got: $r"
 r=$(complete_words show "")
@@ -25,6 +25,8 @@ r=$(complete_words export --fo)
 [[ $r == "--force" ]] || fail "'export --fo' should complete to --force: $r"
 r=$(complete_words gate --max)
 [[ $r == "--max-regression" ]] || fail "'gate --max' should complete to --max-regression: $r"
+r=$(complete_words dashboard --po)
+[[ " $r " == *" --port "* && " $r " == *" --poll "* ]] || fail "'dashboard --po' should offer --port and --poll: $r"
 r=$(complete_words tune --progress "l")
 [[ $r == "lines" ]] || fail "--progress l: $r"
 r=$(complete_words init --from-h)

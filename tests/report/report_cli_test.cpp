@@ -13,9 +13,13 @@
 #include <thread>
 
 #include "../integration/cli.hpp"
+#include "chromium.hpp"
 #include "json_schema.hpp"
 #include "kerntune/util/subprocess.hpp"
 
+using kt_test::chromium;
+using kt_test::chromium_argv;
+using kt_test::page_request_urls;
 using kt_test::run_cli;
 using nlohmann::json;
 
@@ -76,49 +80,7 @@ json cli_json(const std::vector<std::string>& args) {
   return j;
 }
 
-std::optional<std::string> chromium() {
-  for (const char* name : {"chromium", "chromium-browser", "google-chrome"})
-    if (auto p = kerntune::util::which(name)) return p;
-  return std::nullopt;
-}
-
-std::vector<std::string> chromium_argv(const std::string& bin, const std::string& profile) {
-  return {bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-          "--user-data-dir=" + profile};
-}
-
 }  // namespace
-
-/// The network URLs of the requests a page made, from Chromium's net log: every
-/// innermost JSON object ({…} with no braces inside) whose "initiator" is an
-/// origin (not "not an origin") and whose "url" is http(s), ws(s) or ftp.
-/// A plain scan, not std::regex: libstdc++'s regex recurses once per
-/// character of a `[^{}]*` run and overflowed the stack on a long log under
-/// AddressSanitizer.
-static std::set<std::string> page_request_urls(const std::string& log) {
-  constexpr auto npos = std::string_view::npos;
-  std::set<std::string> urls;
-  std::size_t open = npos;
-  for (std::size_t i = 0; i < log.size(); ++i) {
-    if (log[i] == '{') {
-      open = i;
-    } else if (log[i] == '}' && open != npos) {
-      std::string_view obj(log.data() + open, i - open);
-      open = npos;
-      constexpr std::string_view initiator = "\"initiator\":\"", url = "\"url\":\"";
-      auto at = obj.find(initiator);
-      if (at == npos || obj.substr(at + initiator.size()).starts_with("not an origin")) continue;
-      auto u = obj.find(url);
-      if (u == npos) continue;
-      std::string_view value = obj.substr(u + url.size());
-      value = value.substr(0, value.find('"'));
-      for (std::string_view scheme : {"http://", "https://", "ws://", "wss://", "ftp://"})
-        if (value.starts_with(scheme)) { urls.insert(std::string(value)); break; }
-    }
-  }
-  return urls;
-}
 
 TEST(ReportCli, RendersInHeadlessChromiumWithOnePointPerTrialAndNoRequests) {
   auto bin = chromium();

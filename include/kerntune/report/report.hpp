@@ -12,9 +12,11 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "kerntune/results/recommend.hpp"
 #include "kerntune/results/view.hpp"
 #include "kerntune/store/store.hpp"
 #include "kerntune/util/result.hpp"
@@ -79,6 +81,15 @@ struct ParamMeta {
   std::string when;
 };
 std::vector<ParamMeta> parameters(const results::CampaignView& view);
+/// bool, tristate and choice parameters: their values are categories.
+bool categorical(const ParamMeta& p);
+/// A value as the importance model sees it: a category's index, else the
+/// position in the range (log scale when the parameter has one) in [0, 1];
+/// NaN for an inactive (null) or unknown value.
+double encode(const ParamMeta& p, const nlohmann::json& v);
+/// Its position on a parallel-coordinates axis, in [0, 1] (a category's
+/// index over the last index); NaN as for encode.
+double axis_position(const ParamMeta& p, const nlohmann::json& v);
 /// The objective the report and `status` lead with: the first optimized one,
 /// else (a campaign that recorded none) the first metric measured, minimized.
 Objective main_objective(const results::CampaignView& view);
@@ -94,6 +105,15 @@ std::optional<std::size_t> best_index(const results::CampaignView& view, const O
 /// parameter varies.
 Importance importance(const std::vector<ParamMeta>& params, const std::vector<Trial>& trials,
                       const Objective& objective, const ImportanceOptions& options = {});
+
+/// What the recommender said of each configuration (canonical params JSON):
+/// the report's Pareto chart and the dashboard's mark the same points.
+struct FrontMarks {
+  std::set<std::string> front;       ///< the feasible Pareto front
+  std::set<std::string> infeasible;  ///< breaking an outcome limit
+  std::string pick;                  ///< the recommendation
+};
+FrontMarks front_marks(const results::CampaignView& view, const results::Recommendation& rec);
 
 struct RenderOptions {
   ImportanceOptions importance;

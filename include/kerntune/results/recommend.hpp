@@ -29,6 +29,7 @@
 // defaults (Welch t on log values), flagged unconfirmed: it was picked from
 // these very data.
 #include <cstddef>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -114,5 +115,14 @@ std::vector<Candidate> rank_candidates(const CampaignView& view, const Objective
 /// §2). The campaign's optimizer and the recommender's model both use it, so
 /// the recommendation is judged by the same kernel the search used.
 std::vector<bo::Dim> model_dims(const space::Space& space);
+
+/// An interval as JSON (ratio, ci95, method, rounds, runs, paired, confirmed,
+/// verdict); null when there is none. Non-finite numbers are null.
+nlohmann::json to_json(const std::optional<Interval>& interval, bool maximize);
+/// `best --json` (docs/schemas/best.schema.json): the recommended trial
+/// (results::to_json of it) with the objective, the interval, the
+/// recommendation's rule, notes and chosen candidate, and the Pareto front.
+/// The dashboard serves the same object.
+nlohmann::json to_json(const CampaignView& view, const Recommendation& rec);
 
 }  // namespace kerntune::results

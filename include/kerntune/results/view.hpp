@@ -110,6 +110,10 @@ CampaignView make_view(const store::CampaignRow& campaign, const std::vector<sto
 util::Result<CampaignView> load_view(store::Store& store, const store::CampaignRow& campaign);
 /// The trial as `trials --json` prints it (docs/schemas/trial.schema.json).
 nlohmann::json to_json(const Trial& t);
+/// A stored artifact (a trial's log or output) as JSON, for `show trial
+/// --json` and the dashboard: `content` is text (util::valid_utf8); when the
+/// bytes are not well-formed UTF-8, `content_base64` holds them exactly.
+nlohmann::json to_json(const store::ArtifactRow& artifact);
 /// A parsed `limit:` text.
 struct LimitSpec {
   std::string op;         ///< "<=" | ">="
