@@ -273,13 +273,11 @@ std::optional<BranchTurn> BoOptimizer::branch_turn(const Targets& t, const Model
   if (!conditional || m.mode != Mode::improve || !m.objective || m.ok_mean.size() != t.points_ok.size()) return std::nullopt;
   const std::size_t model_based = obs_.size() + n_pending - static_cast<std::size_t>(n_initial());
   if (model_based % kBranchTurnEvery != kBranchTurnEvery - 1) return std::nullopt;
-  // Branches (NaN patterns) of the successful, feasible observations, with
-  // their point count and best posterior mean.
+  // Branches (NaN patterns) of the successful, feasible observations: their
+  // members (indices into t.points_ok) and best posterior mean.
   struct Branch {
-    std::size_t rep;
-    int count = 0;
-    double best = std::numeric_limits<double>::infinity();
     std::vector<std::size_t> members;
+    double best = std::numeric_limits<double>::infinity();
   };
   std::vector<Branch> branches;
   std::size_t incumbent = 0;
@@ -287,9 +285,8 @@ std::optional<BranchTurn> BoOptimizer::branch_turn(const Targets& t, const Model
   for (std::size_t k = 0; k < t.points_ok.size(); ++k) {
     if (!std::isfinite(m.ok_mean[k]) || (k < t.feasible_ok.size() && !t.feasible_ok[k])) continue;
     auto it = std::find_if(branches.begin(), branches.end(),
-                           [&](const Branch& b) { return same_pattern(t.points_ok[b.rep], t.points_ok[k]); });
-    if (it == branches.end()) it = branches.insert(branches.end(), Branch{k});
-    ++it->count;
+                           [&](const Branch& b) { return same_pattern(t.points_ok[b.members.front()], t.points_ok[k]); });
+    if (it == branches.end()) it = branches.insert(branches.end(), Branch{});
     it->members.push_back(k);
     it->best = std::min(it->best, m.ok_mean[k]);
     if (m.ok_mean[k] < best) best = m.ok_mean[k], incumbent = static_cast<std::size_t>(it - branches.begin());
@@ -299,8 +296,9 @@ std::optional<BranchTurn> BoOptimizer::branch_turn(const Targets& t, const Model
   std::optional<std::size_t> pick;
   for (std::size_t b = 0; b < branches.size(); ++b) {
     if (b == incumbent) continue;
-    if (!pick || branches[b].count < branches[*pick].count ||
-        (branches[b].count == branches[*pick].count && branches[b].best < branches[*pick].best))
+    const std::size_t n = branches[b].members.size();
+    if (!pick || n < branches[*pick].members.size() ||
+        (n == branches[*pick].members.size() && branches[b].best < branches[*pick].best))
       pick = b;
   }
   Branch& br = branches[*pick];

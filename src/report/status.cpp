@@ -43,12 +43,12 @@ StatusSnapshot status(const results::CampaignView& view, double now) {
   std::vector<double> confirming;
   int confirmed = 0;
   for (const auto& v : trials) {
+    confirmed += v.kind == results::TrialKind::confirm;
     if (v.seconds() <= 0) continue;
     auto stage = [&](const char* name) { return v.timings.contains(name) && v.timings.at(name) > 0; };
     by_kind[stage("build") ? "kernel build" : stage("boot") ? "reboot" : "reused"].push_back(v.seconds());
     if (v.kind == results::TrialKind::confirm || v.kind == results::TrialKind::rebaseline) confirming.push_back(v.seconds());
   }
-  for (const auto& v : trials) confirmed += v.kind == results::TrialKind::confirm;
   for (auto& [kind, secs] : by_kind) s.costs.push_back({kind, static_cast<int>(secs.size()), stats::median(secs)});
   std::sort(s.costs.begin(), s.costs.end(), [](const auto& a, const auto& b) { return a.median_seconds > b.median_seconds; });
   // The confirmation phase still to come: each of the top candidates on
