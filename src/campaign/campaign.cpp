@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cmath>
 #include <filesystem>
+#include <set>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -20,6 +21,7 @@
 #include "kerntune/campaign/slurm_executor.hpp"
 #include "kerntune/campaign/warm_start.hpp"
 #include "kerntune/results/recommend.hpp"
+#include "kerntune/results/cost.hpp"
 #include "baseline.hpp"
 #include "kerntune/results/view.hpp"
 #include "kerntune/space/effective.hpp"
@@ -248,12 +250,36 @@ void Runner::start_progress() {
     case TuneOptions::Progress::lines: mode = Progress::Mode::lines; break;
     case TuneOptions::Progress::quiet: mode = Progress::Mode::quiet; break;
   }
-  const Objective main = recipe_.optimized().front();
-  progress_ = std::make_unique<Progress>(mode, budget_, main.metric, main.maximize, clock_);
-  for (const auto& t : trials_) {
-    auto it = t.metrics.find(main.metric);
-    if (t.kind == results::TrialKind::baseline && t.ok && it != t.metrics.end()) progress_->set_baseline(it->second);
+  progress_ = std::make_unique<Progress>(mode, budget_, recipe_.optimized().front().metric, clock_);
+  if (mode != Progress::Mode::quiet) update_progress();
+}
+
+// What the progress line shows after each trial: the ETA from the stored
+// timings (results/cost.hpp) and the pick as `best` would name it now, with
+// its change from the defaults, confirmed or not.
+void Runner::update_progress() {
+  progress_->set_done(count_budget(trials_));
+  const results::Remaining left =
+      results::remaining(trials_, budget_, recipe_.confirm_top, recipe_.confirm_rounds, clock_.unix_seconds());
+  progress_->set_eta(left.eta_seconds);
+  std::optional<Progress::Best> best;
+  auto view = results::load_view(store_, campaign_);
+  auto rec = view ? results::recommend(*view) : util::Result<results::Recommendation>(util::fail("no view"));
+  if (rec && rec->chosen && rec->chosen->value.contains(rec->objective.metric)) {
+    Progress::Best b;
+    b.value = rec->chosen->value.at(rec->objective.metric);
+    if (rec->interval && std::isfinite(rec->interval->ratio)) {
+      b.ratio = rec->interval->ratio;
+      if (rec->interval->has_interval()) {
+        b.lo = rec->interval->lo;
+        b.hi = rec->interval->hi;
+      }
+      b.confirmed = rec->interval->confirmed;
+      b.rounds = rec->interval->rounds;
+    }
+    best = b;
   }
+  progress_->set_best(best);
 }
 
 // The prior campaign's trials mapped into this space by name (warm_start.hpp),
@@ -306,6 +332,9 @@ TrialResult Runner::execute(targets::Target& target, TrialJob job, int worker) c
   req.read_current = recipe_.baseline_from_target && r.job.kind == results::TrialKind::baseline;
   req.repeats = recipe_.repeats > 0 ? recipe_.repeats : (workload_ ? workload_->repeats : 1);
   req.warmup = recipe_.warmup >= 0 ? recipe_.warmup : (workload_ ? workload_->warmup : 0);
+  req.on_stage = [this, seq = r.job.seq, worker](const std::string& stage) {
+    progress_->stage(seq, pool_->size() > 1 ? fmt::format("{} (worker {})", stage, worker) : stage);
+  };
   // Per-trial preparation before the target runs (e.g. a kernel build) goes here.
   r.outcome = target.run_trial(req);
   r.seconds = clock_.monotonic_seconds() - t0;
@@ -314,7 +343,6 @@ TrialResult Runner::execute(targets::Target& target, TrialJob job, int worker) c
 
 util::Result<bool> Runner::run_trial(const space::Assignment& a, results::TrialKind kind, double optimizer_seconds) {
   TrialJob job{next_seq_, a, kind, optimizer_seconds, 0};
-  progress_->stage(job.seq, "start");
   progress_->stage(job.seq, run_stage(0));
   TrialResult r = pool_->run_on(0, std::move(job));
   if (!r.outcome) return std::unexpected(r.outcome.error());
@@ -369,8 +397,7 @@ util::Result<bool> Runner::record(const TrialResult& r) {
   const Objective main = recipe_.optimized().front();
   std::optional<double> value;
   if (s.metrics.contains(main.metric) && s.ok) value = s.metrics.at(main.metric);
-  if (kind == results::TrialKind::baseline && value) progress_->set_baseline(*value);
-  progress_->set_done(count_budget(trials_));
+  if (progress_shown()) update_progress();
   progress_->trial_finished(seq, kind, value,
                             out.ok ? "" : fmt::format("{}: {}", out.failure_stage, out.failure_reason), total);
   return true;
@@ -431,6 +458,44 @@ util::Status Runner::confirm_phase() {
     if (!ran_a) break;
     KT_TRY(bool ran_b, run_trial(candidates[k % candidates.size()], results::TrialKind::confirm, 0.0));
     if (!ran_b) break;
+  }
+  return confirm_fallbacks(static_cast<int>(candidates.size()));
+}
+
+// When every confirmed candidate broke a limit on its own confirmation runs,
+// `best` would fall back to an unconfirmed pick (one lucky search run, no
+// interval). Instead the pick `best` would make is confirmed in turn, up to
+// `noise.confirm_fallback` more candidates, until it names a confirmed
+// configuration. Resumable: what is confirmed is read back from the stored
+// trials, and a candidate whose rounds were cut short gets the rest.
+util::Status Runner::confirm_fallbacks(int planned) {
+  for (int extra = 0; extra <= recipe_.confirm_fallback && !stop_.requested();) {
+    KT_TRY(auto view, results::load_view(store_, campaign_));
+    auto rec = results::recommend(view);
+    if (!rec || !rec->pick) return {};  // nothing feasible is left to confirm
+    const results::Trial& pick = view.trials[*rec->pick];
+    if (results::measures_defaults(pick.kind)) return {};  // the defaults are best
+    std::set<std::string> confirmed;
+    int rounds_done = 0;
+    for (const auto& t : view.trials) {
+      if (t.kind != results::TrialKind::confirm) continue;
+      confirmed.insert(t.config);
+      rounds_done += t.config == pick.config;
+    }
+    if (rounds_done >= recipe_.confirm_rounds) return {};  // a confirmed pick
+    extra = static_cast<int>(confirmed.size()) - planned + (rounds_done == 0 ? 1 : 0);
+    if (extra > recipe_.confirm_fallback) return {};
+    auto a = recipe_.space.from_json(pick.params);
+    if (!a) return {};
+    progress_->note(fmt::format("every confirmed candidate broke a limit on its confirmation runs; confirming the "
+                                "next pick, trial {} ({} of at most {} more), {} interleaved rounds",
+                                pick.seq, extra, recipe_.confirm_fallback, recipe_.confirm_rounds - rounds_done));
+    for (int k = rounds_done; k < recipe_.confirm_rounds && !stop_.requested(); ++k) {
+      KT_TRY(bool ran_a, run_trial(baseline_, results::TrialKind::rebaseline, 0.0));
+      if (!ran_a) return {};
+      KT_TRY(bool ran_b, run_trial(*a, results::TrialKind::confirm, 0.0));
+      if (!ran_b) return {};
+    }
   }
   return {};
 }

@@ -103,7 +103,9 @@ class KernelBuildTarget final : public targets::Target {
       if (p.domain == space::Domain::kconfig && all.contains(p.name)) kconfig[p.name] = all.at(p.name);
 
     util::Result<kbuild::BuildOutcome> built = [&] {
+      request.stage("waiting for the kernel builder");
       std::lock_guard lock(shared_->mutex);
+      request.stage("building kernel");
       return shared_->builder.build(kconfig);
     }();
     if (!built) return std::unexpected(built.error());  // bad input, infrastructure, or a stop request

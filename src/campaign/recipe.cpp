@@ -327,10 +327,11 @@ util::Result<Recipe> load_recipe(const std::string& path) {
     }
   }
   if (auto noise = root["noise"]) {
-    KT_TRY_STATUS(util::check_keys(noise, file, {"baseline_every", "confirm_top", "confirm_rounds"}, "noise"));
+    KT_TRY_STATUS(util::check_keys(noise, file, {"baseline_every", "confirm_top", "confirm_rounds", "confirm_fallback"}, "noise"));
     if (auto n = noise["baseline_every"]) { KT_TRY(r.baseline_every, non_negative_int(n, file, "baseline_every")); }
     if (auto n = noise["confirm_top"]) { KT_TRY(r.confirm_top, non_negative_int(n, file, "confirm_top")); }
     if (auto n = noise["confirm_rounds"]) { KT_TRY(r.confirm_rounds, non_negative_int(n, file, "confirm_rounds")); }
+    if (auto n = noise["confirm_fallback"]) { KT_TRY(r.confirm_fallback, non_negative_int(n, file, "confirm_fallback")); }
     if (r.confirm_top > 0 && r.confirm_rounds == 0) r.confirm_rounds = 3;
   }
   if (auto b = root["baseline"]) KT_TRY_STATUS(parse_baseline(b, r, file));

@@ -75,6 +75,9 @@ class Runner {
   /// The optimizer with the warm start's `prior` and the stored history told.
   util::Status start_optimizer(std::vector<bo::Observation> prior);
   void start_progress();
+  /// Tells the progress display the ETA and the recommendation so far.
+  void update_progress();
+  bool progress_shown() const { return opts_.progress != TuneOptions::Progress::quiet; }
   /// Recipe `warm_start:`: the prior campaign's usable trials as
   /// observations (into `prior`); logs and returns the line that says how
   /// many were used and why the others were not (stored as an event of a new
@@ -114,6 +117,9 @@ class Runner {
   /// not told, never encoded as another point.
   bool tell(const results::Trial& t);
   util::Status confirm_phase();
+  /// After the confirmation phase, while `best` would pick an unconfirmed
+  /// configuration: confirm it, up to `noise.confirm_fallback` more.
+  util::Status confirm_fallbacks(int planned);
   /// `baseline: target`: trial 0's assignment becomes what the target reported
   /// (baseline.hpp); warnings go to the log and the campaign's events.
   util::Status adopt_target_baseline(TrialResult& r);

@@ -140,7 +140,7 @@ void WorkerPool::retire(int worker) {
 }
 
 std::string Runner::run_stage(int worker) const {
-  return pool_->size() > 1 ? fmt::format("run (worker {})", worker) : "run";
+  return pool_->size() > 1 ? fmt::format("starting (worker {})", worker) : "starting";
 }
 
 // The next trial to dispatch, or nullopt when the budget is spent (stored

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "kerntune/report/report.hpp"
+#include "kerntune/results/cost.hpp"
 #include "kerntune/stats/stats.hpp"
 #include "kerntune/util/text.hpp"
 
@@ -19,7 +20,6 @@ StatusSnapshot status(const results::CampaignView& view, double now) {
   s.objective = main_objective(view);
   const auto& trials = view.trials;
   double first_start = 0, last_end = 0;
-  std::vector<double> durations;
   for (const auto& v : trials) {
     (results::is_search(v.kind) ? s.done : s.extra) += 1;
     s.failed += !v.ok;
@@ -28,7 +28,6 @@ StatusSnapshot status(const results::CampaignView& view, double now) {
       last_end = v.finished_at;
       s.last = v;
     }
-    if (v.seconds() > 0) durations.push_back(v.seconds());
     if (v.kind == results::TrialKind::baseline && !s.baseline && v.metrics.contains(s.objective.metric))
       s.baseline = v.metrics.at(s.objective.metric);
   }
@@ -38,33 +37,13 @@ StatusSnapshot status(const results::CampaignView& view, double now) {
     s.elapsed_seconds = std::max(0.0, (running ? std::max(now, last_end) : last_end) - first_start);
     s.since_last_seconds = std::max(0.0, now - last_end);
   }
-  // The cost model: each trial's wall time, by what it had to do.
-  std::map<std::string, std::vector<double>> by_kind;
-  std::vector<double> confirming;
-  int confirmed = 0;
-  for (const auto& v : trials) {
-    confirmed += v.kind == results::TrialKind::confirm;
-    if (v.seconds() <= 0) continue;
-    auto stage = [&](const char* name) { return v.timings.contains(name) && v.timings.at(name) > 0; };
-    by_kind[stage("build") ? "kernel build" : stage("boot") ? "reboot" : "reused"].push_back(v.seconds());
-    if (v.kind == results::TrialKind::confirm || v.kind == results::TrialKind::rebaseline) confirming.push_back(v.seconds());
-  }
-  for (auto& [kind, secs] : by_kind) s.costs.push_back({kind, static_cast<int>(secs.size()), stats::median(secs)});
-  std::sort(s.costs.begin(), s.costs.end(), [](const auto& a, const auto& b) { return a.median_seconds > b.median_seconds; });
-  // The confirmation phase still to come: each of the top candidates on
-  // `rounds` fresh runs, each run paired with a baseline run.
+  // The cost model (results/cost.hpp): what a trial costs by what it had to
+  // do, and the trials still to come, the confirmation phase included.
+  s.costs = results::trial_costs(trials);
   const auto& conf = view.metadata.contains("confirmation") ? view.metadata["confirmation"] : nlohmann::json::object();
-  const int top = conf.value("top", 0), rounds = conf.value("rounds", 0);
-  if (top > 0 && rounds > 0) s.confirmation_left = 2 * std::max(0, top * rounds - confirmed);
-  if (running && s.budget && !durations.empty()) {
-    // Wall time per trial including the optimizer and any gap between trials.
-    double per = trials.size() > 1 ? (last_end - first_start) / static_cast<double>(trials.size()) : stats::median(durations);
-    const double per_confirming = confirming.empty() ? per : stats::median(confirming);
-    int left = std::max(0, *s.budget - s.done);
-    double eta = left * per + s.confirmation_left * per_confirming;
-    if (left + s.confirmation_left > 0) eta -= std::min(s.since_last_seconds, left > 0 ? per : per_confirming);
-    s.eta_seconds = std::max(0.0, eta);
-  }
+  const results::Remaining left = results::remaining(trials, s.budget, conf.value("top", 0), conf.value("rounds", 0), now);
+  s.confirmation_left = left.confirmation_left;
+  if (running) s.eta_seconds = left.eta_seconds;
   return s;
 }
 

@@ -65,6 +65,7 @@ class CommandTarget final : public Target {
     ro.env["KERNTUNE_TRIAL"] = std::to_string(request.seq);
     if (request.read_current) ro.env["KERNTUNE_BASELINE"] = "target";
     ro.timeout = o_.timeout;
+    request.stage("running");
     auto run = util::run(ro);
     fs::remove(params_path, ec);
     if (!run) {

@@ -102,6 +102,7 @@ bool GuestSession::boot_parameters_taken(const TrialRequest& request, const std:
 
 util::Result<bool> GuestSession::apply(GuestLink& g, const TrialRequest& request, TrialRecord& t) {
   auto t0 = Clock::now();
+  request.stage(request.read_current ? "reading knobs" : "applying");
   auto r = request.read_current ? read_knobs(g, request, t) : write_knobs(g, request, t);
   t.out.timings["apply"] = since(t0);
   return r;
@@ -155,6 +156,7 @@ util::Result<bool> GuestSession::run_workload(GuestLink& g, GuestLink& runner, c
 
   auto t_setup = Clock::now();
   if (!setup_done_.contains(wname + "\n" + w.file)) {
+    if (!w.setup.empty()) request.stage("setup");
     for (const auto& argv : w.setup) {
       auto r = g.channel().run(argv, timeout_s, options_.agent_grace);
       std::string doing = fmt::format("running setup `{}` of workload '{}'", join_argv(argv), wname);
@@ -179,6 +181,7 @@ util::Result<bool> GuestSession::run_workload(GuestLink& g, GuestLink& runner, c
   std::string on = runner.host().empty() ? "" : " on " + runner.host();
   for (int i = 0; i < warmup + repeats; ++i) {
     std::string label = repeat_label(i, warmup, repeats);
+    request.stage(label);
     auto r = runner.channel().run(argv, timeout_s, options_.agent_grace);
     if (!r) return runner.lost(r.error(), "workload", fmt::format("running workload '{}' ({})", wname, label), t);
     t.log += fmt::format("== {} `{}`{}: exit {}, {:.2f} s ==\n{}\n", label, join_argv(argv), on, r->exit_code,

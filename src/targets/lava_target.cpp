@@ -140,6 +140,7 @@ util::Result<TrialOutcome> LavaTarget::run_trial(const TrialRequest& request) {
   util::log_info("lava: trial {} as a {} job ({})", request.seq, options_.mode,
                  options_.mode == "local" ? options_.device : options_.url);
   auto t_job = Clock::now();
+  request.stage(options_.mode == "local" ? "LAVA job (lava-run)" : "LAVA job (server)");
   auto job = options_.mode == "local" ? run_local(job_file, dir, seq) : run_server(job_text, dir);
   if (!job) {
     if (job.error().kind == util::Error::Kind::interrupted) return std::unexpected(job.error());

@@ -206,6 +206,7 @@ util::Result<bool> QemuTarget::ensure_vm(const TrialRequest& request, const std:
     return true;
   }
   kill_vm();
+  request.stage("booting");
   auto t0 = Clock::now();
   while (true) {
     util::Child::Options co;
@@ -276,6 +277,7 @@ util::Result<TrialOutcome> QemuTarget::run_trial(const TrialRequest& request) {
   // the other failures have killed it already.
   if (vm_) {
     auto t = Clock::now();
+    if (!st.touched.empty()) request.stage("restoring");
     Link link(*this, st);
     KT_TRY(bool restored, session_->restore(link, st));
     (void)restored;

@@ -216,6 +216,7 @@ util::Result<bool> SshTarget::ensure_boot(Host& h, const TrialRequest& request, 
     return taken();
   }
   auto t0 = Clock::now();
+  request.stage("deploying kernel");
   // Upload what the host does not have (files are named by content).
   for (auto [bytes, remote] : {std::pair{&kernel_bytes, rk}, std::pair{&initrd_bytes, ri}}) {
     if (remote.empty() || h.remote_files.contains(remote)) continue;
@@ -240,6 +241,7 @@ util::Result<bool> SshTarget::ensure_boot(Host& h, const TrialRequest& request, 
                                        guest::tail_lines(l->output, 3, "(no output)")));
   std::string old_boot = h.conn->boot_id;
   auto t_exec = Clock::now();
+  request.stage("booting (kexec)");
   ++boots_;
   util::log_info("ssh: {}: kexec boot {}: {}", h.cfg().name, boots_, cmdline);
   auto e = h.conn->agent->run(options_.kexec_exec, 10, milliseconds(5000));
@@ -341,6 +343,7 @@ util::Result<TrialOutcome> SshTarget::run_trial(const TrialRequest& request) {
   }
   if (h.in_pool && h.conn->agent && h.conn->agent->alive() && !st.touched.empty()) {
     auto t = Clock::now();
+    request.stage("restoring");
     Link link(*this, h, st);
     KT_TRY(bool restored, h.session.restore(link, st));
     (void)restored;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <csignal>
 #include <map>
 #include <memory>
@@ -98,6 +99,12 @@ class Script {
     std::lock_guard lock(mu_);
     slow_ = d;
   }
+  /// Every ok trial also reports metric `z`, the value `f` gives for its
+  /// parameters and seq (an outcome the recipe may put a limit on).
+  void set_z(std::function<double(const nlohmann::json& params, int seq)> f) {
+    std::lock_guard lock(mu_);
+    z_ = std::move(f);
+  }
   std::vector<Call> calls() const {
     std::lock_guard lock(mu_);
     return calls_;
@@ -110,6 +117,7 @@ class Script {
   util::Result<targets::TrialOutcome> run(int worker, const targets::TrialRequest& req) {
     Action a;
     std::chrono::milliseconds slow{0};
+    std::function<double(const nlohmann::json&, int)> z;
     {
       std::lock_guard lock(mu_);
       const int attempt = attempts_[req.seq]++;
@@ -118,6 +126,7 @@ class Script {
       if (broken_.contains(worker)) a = Action{.what = Action::What::error};
       if (a.what == Action::What::error && a.times >= 0 && attempt >= a.times) a = Action{};
       slow = slow_;
+      z = z_;
     }
     if (a.what == Action::What::measure && slow.count() > 0) std::this_thread::sleep_for(slow);
     clock_.advance(kTrialSeconds);
@@ -134,7 +143,11 @@ class Script {
     targets::TrialOutcome out;
     out.ok = true;
     const double y = objective(req.params);
-    for (int r = 0; r < std::max(1, req.repeats); ++r) out.samples["y"].push_back(y + 0.001 * r);
+    for (int r = 0; r < std::max(1, req.repeats); ++r) {
+      req.stage(fmt::format("repeat {}/{}", r + 1, std::max(1, req.repeats)));
+      out.samples["y"].push_back(y + 0.001 * r);
+      if (z) out.samples["z"].push_back(z(req.params, req.seq));
+    }
     out.timings["workload"] = kTrialSeconds;
     out.worker = fmt::format("fake-{}", worker);
     return out;
@@ -148,6 +161,7 @@ class Script {
   std::map<int, int> attempts_;  ///< seq → attempts so far
   std::set<int> broken_;
   std::chrono::milliseconds slow_{0};
+  std::function<double(const nlohmann::json&, int)> z_;
   std::vector<Call> calls_;
 };
 

@@ -11,6 +11,8 @@
 #include "campaign_fakes.hpp"
 #include "kerntune/campaign/campaign.hpp"
 #include "kerntune/campaign/recipe.hpp"
+#include "kerntune/results/recommend.hpp"
+#include "kerntune/results/view.hpp"
 #include "kerntune/store/store.hpp"
 #include "kerntune/util/json.hpp"
 #include "kerntune/util/log.hpp"
@@ -31,6 +33,9 @@ struct Spec {
   int confirm_rounds = 0;
   std::string optimizer = "random";
   int initial = 0;  ///< optimizer.initial (0: the optimizer's own)
+  campaign::TuneOptions::Progress progress = campaign::TuneOptions::Progress::quiet;
+  bool z_limit = false;  ///< an outcome metric z with `limit: ">= 0.5"`
+  int confirm_fallback = -1;  ///< noise.confirm_fallback (-1: the default)
 };
 
 std::string recipe_text(const Spec& s) {
@@ -41,12 +46,14 @@ std::string recipe_text(const Spec& s) {
       "  - {name: m, domain: generic, type: choice, values: [a, b, c], default: a}\n"
       "target: {kind: command, argv: [never-run]}\n"
       "repeats: 3\n"
-      "objectives: [{metric: y, direction: minimize}]\n";
+      + std::string(s.z_limit ? "objectives: [{metric: y, direction: minimize}, {metric: z, limit: \">= 0.5\"}]\n"
+                              : "objectives: [{metric: y, direction: minimize}]\n");
   text += fmt::format("budget: {{trials: {}}}\nworkers: {}\n", s.budget, s.workers);
   text += "optimizer: {kind: " + s.optimizer + (s.initial ? fmt::format(", initial: {}", s.initial) : "") + "}\n";
   if (s.baseline_every || s.confirm_top)
-    text += fmt::format("noise: {{baseline_every: {}, confirm_top: {}, confirm_rounds: {}}}\n", s.baseline_every,
-                        s.confirm_top, s.confirm_rounds);
+    text += fmt::format("noise: {{baseline_every: {}, confirm_top: {}, confirm_rounds: {}{}}}\n", s.baseline_every,
+                        s.confirm_top, s.confirm_rounds,
+                        s.confirm_fallback >= 0 ? fmt::format(", confirm_fallback: {}", s.confirm_fallback) : "");
   return text;
 }
 
@@ -70,7 +77,7 @@ class Campaign {
     campaign::TuneOptions opts;
     opts.trials = trials;
     opts.work_dir = dir_ + "/work";
-    opts.progress = campaign::TuneOptions::Progress::quiet;
+    opts.progress = spec_.progress;
     campaign::TuneEnvironment env;
     env.clock = &clock;
     env.stop = stop_.get();
@@ -102,9 +109,9 @@ class Campaign {
 
   FakeClock clock;
   Script script{clock};
+  std::string db() const { return dir_ + "/kerntune.db"; }
 
  private:
-  std::string db() const { return dir_ + "/kerntune.db"; }
   store::CampaignRow row() const {
     auto st = store::Store::open(db(), {.create = false, .read_only = true});
     auto c = st ? st->find_campaign("loop") : kerntune::util::Result<std::optional<store::CampaignRow>>{};
@@ -272,6 +279,115 @@ TEST_F(CampaignLoop, ConfirmsTheTopCandidatesInterleavedWithTheBaseline) {
   auto best = std::min_element(searched.begin(), searched.end(),
                                [](const auto& a, const auto& b) { return objective(a) < objective(b); });
   EXPECT_EQ(conf[0], *best);
+}
+
+// Every confirmed candidate breaks the limit on its confirmation runs (the
+// first configuration confirmed measures z = 0 there, 1 everywhere else):
+// the confirmation goes on with the pick `best` would then make, so the
+// campaign ends with a confirmed recommendation instead of an unconfirmed one.
+void doom_first_confirmed(Campaign& c, int budget) {
+  auto base = std::make_shared<nlohmann::json>();
+  auto doomed = std::make_shared<std::optional<nlohmann::json>>();
+  c.script.set_z([=](const nlohmann::json& p, int seq) {
+    if (seq == 0) *base = p;
+    if (seq < budget || p == *base) return 1.0;
+    if (!*doomed) *doomed = p;
+    return p == **doomed ? 0.0 : 1.0;
+  });
+}
+
+std::vector<nlohmann::json> distinct(const std::vector<nlohmann::json>& v) {
+  std::vector<nlohmann::json> out;
+  for (const auto& j : v)
+    if (std::find(out.begin(), out.end(), j) == out.end()) out.push_back(j);
+  return out;
+}
+
+kerntune::results::Recommendation recommendation(const std::string& db) {
+  auto st = store::Store::open(db, {.create = false, .read_only = true});
+  EXPECT_TRUE(st);
+  auto row = st->find_campaign("loop");
+  auto view = kerntune::results::load_view(*st, **row);
+  EXPECT_TRUE(view);
+  auto rec = kerntune::results::recommend(*view);
+  EXPECT_TRUE(rec) << rec.error().format();
+  return *rec;
+}
+
+// A bo search with 6 model-based proposals, so that more than one
+// configuration beats the defaults (the confirmed one and a fallback).
+const Spec kFallback{.budget = 10, .confirm_top = 1, .confirm_rounds = 2, .optimizer = "bo", .initial = 4, .z_limit = true};
+
+TEST_F(CampaignLoop, WhenTheConfirmedCandidateBreaksALimitTheNextPickIsConfirmed) {
+  Campaign c(kFallback);
+  doom_first_confirmed(c, 10);
+  auto s = c.tune();
+  ASSERT_TRUE(s) << s.error().format();
+  EXPECT_TRUE(s->finished);
+  const auto t = c.trials();
+  ASSERT_EQ(t.size(), 10u + 4u + 4u);  // the planned candidate's 2 pairs, then the fallback's 2
+  const auto conf = confirmed(t, 10);
+  ASSERT_EQ(conf.size(), 4u);
+  EXPECT_EQ(conf[0], conf[1]);
+  EXPECT_EQ(conf[2], conf[3]);
+  EXPECT_NE(conf[0], conf[2]);
+  const auto rec = recommendation(c.db());
+  ASSERT_TRUE(rec.pick && rec.interval);
+  EXPECT_TRUE(rec.interval->confirmed);
+  EXPECT_EQ(rec.interval->rounds, 2);
+  EXPECT_EQ(params(t[*rec.pick]), conf[2]);
+
+  // noise.confirm_fallback: 0 keeps the old end: the pick stays unconfirmed.
+  Spec no_fallback = kFallback;
+  no_fallback.confirm_fallback = 0;
+  Campaign plain(no_fallback);
+  doom_first_confirmed(plain, 10);
+  ASSERT_TRUE(plain.tune());
+  EXPECT_EQ(plain.trials().size(), 10u + 4u);
+  const auto plain_rec = recommendation(plain.db());
+  ASSERT_TRUE(plain_rec.pick);
+  EXPECT_FALSE(plain_rec.interval && plain_rec.interval->confirmed);
+}
+
+// A stop inside the fallback's rounds: the resumed campaign confirms the same
+// fallback pick (a fresh A first) and nothing more.
+TEST_F(CampaignLoop, AStoppedFallbackConfirmationResumesWithTheSamePick) {
+  Campaign whole(kFallback);
+  doom_first_confirmed(whole, 10);
+  ASSERT_TRUE(whole.tune());
+  Campaign c(kFallback);
+  doom_first_confirmed(c, 10);
+  c.script.on_seq(15, {.what = Action::What::interrupt});  // the fallback's first confirm trial
+  auto s = c.tune();
+  ASSERT_TRUE(s) << s.error().format();
+  EXPECT_TRUE(s->stopped);
+  EXPECT_EQ(c.trials().size(), 15u);
+  c.script.on_seq(15, {});
+  c.script.clear_calls();
+  auto resumed = c.tune();
+  ASSERT_TRUE(resumed) << resumed.error().format();
+  EXPECT_TRUE(resumed->finished);
+  std::vector<int> seqs;
+  for (const auto& call : c.script.calls()) seqs.push_back(call.seq);
+  EXPECT_EQ(seqs, (std::vector<int>{15, 16, 17, 18}));
+  EXPECT_EQ(distinct(confirmed(c.trials(), 10)), distinct(confirmed(whole.trials(), 10)));
+}
+
+// What a terminal shows while the loop runs: each trial's stage as the target
+// reports it (here its repeats), and the best so far, unconfirmed during the
+// search and with its interval over the rounds once confirmed.
+TEST_F(CampaignLoop, TerminalProgressShowsTheStagesAndTheConfirmedBest) {
+  Campaign c({.budget = 5, .confirm_top = 1, .confirm_rounds = 3, .progress = campaign::TuneOptions::Progress::tty});
+  testing::internal::CaptureStderr();
+  auto s = c.tune();
+  const std::string err = testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(s) << s.error().format();
+  for (const char* want : {"[0/5] trial 0: repeat 1/3", "trial 2: repeat 3/3", "vs defaults, unconfirmed)",
+                           "confirmed over 3 rounds, 95% ["})
+    EXPECT_NE(err.find(want), std::string::npos) << want << "\n" << err;
+  // The ETA is known once a trial has a wall time, and is never negative.
+  EXPECT_NE(err.find(", ETA "), std::string::npos) << err;
+  EXPECT_EQ(err.find("ETA -"), std::string::npos) << err;
 }
 
 // A stop between A and B leaves that rebaseline unpaired; the resumed phase

@@ -8,6 +8,7 @@
 
 #include "../../src/report/svg.hpp"
 #include "kerntune/report/report.hpp"
+#include "kerntune/results/cost.hpp"
 #include "kerntune/results/recommend.hpp"
 
 using namespace kerntune;
@@ -132,9 +133,10 @@ TEST(ReportStatus, CountsBudgetFailuresBestAndEta) {
   for (const auto& t : view.trials)
     if (auto y = t.value("y")) lowest = std::min(lowest, *y);
   EXPECT_LE(s.best->metrics.at("y"), lowest * 1.01);
-  // 10 trials in 98 s (first start 1000 → last end 1098): 9.8 s each, 10 left, 2 s into the next.
+  // A trial every 10 s (8 s of work, 2 s between): 10 s from one trial's end
+  // to the next, 10 left, 2 s into the next.
   ASSERT_TRUE(s.eta_seconds);
-  EXPECT_NEAR(*s.eta_seconds, 10 * 9.8 - 2, 1e-6);
+  EXPECT_NEAR(*s.eta_seconds, 10 * 10.0 - 2, 1e-6);
   EXPECT_NEAR(s.elapsed_seconds, 100, 1e-6);
   auto j = report::to_json(s);
   EXPECT_EQ(j["done"], 10);
@@ -186,11 +188,12 @@ TEST(ReportStatus, CostByKindOfTrialAndAnEtaThatIncludesTheConfirmationStillToRu
   EXPECT_DOUBLE_EQ(s.costs[1].median_seconds, 6);
   EXPECT_EQ(s.costs[2].kind, "reused");
   EXPECT_EQ(s.costs[2].trials, 2);
-  // 2 search trials left at 6.6 s (66 s of wall time over 10 trials) and 2 × (6 − 1)
-  // confirmation-phase trials at their median, 7 s (8 s and 6 s).
+  // 2 search trials left at 8 s (the median time from one trial's end to the
+  // next: 8 8 8 8 8 2 2 8 6) and 2 × (6 − 1) confirmation-phase trials at
+  // their median, 7 s (8 s and 6 s).
   EXPECT_EQ(s.confirmation_left, 10);
   ASSERT_TRUE(s.eta_seconds);
-  EXPECT_NEAR(*s.eta_seconds, 2 * 6.6 + 10 * 7.0, 1e-9);
+  EXPECT_NEAR(*s.eta_seconds, 2 * 8.0 + 10 * 7.0, 1e-9);
   auto j = report::to_json(s);
   EXPECT_EQ(j["trial_cost"][2]["kind"], "reused");
   EXPECT_EQ(j["confirmation_left"], 10);
@@ -202,7 +205,18 @@ TEST(ReportStatus, CostByKindOfTrialAndAnEtaThatIncludesTheConfirmationStillToRu
   c.metadata_json = md.dump();
   auto plain = report::status(results::make_view(c, trials), now);
   EXPECT_EQ(plain.confirmation_left, 0);
-  EXPECT_NEAR(*plain.eta_seconds, 2 * 6.6, 1e-9);
+  EXPECT_NEAR(*plain.eta_seconds, 2 * 8.0, 1e-9);
+  // Stopped after trial 7 and resumed an hour later: the hour is one interval
+  // between trial ends, which the median passes over (a mean of the wall time
+  // would have made each trial left cost 6 minutes).
+  for (std::size_t i = 8; i < trials.size(); ++i) {
+    trials[i].started_at += 3600;
+    trials[i].finished_at += 3600;
+  }
+  auto resumed = report::status(results::make_view(c, trials), now + 3600);
+  ASSERT_TRUE(resumed.eta_seconds);
+  EXPECT_NEAR(*resumed.eta_seconds, 2 * 8.0, 1e-9);
+  EXPECT_EQ(results::remaining(results::make_view(c, trials).trials, 10, 2, 3, now + 3600).search_left, 2);
 }
 
 TEST(ReportHtml, OneMarkPerTrialAndNothingThatLoadsFromTheNetwork) {

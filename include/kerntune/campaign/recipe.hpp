@@ -80,6 +80,9 @@ struct Recipe {
   int baseline_every = 0;  ///< re-measure the baseline every K trials (0 = never)
   int confirm_top = 0;     ///< confirm the best K candidates against the baseline at the end
   int confirm_rounds = 0;  ///< ABAB rounds per confirmed candidate
+  /// When every confirmed candidate broke a limit on its confirmation runs:
+  /// how many more to confirm, each the one `best` would then recommend.
+  int confirm_fallback = 2;
   bool confirm_by_default = false;  ///< confirm_top/rounds came from the kernel-target default
   int workers = 1;         ///< trials in flight at once (docs/workers.md)
   int workers_line = 0;    ///< where `workers:` stands (0: absent), for located errors

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "kerntune/results/cost.hpp"
 #include "kerntune/results/recommend.hpp"
 #include "kerntune/results/view.hpp"
 #include "kerntune/store/store.hpp"
@@ -147,14 +148,8 @@ struct StatusSnapshot {
   /// confirmation trials still to run × their cost (docs/cli.md, "status").
   std::optional<double> eta_seconds;
   int confirmation_left = 0;       ///< confirmation-phase trials not yet run (in the ETA)
-  /// What a trial costs, by what it had to do (from the stored stage
-  /// timings): "kernel build" (a build stage), "reboot" (a boot stage, no
-  /// build), "reused" (neither: knobs applied on a booted target).
-  struct Cost {
-    std::string kind;
-    int trials = 0;
-    double median_seconds = 0;
-  };
+  /// What a trial costs, by what it had to do (results/cost.hpp).
+  using Cost = results::TrialCost;
   std::vector<Cost> costs;         ///< kinds that occurred, dearest first
 };
 /// `now` is unix seconds (passed in so tests are deterministic).

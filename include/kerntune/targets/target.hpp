@@ -4,6 +4,7 @@
 // search spaces or optimizers. A trial's failure is an outcome (ok=false with a
 // stage and a reason), not an Error; Error is reserved for "the campaign must
 // stop" (interrupted, infrastructure gone).
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -46,6 +47,13 @@ struct TrialRequest {
   /// command target sets KERNTUNE_BASELINE=target and reports only what the
   /// program prints as KERNTUNE_EFFECTIVE lines.
   bool read_current = false;
+  /// Told each stage the trial enters ("building kernel", "booting",
+  /// "applying", "setup", "warm-up 1/2", "repeat 2/5", "restoring"), for a
+  /// progress display. Called on the thread that runs the trial; may be empty.
+  std::function<void(const std::string&)> on_stage;
+  void stage(const std::string& name) const {
+    if (on_stage) on_stage(name);
+  }
 };
 
 struct Artifact {

@@ -1,0 +1,43 @@
+#pragma once
+// The cost model of a campaign, learned from its stored trials: what a trial
+// costs by what it had to do (its stage timings), and the time the rest of
+// the campaign will take. `status` (report), the live progress line
+// (campaign) and the dashboard read the same figures.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kerntune/results/view.hpp"
+
+namespace kerntune::results {
+
+/// What a stored trial had to do: "kernel build" (a build stage), "reboot"
+/// (a boot stage, no build) or "reused" (neither: knobs applied on a booted
+/// target).
+std::string cost_kind(const Trial& t);
+
+struct TrialCost {
+  std::string kind;  ///< cost_kind()
+  int trials = 0;
+  double median_seconds = 0;
+};
+/// The kinds that occurred among trials with a known wall time, dearest first.
+std::vector<TrialCost> trial_costs(const std::vector<Trial>& trials);
+
+/// What is left of a campaign and how long it should take.
+struct Remaining {
+  int search_left = 0;        ///< budget trials (baseline + proposals) not yet run
+  int confirmation_left = 0;  ///< confirmation-phase trials not yet run (candidate and baseline runs)
+  /// search_left × wall time per trial so far (the median time from one
+  /// trial's end to the next: the optimizer and gaps included, a stop and
+  /// resume not) + confirmation_left × a confirmation trial's median, less
+  /// the time the running trial has already taken; nullopt before any trial
+  /// has a wall time, or without a budget.
+  std::optional<double> eta_seconds;
+};
+/// `budget`: the campaign's search trials; `confirm_top`/`confirm_rounds`:
+/// its confirmation phase (0: none); `now`: unix seconds.
+Remaining remaining(const std::vector<Trial>& trials, std::optional<int> budget, int confirm_top, int confirm_rounds,
+                    double now);
+
+}  // namespace kerntune::results

@@ -1,0 +1,59 @@
+#include "kerntune/results/cost.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "kerntune/stats/stats.hpp"
+
+namespace kerntune::results {
+
+std::string cost_kind(const Trial& t) {
+  auto stage = [&](const char* name) { return t.timings.contains(name) && t.timings.at(name) > 0; };
+  return stage("build") ? "kernel build" : stage("boot") ? "reboot" : "reused";
+}
+
+std::vector<TrialCost> trial_costs(const std::vector<Trial>& trials) {
+  std::map<std::string, std::vector<double>> by_kind;
+  for (const auto& t : trials)
+    if (t.seconds() > 0) by_kind[cost_kind(t)].push_back(t.seconds());
+  std::vector<TrialCost> out;
+  for (auto& [kind, secs] : by_kind) out.push_back({kind, static_cast<int>(secs.size()), stats::median(secs)});
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.median_seconds > b.median_seconds; });
+  return out;
+}
+
+Remaining remaining(const std::vector<Trial>& trials, std::optional<int> budget, int confirm_top, int confirm_rounds,
+                    double now) {
+  Remaining r;
+  int searched = 0, confirmed = 0;
+  std::vector<double> durations, confirming, ends;
+  for (const auto& t : trials) {
+    searched += is_search(t.kind);
+    confirmed += t.kind == TrialKind::confirm;
+    if (t.finished_at > 0) ends.push_back(t.finished_at);
+    if (t.seconds() <= 0) continue;
+    durations.push_back(t.seconds());
+    if (t.kind == TrialKind::confirm || t.kind == TrialKind::rebaseline) confirming.push_back(t.seconds());
+  }
+  // The confirmation phase still to come: each of the top candidates on
+  // `rounds` fresh runs, each run paired with a baseline run.
+  if (confirm_top > 0 && confirm_rounds > 0) r.confirmation_left = 2 * std::max(0, confirm_top * confirm_rounds - confirmed);
+  if (budget) r.search_left = std::max(0, *budget - searched);
+  if (!budget || durations.empty()) return r;
+  // Wall time per trial, the optimizer and gaps between trials included: the
+  // median time between one trial's end and the next (a campaign stopped and
+  // resumed hours later is one such interval, which the median ignores; with
+  // several workers it is the pool's throughput).
+  std::sort(ends.begin(), ends.end());
+  std::vector<double> gaps;
+  for (std::size_t i = 1; i < ends.size(); ++i) gaps.push_back(ends[i] - ends[i - 1]);
+  const double per = gaps.empty() ? stats::median(durations) : stats::median(gaps);
+  const double per_confirming = confirming.empty() ? per : stats::median(confirming);
+  double eta = r.search_left * per + r.confirmation_left * per_confirming;
+  const double since_last = std::max(0.0, now - (ends.empty() ? now : ends.back()));
+  if (r.search_left + r.confirmation_left > 0) eta -= std::min(since_last, r.search_left > 0 ? per : per_confirming);
+  r.eta_seconds = std::max(0.0, eta);
+  return r;
+}
+
+}  // namespace kerntune::results
