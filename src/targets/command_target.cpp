@@ -64,7 +64,7 @@ class CommandTarget final : public Target {
     ro.env["KERNTUNE_PARAMS"] = params_path;
     ro.env["KERNTUNE_TRIAL"] = std::to_string(request.seq);
     if (request.read_current) ro.env["KERNTUNE_BASELINE"] = "target";
-    if (!request.boot.kernel.empty()) ro.env["KERNTUNE_KERNEL"] = request.boot.kernel;  // e.g. to deploy it
+    if (!request.boot.kernel.empty()) ro.env["KERNTUNE_KERNEL_IMAGE"] = request.boot.kernel;  // e.g. to deploy it
     ro.timeout = o_.timeout;
     auto run = util::run(ro);
     fs::remove(params_path, ec);

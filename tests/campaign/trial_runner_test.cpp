@@ -4,6 +4,7 @@
 // a .config and an "image" that is a copy of it).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -26,11 +27,11 @@ const char* kProgram =
     "target:\n  kind: command\n  timeout: 20s\n  argv:\n    - sh\n    - -c\n    - |\n"
     "      s=$(python3 -c 'import json,os; print(json.load(open(os.environ[\"KERNTUNE_PARAMS\"])).get(\"vm.swappiness\", -1))')\n"
     "      echo \"KERNTUNE_METRIC swappiness $s\"\n"
-    "      if [ -n \"$KERNTUNE_KERNEL\" ] && grep -q '^CONFIG_FAST=y' \"$KERNTUNE_KERNEL\"; then f=1; else f=0; fi\n"
+    "      if [ -n \"$KERNTUNE_KERNEL_IMAGE\" ] && grep -q '^CONFIG_FAST=y' \"$KERNTUNE_KERNEL_IMAGE\"; then f=1; else f=0; fi\n"
     "      echo \"KERNTUNE_METRIC fast $f\"\n"
     "      [ \"$KERNTUNE_BASELINE\" = target ] && b=1 || b=0\n"
     "      echo \"KERNTUNE_METRIC as_is $b\"\n"
-    "      echo \"KERNTUNE_METRIC has_kernel $([ -n \"$KERNTUNE_KERNEL\" ] && echo 1 || echo 0)\"\n";
+    "      echo \"KERNTUNE_METRIC has_kernel $([ -n \"$KERNTUNE_KERNEL_IMAGE\" ] && echo 1 || echo 0)\"\n";
 
 std::string recipe_text(const std::string& extra_params = "", const std::string& kernel_source = "") {
   return "name: runner\nseed: 1\n" + kernel_source +

@@ -2,11 +2,12 @@
 // Kconfig values, through the real CLI, on a stand-in kernel tree (a real
 // Kconfig file; make writes a .config and an "image" that is a copy of it)
 // with the command target, which is handed each run's image as
-// $KERNTUNE_KERNEL. The measured metric is 2 when the image booted for the
+// $KERNTUNE_KERNEL_IMAGE. The measured metric is 2 when the image booted for the
 // run has CONFIG_FAST=y, else 1: a side measured on another kernel than its
 // own shows. The real tree and QEMU boots: tests/system/kconfig_gate_test.cpp.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -23,7 +24,7 @@ namespace {
 
 const char* kProbe =
     "target:\n  kind: command\n  timeout: 20s\n  argv:\n    - sh\n    - -c\n"
-    "    - 'if grep -q \"^CONFIG_FAST=y\" \"$KERNTUNE_KERNEL\"; then echo KERNTUNE_METRIC y 2; "
+    "    - 'if grep -q \"^CONFIG_FAST=y\" \"$KERNTUNE_KERNEL_IMAGE\"; then echo KERNTUNE_METRIC y 2; "
     "else echo KERNTUNE_METRIC y 1; fi'\n"
     "objectives: [{metric: y, direction: minimize}]\n";
 

@@ -3,7 +3,7 @@
 // file (parsed by kerntune) and a Makefile whose tinyconfig/olddefconfig/
 // bzImage targets write real files; the "bzImage" is a copy of the resolved
 // .config, so a program handed the image (the command target's
-// KERNTUNE_KERNEL) can tell which configuration was built. Each build appends
+// KERNTUNE_KERNEL_IMAGE) can tell which configuration was built. Each build appends
 // a line to <tree>/builds.log. The real tree: tests/system/kconfig_*_test.cpp.
 #include <filesystem>
 #include <fstream>
