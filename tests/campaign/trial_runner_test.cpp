@@ -21,17 +21,17 @@ using nlohmann::json;
 
 namespace {
 
-// Reports what it was handed: a parameter, the kernel image's FAST line, whether
-// it ran as the baseline read, and its work folder (the worker's).
-const char* kProgram =
-    "target:\n  kind: command\n  timeout: 20s\n  argv:\n    - sh\n    - -c\n    - |\n"
-    "      s=$(python3 -c 'import json,os; print(json.load(open(os.environ[\"KERNTUNE_PARAMS\"])).get(\"vm.swappiness\", -1))')\n"
-    "      echo \"KERNTUNE_METRIC swappiness $s\"\n"
-    "      if [ -n \"$KERNTUNE_KERNEL_IMAGE\" ] && grep -q '^CONFIG_FAST=y' \"$KERNTUNE_KERNEL_IMAGE\"; then f=1; else f=0; fi\n"
-    "      echo \"KERNTUNE_METRIC fast $f\"\n"
-    "      [ \"$KERNTUNE_BASELINE\" = target ] && b=1 || b=0\n"
-    "      echo \"KERNTUNE_METRIC as_is $b\"\n"
-    "      echo \"KERNTUNE_METRIC has_kernel $([ -n \"$KERNTUNE_KERNEL_IMAGE\" ] && echo 1 || echo 0)\"\n";
+// Reports what it was handed: a parameter, whether it got a kernel image and
+// that image's FAST line, and whether it ran as the baseline read.
+const char* kProgram = "target: {kind: command, timeout: 20s, argv: [sh, probe.sh]}\n";
+const char* kProbe =
+    "s=$(python3 -c 'import json,os; print(json.load(open(os.environ[\"KERNTUNE_PARAMS\"])).get(\"vm.swappiness\", -1))')\n"
+    "echo \"KERNTUNE_METRIC swappiness $s\"\n"
+    "if [ -n \"$KERNTUNE_KERNEL_IMAGE\" ] && grep -q '^CONFIG_FAST=y' \"$KERNTUNE_KERNEL_IMAGE\"; then f=1; else f=0; fi\n"
+    "echo \"KERNTUNE_METRIC fast $f\"\n"
+    "[ \"$KERNTUNE_BASELINE\" = target ] && b=1 || b=0\n"
+    "echo \"KERNTUNE_METRIC as_is $b\"\n"
+    "echo \"KERNTUNE_METRIC has_kernel $([ -n \"$KERNTUNE_KERNEL_IMAGE\" ] && echo 1 || echo 0)\"\n";
 
 std::string recipe_text(const std::string& extra_params = "", const std::string& kernel_source = "") {
   return "name: runner\nseed: 1\n" + kernel_source +
@@ -42,6 +42,7 @@ std::string recipe_text(const std::string& extra_params = "", const std::string&
 }
 
 campaign::Recipe load(const TempDir& dir, const std::string& text, const std::string& name = "r.yaml") {
+  write(dir / "probe.sh", kProbe);
   write(dir / name, text);
   auto r = campaign::load_recipe(dir / name);
   EXPECT_TRUE(r) << (r ? "" : r.error().format());
