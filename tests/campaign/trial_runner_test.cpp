@@ -7,10 +7,12 @@
 #include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
 
 #include "../integration/cli.hpp"
 #include "../kbuild/standin_tree.hpp"
 #include "kerntune/campaign/recipe.hpp"
+#include "kerntune/campaign/slurm_executor.hpp"
 #include "kerntune/campaign/trial_runner.hpp"
 
 namespace fs = std::filesystem;
@@ -179,4 +181,41 @@ TEST(TrialRunner, BadTargetAndKconfigWithoutKernelSourceAreLocatedBadInput) {
   EXPECT_EQ(target.error().kind, kerntune::util::Error::Kind::invalid_input);
   EXPECT_NE(target.error().message.find("kernel_source"), std::string::npos) << target.error().message;
   EXPECT_EQ(target.error().file, dir / "r.yaml");
+}
+
+// What a Slurm job is told of a run (the executor's one-trial recipe): the
+// run's repeats, warm-up and `baseline: target`; with a kernel image (built
+// on the coordinator, or a gate side's) the job boots it and builds nothing.
+TEST(TrialRunner, SlurmJobRecipeCarriesTheRunsRepeatsWarmupAndKernel) {
+  TempDir dir;
+  kt_test::make_standin_tree(dir.path / "tree");
+  write(dir / "vmlinuz", "not a kernel, but a file");
+  std::string text = recipe_text("  - {name: FAST, domain: kconfig, type: bool, default: false}\n",
+                                 kt_test::standin_kernel_source(dir / "tree", dir / "cache"));
+  text.replace(text.find(kProgram), std::string(kProgram).size(),
+               "target: {kind: qemu, kernel: vmlinuz, memory: 256M}\nrepeats: 5\nwarmup: 2\n");
+  campaign::Recipe r = load(dir, text);
+  kerntune::targets::TargetContext ctx{r.file, r.dir, dir / "work", r.metric_names()};
+  json params = {{"vm.swappiness", 7}, {"mitigations", "auto"}, {"FAST", true}};
+
+  auto plain = campaign::one_trial_recipe(r, ctx, {params, 0, -1, false, ""}, "t");
+  ASSERT_TRUE(plain) << plain.error().format();
+  YAML::Node p = YAML::Load(*plain);
+  EXPECT_EQ(p["repeats"].as<int>(), 5);  // the recipe's
+  EXPECT_EQ(p["warmup"].as<int>(), 2);
+  EXPECT_FALSE(p["baseline"]);
+  EXPECT_TRUE(p["kernel_source"]);       // the job builds its own kernel
+  EXPECT_EQ(p["parameters"].size(), 3u);
+  EXPECT_EQ(p["target"]["kernel"].as<std::string>(), dir / "vmlinuz");
+
+  auto run = campaign::one_trial_recipe(r, ctx, {params, 1, 0, true, "/shared/job/bzImage"}, "t");
+  ASSERT_TRUE(run) << run.error().format();
+  YAML::Node j = YAML::Load(*run);
+  EXPECT_EQ(j["repeats"].as<int>(), 1);
+  EXPECT_EQ(j["warmup"].as<int>(), 0);
+  EXPECT_EQ(j["baseline"].as<std::string>(), "target");
+  EXPECT_FALSE(j["kernel_source"]);
+  EXPECT_EQ(j["target"]["kernel"].as<std::string>(), "/shared/job/bzImage");
+  ASSERT_EQ(j["parameters"].size(), 2u);  // FAST is built into the image
+  for (const auto& q : j["parameters"]) EXPECT_NE(q["name"].as<std::string>(), "FAST");
 }
