@@ -73,7 +73,8 @@ util::Result<YAML::Node> portable_target(const Recipe& recipe, const targets::Ta
       std::string a = argv[i].Scalar();
       if (a.empty() || fs::path(a).is_absolute()) continue;
       fs::path candidate = fs::path(recipe.dir) / a;
-      if ((i == 0 && a.find('/') != std::string::npos) || (i > 0 && fs::exists(candidate)))
+      std::error_code ec;  // an inline script too long for a file name names no file
+      if ((i == 0 && a.find('/') != std::string::npos) || (i > 0 && fs::exists(candidate, ec)))
         argv[i] = fs::absolute(candidate).lexically_normal().string();
     }
     std::string cwd = t["cwd"] ? t["cwd"].Scalar() : "";

@@ -143,7 +143,8 @@ util::Result<std::unique_ptr<Target>> make_command_target(const YAML::Node& node
     if (a.empty() || fs::path(a).is_absolute()) continue;
     fs::path candidate = fs::path(ctx.recipe_dir) / a;
     bool is_program = i == 0;
-    if ((is_program && a.find('/') != std::string::npos) || (!is_program && fs::exists(candidate)))
+    std::error_code ec;  // an argument too long for a file name (an inline script) names no file
+    if ((is_program && a.find('/') != std::string::npos) || (!is_program && fs::exists(candidate, ec)))
       a = fs::absolute(candidate).lexically_normal().string();
   }
   if (o.argv[0].find('/') == std::string::npos && !util::which(o.argv[0]))

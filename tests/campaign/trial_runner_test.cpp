@@ -219,3 +219,25 @@ TEST(TrialRunner, SlurmJobRecipeCarriesTheRunsRepeatsWarmupAndKernel) {
   ASSERT_EQ(j["parameters"].size(), 2u);  // FAST is built into the image
   for (const auto& q : j["parameters"]) EXPECT_NE(q["name"].as<std::string>(), "FAST");
 }
+
+// An inline script longer than a file name may be (an argv word that is not
+// a file): the command target runs it instead of throwing from a file check.
+TEST(TrialRunner, ALongInlineScriptIsAnArgumentNotAFileName) {
+  TempDir dir;
+  std::string script = "echo KERNTUNE_METRIC swappiness 5 # " + std::string(300, 'x');
+  campaign::Recipe r = load(dir, "name: long\nparameters:\n"
+                                 "  - {name: vm.swappiness, domain: sysctl, type: int, range: [0, 100], default: 60}\n"
+                                 "target: {kind: command, timeout: 20s, argv: [sh, -c, \"" + script + "\"]}\n"
+                                 "objectives: [{metric: swappiness, direction: minimize}]\nbudget: {trials: 1}\n");
+  auto runner = make_runner(r, dir / "work");
+  auto target = runner.make_target(0);
+  ASSERT_TRUE(target) << target.error().format();
+  campaign::TrialSpec spec;
+  spec.assignment = r.space.defaults();
+  auto out = runner.run(**target, spec);
+  ASSERT_TRUE(out && out->ok);
+  EXPECT_EQ(metric(*out, "swappiness"), 5);
+  auto job = campaign::one_trial_recipe(r, {r.file, r.dir, dir / "work", r.metric_names()}, {}, "t");
+  ASSERT_TRUE(job) << job.error().format();
+  EXPECT_EQ(YAML::Load(*job)["target"]["argv"][2].as<std::string>(), script);
+}
