@@ -12,13 +12,13 @@
 
 #include "kerntune/campaign/drift.hpp"
 #include "kerntune/campaign/kernel_stage.hpp"
+#include "kerntune/campaign/trial_runner.hpp"
 #include "kerntune/campaign/observe.hpp"
 #include "kerntune/campaign/objective_rules.hpp"
 #include "kerntune/campaign/problem.hpp"
 #include "kerntune/campaign/progress.hpp"
 #include "kerntune/campaign/realize.hpp"
 #include "kerntune/campaign/results.hpp"
-#include "kerntune/campaign/slurm_executor.hpp"
 #include "kerntune/campaign/warm_start.hpp"
 #include "kerntune/results/recommend.hpp"
 #include "kerntune/results/cost.hpp"
@@ -128,10 +128,6 @@ util::Status Runner::setup() {
     return util::fail_at(recipe_.file, recipe_.baseline_line, recipe_.baseline_column,
                          "baseline: target is not supported by the lava target (it cannot read a device's values "
                          "without a job); use baseline: defaults");
-  if (!recipe_.workload.empty()) {
-    KT_TRY(auto w, load_recipe_workload(recipe_));
-    workload_ = std::move(w);
-  }
   std::vector<bo::Observation> prior;
   if (recipe_.warm_start) { KT_TRY(warm_start_note_, load_warm_start(prior)); }
   KT_TRY_STATUS(open_campaign());
@@ -154,10 +150,12 @@ util::Status Runner::make_workers() {
   fs::create_directories(work_dir_, ec);
   if (ec) return util::io_error(fmt::format("cannot create work folder '{}': {}", work_dir_, ec.message()));
   const int workers = std::max(1, recipe_.workers);
+  TrialRunner::Options ro{work_dir_, workers, recipe_.metric_names(), make_target_};
+  KT_TRY(auto runner, TrialRunner::create(recipe_, std::move(ro)));
+  trial_runner_.emplace(std::move(runner));
   std::vector<std::unique_ptr<targets::Target>> worker_targets;
   for (int i = 0; i < workers; ++i) {
-    KT_TRY(auto t, make_worker_target(i, workers));
-    KT_TRY(t, with_kernel_builds(recipe_, std::move(t)));  // kernel_source: build each trial's kernel
+    KT_TRY(auto t, trial_runner_->make_target(i));
     target_kind_ = t->kind();
     worker_targets.push_back(std::move(t));
   }
@@ -309,34 +307,17 @@ util::Result<std::string> Runner::load_warm_start(std::vector<bo::Observation>& 
   return line;
 }
 
-util::Result<std::unique_ptr<targets::Target>> Runner::make_worker_target(int index, int count) {
-  std::string dir = count == 1 ? work_dir_ : (fs::path(work_dir_) / fmt::format("worker-{}", index)).string();
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return util::io_error(fmt::format("cannot create work folder '{}': {}", dir, ec.message()));
-  targets::TargetContext ctx{recipe_.file, recipe_.dir, dir, recipe_.metric_names()};
-  ctx.worker_index = index;
-  ctx.worker_count = count;
-  ctx.workers_line = recipe_.workers_line;
-  ctx.workers_column = recipe_.workers_column;
-  if (make_target_) return make_target_(ctx);
-  if (recipe_.executor.kind == "slurm") return make_slurm_target(recipe_, ctx, index);
-  return targets::make_target(recipe_.target, ctx);
-}
-
 TrialResult Runner::execute(targets::Target& target, TrialJob job, int worker) const {
   TrialResult r{std::move(job), util::fail("not run", util::Error::Kind::internal), clock_.unix_seconds(), 0, worker};
   const double t0 = clock_.monotonic_seconds();
-  targets::TrialRequest req = realize(recipe_.space, r.job.assignment, r.job.seq);
-  req.workload = workload_ ? &*workload_ : nullptr;
-  req.read_current = recipe_.baseline_from_target && r.job.kind == results::TrialKind::baseline;
-  req.repeats = recipe_.repeats > 0 ? recipe_.repeats : (workload_ ? workload_->repeats : 1);
-  req.warmup = recipe_.warmup >= 0 ? recipe_.warmup : (workload_ ? workload_->warmup : 0);
-  req.on_stage = [this, seq = r.job.seq, worker](const std::string& stage) {
+  TrialSpec spec;
+  spec.seq = r.job.seq;
+  spec.assignment = r.job.assignment;
+  spec.read_current = recipe_.baseline_from_target && r.job.kind == results::TrialKind::baseline;
+  spec.on_stage = [this, seq = r.job.seq, worker](const std::string& stage) {
     progress_->stage(seq, pool_->size() > 1 ? fmt::format("{} (worker {})", stage, worker) : stage);
   };
-  // Per-trial preparation before the target runs (e.g. a kernel build) goes here.
-  r.outcome = target.run_trial(req);
+  r.outcome = trial_runner_->run(target, spec);
   r.seconds = clock_.monotonic_seconds() - t0;
   return r;
 }

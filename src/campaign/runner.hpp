@@ -21,6 +21,7 @@
 #include "kerntune/campaign/campaign.hpp"
 #include "kerntune/campaign/progress.hpp"
 #include "kerntune/campaign/results.hpp"
+#include "kerntune/campaign/trial_runner.hpp"
 #include "kerntune/results/view.hpp"
 #include "kerntune/targets/factory.hpp"
 #include "kerntune/targets/target.hpp"
@@ -68,7 +69,8 @@ class Runner {
   /// Everything before the first trial: workers, workload, warm start, the
   /// campaign row and its history, the optimizer, the progress display.
   util::Status setup();
-  /// The work folder and one target per worker, in the pool.
+  /// The work folder, the trial runner (it loads the workload) and one
+  /// target per worker (the runner's), in the pool.
   util::Status make_workers();
   /// Finds (to resume) or creates the campaign; reads its stored trials.
   util::Status open_campaign();
@@ -87,11 +89,8 @@ class Runner {
   util::Status run_campaign();
   /// Shuts the targets down and records how the campaign ended (finished or stopped).
   util::Result<TuneSummary> finish();
-  /// The target of worker `index` (its own work folder: <work>/worker-<index>
-  /// when there are several workers, else the campaign's work folder).
-  util::Result<std::unique_ptr<targets::Target>> make_worker_target(int index, int count);
-  /// Runs one trial on `target`: realize → (per-trial preparation) → target.
-  /// Touches no shared state: it runs on a worker thread.
+  /// Runs one trial on `target` through the trial runner (realize → kernel
+  /// stage → target). Touches no shared state: it runs on a worker thread.
   TrialResult execute(targets::Target& target, TrialJob job, int worker) const;
   /// Stores a finished trial (one store transaction), tells the optimizer,
   /// updates progress. Coordinating thread only. false: interrupted, not stored.
@@ -130,11 +129,11 @@ class Runner {
   const util::Clock& clock_;
   util::StopToken& stop_;
   TuneEnvironment::MakeTarget make_target_;  ///< empty: the recipe's target
+  std::optional<TrialRunner> trial_runner_;  ///< turns a job's assignment into a run (trial_runner.hpp)
   store::CampaignRow campaign_;
   util::TempDirGuard work_guard_;            ///< the default work folder; removed after the targets
   std::vector<results::Trial> trials_;
   std::unique_ptr<WorkerPool> pool_;  ///< one target per worker thread (workers: 1 → one)
-  std::optional<workloads::Workload> workload_;
   std::unique_ptr<bo::Optimizer> optimizer_;
   bo::Problem problem_;
   std::unique_ptr<Progress> progress_;

@@ -73,7 +73,8 @@ util::Result<YAML::Node> portable_target(const Recipe& recipe, const targets::Ta
       std::string a = argv[i].Scalar();
       if (a.empty() || fs::path(a).is_absolute()) continue;
       fs::path candidate = fs::path(recipe.dir) / a;
-      if ((i == 0 && a.find('/') != std::string::npos) || (i > 0 && fs::exists(candidate)))
+      std::error_code ec;  // an inline script too long for a file name names no file
+      if ((i == 0 && a.find('/') != std::string::npos) || (i > 0 && fs::exists(candidate, ec)))
         argv[i] = fs::absolute(candidate).lexically_normal().string();
     }
     std::string cwd = t["cwd"] ? t["cwd"].Scalar() : "";
@@ -101,7 +102,17 @@ class SlurmTarget final : public targets::Target {
     fs::create_directories(dir, ec);
     if (ec) return util::io_error(fmt::format("cannot create job folder '{}': {}", dir.string(), ec.message()));
     std::string name = fmt::format("trial-{}", request.seq);
-    KT_TRY(std::string text, one_trial_recipe(recipe_, ctx_, request.params, name));
+    OneTrial run{request.params, request.repeats, request.warmup, request.read_current, {}};
+    if (!request.boot.kernel.empty() && inner_kind_ == "qemu") {
+      // The image the coordinator built (or a gate side's) travels in the job
+      // folder, which the nodes share; the job boots it and builds nothing.
+      run.kernel = (dir / "bzImage").string();
+      fs::copy_file(request.boot.kernel, run.kernel, fs::copy_options::overwrite_existing, ec);
+      if (ec)
+        return util::io_error(fmt::format("cannot copy the kernel image '{}' into the job folder: {}",
+                                          request.boot.kernel, ec.message()));
+    }
+    KT_TRY(std::string text, one_trial_recipe(recipe_, ctx_, run, name));
     KT_TRY_STATUS(util::write_file((dir / "recipe.yaml").string(), text));
     KT_TRY_STATUS(util::write_file((dir / "kerntune.path").string(), self_exe() + "\n"));
     KT_TRY_STATUS(util::write_file((dir / "job.sh").string(), kJobScript));
@@ -254,8 +265,11 @@ class SlurmTarget final : public targets::Target {
 }  // namespace
 
 util::Result<std::string> one_trial_recipe(const Recipe& recipe, const targets::TargetContext& ctx,
-                                           const nlohmann::json& params, const std::string& name) {
+                                           const OneTrial& run, const std::string& name) {
+  const nlohmann::json& params = run.params;
   KT_TRY(YAML::Node target, portable_target(recipe, ctx));
+  const bool prebuilt = !run.kernel.empty();
+  if (prebuilt) target["kernel"] = run.kernel;
   YAML::Emitter e;
   e.SetDoublePrecision(17);
   e << YAML::BeginMap;
@@ -267,6 +281,7 @@ util::Result<std::string> one_trial_recipe(const Recipe& recipe, const targets::
   e << YAML::Key << "parameters" << YAML::Value << YAML::BeginSeq;
   for (const auto& p : recipe.space.parameters()) {
     if (!params.contains(p.name)) continue;  // inactive in this trial
+    if (prebuilt && p.domain == space::Domain::kconfig) continue;  // built into run.kernel
     e << YAML::BeginMap;
     e << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << p.name;
     e << YAML::Key << "domain" << YAML::Value << space::to_string(p.domain);
@@ -288,13 +303,19 @@ util::Result<std::string> one_trial_recipe(const Recipe& recipe, const targets::
   }
   e << YAML::EndSeq;
   e << YAML::Key << "target" << YAML::Value << target;
-  if (recipe.kernel_source && !recipe.kernel_source.IsNull()) e << YAML::Key << "kernel_source" << YAML::Value << recipe.kernel_source;
+  if (!prebuilt && recipe.kernel_source && !recipe.kernel_source.IsNull())
+    e << YAML::Key << "kernel_source" << YAML::Value << recipe.kernel_source;
+  if (run.read_current) e << YAML::Key << "baseline" << YAML::Value << "target";
   if (!recipe.workload.empty()) {
     KT_TRY(workloads::Workload w, load_recipe_workload(recipe));
     e << YAML::Key << "workload" << YAML::Value << YAML::DoubleQuoted << fs::absolute(w.file).lexically_normal().string();
   }
-  if (recipe.repeats > 0) e << YAML::Key << "repeats" << YAML::Value << recipe.repeats;
-  if (recipe.warmup >= 0) e << YAML::Key << "warmup" << YAML::Value << recipe.warmup;
+  // The run's own repeats and warm-up (the campaign's, or the gate's one
+  // measured repeat per run), else the recipe's.
+  const int repeats = run.repeats > 0 ? run.repeats : recipe.repeats;
+  const int warmup = run.warmup >= 0 ? run.warmup : recipe.warmup;
+  if (repeats > 0) e << YAML::Key << "repeats" << YAML::Value << repeats;
+  if (warmup >= 0) e << YAML::Key << "warmup" << YAML::Value << warmup;
   e << YAML::Key << "objectives" << YAML::Value << YAML::BeginSeq;
   for (const auto& o : recipe.objectives) {
     e << YAML::BeginMap << YAML::Key << "metric" << YAML::Value << YAML::DoubleQuoted << o.metric;

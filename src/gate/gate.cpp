@@ -13,6 +13,7 @@
 
 #include "kerntune/campaign/realize.hpp"
 #include "kerntune/campaign/results.hpp"
+#include "kerntune/campaign/trial_runner.hpp"
 #include "kerntune/export/bundle.hpp"
 #include "kerntune/results/view.hpp"
 #include "kerntune/store/store.hpp"
@@ -52,6 +53,33 @@ util::Result<space::Assignment> assignment_from_values(const space::Space& space
   return a;
 }
 
+namespace {
+
+/// A bundle's Kconfig values are built by the recipe's kernel stage, which
+/// builds the kconfig parameters of the recipe's space: a bundle symbol the
+/// space does not have would silently be measured on another kernel.
+util::Status check_bundle_kconfig(const campaign::Recipe& recipe, const json& manifest, const std::string& spec) {
+  std::vector<std::string> unknown;
+  for (const auto& p : manifest.value("parameters", json::array())) {
+    if (!p.is_object() || p.value("domain", "") != "kconfig") continue;
+    const std::string name = p.value("name", "");
+    const space::Parameter* q = recipe.space.find(name);
+    if (!q || q->domain != space::Domain::kconfig) unknown.push_back(name);
+  }
+  if (unknown.empty()) return {};
+  std::string names;
+  for (const auto& n : unknown) names += (names.empty() ? "" : ", ") + util::printable(n);
+  return util::fail(util::Error{
+      util::Error::Kind::invalid_input,
+      fmt::format("the bundle sets Kconfig symbols that are not kconfig parameters of {} ({}): its kernel is built from "
+                  "the recipe's kernel_source: and kconfig parameters, so gate it with the campaign's recipe "
+                  "(docs/gate.md, \"Kconfig values\")",
+                  recipe.file, names),
+      spec, 0, 0});
+}
+
+}  // namespace
+
 util::Result<Side> resolve_side(const campaign::Recipe& recipe, const std::string& spec, const SideContext& ctx) {
   Side side;
   if (spec == "default" || spec == "baseline") {
@@ -82,6 +110,7 @@ util::Result<Side> resolve_side(const campaign::Recipe& recipe, const std::strin
     std::string scratch = (fs::path(ctx.scratch) / fmt::format("bundle-{}", std::hash<std::string>{}(spec))).string();
     KT_TRY(std::string dir, bundle::open_bundle(spec, scratch));
     KT_TRY(json manifest, bundle::verify_bundle(dir));
+    KT_TRY_STATUS(check_bundle_kconfig(recipe, manifest, spec));
     KT_TRY(side.assignment, assignment_from_values(recipe.space, bundle::bundle_values(manifest)));
     side.label = fmt::format("bundle {}", manifest.value("name", fs::path(spec).filename().string()));
     return side;
@@ -140,24 +169,28 @@ GateResult decide(const std::vector<double>& a, const std::vector<double>& b, bo
 
 namespace {
 
-/// One run of a side: the metric's median over its measured repeats, or a
-/// failure description.
-util::Result<std::variant<double, std::string>> run_once(targets::Target& target, const campaign::Recipe& recipe,
-                                                          const workloads::Workload* workload, const Side& side,
-                                                          const std::string& metric, int seq, int warmup,
-                                                          std::string& unit) {
-  targets::TrialRequest req = campaign::realize(recipe.space, side.assignment, seq);
-  if (!side.kernel.empty()) req.boot.kernel = side.kernel;
-  req.workload = workload;
-  req.read_current = side.as_is;
-  req.repeats = 1;
-  req.warmup = warmup >= 0 ? warmup : recipe.warmup >= 0 ? recipe.warmup : (workload ? workload->warmup : 0);
-  KT_TRY(auto out, target.run_trial(req));
+/// One run of a side through the trial runner: the metric's median over its
+/// measured repeats, or a failure description.
+util::Result<std::variant<double, std::string>> run_once(const campaign::TrialRunner& runner, targets::Target& target,
+                                                          const Side& side, const std::string& metric, int seq,
+                                                          int warmup, std::string& unit) {
+  campaign::TrialSpec spec;
+  spec.seq = seq;
+  spec.assignment = side.assignment;
+  spec.read_current = side.as_is;
+  spec.repeats = 1;
+  if (warmup >= 0) spec.warmup = warmup;
+  spec.kernel = side.kernel;
+  KT_TRY(auto out, runner.run(target, spec));
   if (!out.ok) return std::variant<double, std::string>(fmt::format("{} failed at {}: {}", side.label, out.failure_stage, out.failure_reason));
   auto it = out.samples.find(metric);
   if (it == out.samples.end() || it->second.empty())
     return std::variant<double, std::string>(fmt::format("{}: the run reported no '{}'", side.label, metric));
   if (out.units.contains(metric)) unit = out.units.at(metric);
+  if (out.timings.contains("cache_hit"))
+    util::log_info("gate: run {} ({}) booted the kernel built for its Kconfig values ({})", seq, side.label,
+                   out.timings.at("cache_hit") > 0 ? "from the build cache"
+                                                    : fmt::format("built in {:.0f}s", out.timings.at("build")));
   return std::variant<double, std::string>(stats::median(it->second));
 }
 
@@ -187,14 +220,10 @@ util::Result<GateResult> run_gate(const campaign::Recipe& recipe, const Side& ba
   fs::create_directories(work_dir, ec);
   if (ec) return util::io_error(fmt::format("cannot create work folder '{}': {}", work_dir, ec.message()));
 
-  targets::TargetContext ctx{recipe.file, recipe.dir, work_dir, {metric}};
-  KT_TRY(auto target, targets::make_target(recipe.target, ctx));
-  std::optional<workloads::Workload> workload;
-  if (!recipe.workload.empty()) {
-    KT_TRY(auto w, campaign::load_recipe_workload(recipe));
-    workload = std::move(w);
-  }
-  const workloads::Workload* wl = workload ? &*workload : nullptr;
+  // The trial runner tune uses: the recipe's target (Slurm jobs with
+  // `executor: slurm`), each side's Kconfig values built by the kernel stage.
+  KT_TRY(auto runner, campaign::TrialRunner::create(recipe, {work_dir, 1, {metric}, {}}));
+  KT_TRY(auto target, runner.make_target(0));
 
   std::vector<double> a, b;
   std::string unit, failure;
@@ -207,7 +236,7 @@ util::Result<GateResult> run_gate(const campaign::Recipe& recipe, const Side& ba
     for (int k = 0; k < 2 && failure.empty(); ++k) {
       bool is_a = (k == 0) == a_first;
       if (util::stop_requested()) { target->shutdown(); return util::fail("interrupted", util::Error::Kind::interrupted); }
-      auto r = run_once(*target, recipe, wl, is_a ? baseline : candidate, metric, seq++, o.warmup, unit);
+      auto r = run_once(runner, *target, is_a ? baseline : candidate, metric, seq++, o.warmup, unit);
       if (!r) { target->shutdown(); return std::unexpected(r.error()); }
       if (std::holds_alternative<std::string>(*r)) failure = std::get<std::string>(*r);
       else (is_a ? va : vb) = std::get<double>(*r);

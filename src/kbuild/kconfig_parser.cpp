@@ -26,7 +26,7 @@ class KconfigParser {
     if (depth > 64) return util::fail("Kconfig: source nesting deeper than 64 at " + rel);
     fs::path full = fs::path(options_.source_dir) / rel;
     auto text = util::read_file(full.string());
-    if (!text) return util::fail("cannot read Kconfig file " + full.string());
+    if (!text) return util::io_error("cannot read Kconfig file " + full.string() + ": " + text.error().message);
     tree_.files_.push_back(rel);
     Lexer lex(rel, std::move(*text), pp_);
     KT_TRY_STATUS(stmt_list(lex, parent, false, Tok::eof, depth));

@@ -63,7 +63,7 @@ util::Result<GitState> git_state(const std::string& dir) {
     return util::fail(fmt::format("'{}' is not a git repository: {}", dir, git_message()));
   git_oid head;
   if (git_reference_name_to_id(&head, repo.p, "HEAD") != 0)
-    return util::fail(fmt::format("'{}': cannot resolve HEAD: {}", dir, git_message()));
+    return util::io_error(fmt::format("'{}': cannot resolve HEAD: {}", dir, git_message()));
   GitState st;
   st.commit = oid_hex(&head);
   git_status_options opts = GIT_STATUS_OPTIONS_INIT;
@@ -117,7 +117,7 @@ util::Status git_export(const std::string& repo_path, const std::string& commit_
   if (git_oid_fromstr(&oid, commit_id.c_str()) != 0) return util::fail("bad commit id " + commit_id);
   Ptr<git_commit, git_commit_free> commit;
   if (git_commit_lookup(&commit.p, repo.p, &oid) != 0)
-    return util::fail(fmt::format("commit {} not found: {}", commit_id, git_message()));
+    return util::io_error(fmt::format("commit {} not found: {}", commit_id, git_message()));
   Ptr<git_tree, git_tree_free> tree;
   if (git_commit_tree(&tree.p, commit.p) != 0) return util::io_error(git_message());
   std::error_code ec;
@@ -185,7 +185,7 @@ util::Result<SourceInfo> prepare_source(const SourceSpec& spec, const std::strin
         r.argv = {"tar", "-xaf", fs::absolute(spec.location).string(), "-C", tmp.string(), "--strip-components=1"};
         r.merge_stderr = true;
         KT_TRY(util::RunResult rr, util::run(r));
-        if (!rr.ok()) return util::fail(fmt::format("cannot unpack {}: {} {}", spec.location, rr.describe(), rr.out));
+        if (!rr.ok()) return util::io_error(fmt::format("cannot unpack {}: {} {}", spec.location, rr.describe(), rr.out));
         KT_TRY_STATUS(util::write_file((tmp / ".kerntune-unpacked").string(), sha + "\n"));
         KT_TRY_STATUS(util::write_file((tmp / ".kerntune-tarball-sha256").string(), sha + "\n"));
         fs::remove_all(dest, ec);

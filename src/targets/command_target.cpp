@@ -64,6 +64,7 @@ class CommandTarget final : public Target {
     ro.env["KERNTUNE_PARAMS"] = params_path;
     ro.env["KERNTUNE_TRIAL"] = std::to_string(request.seq);
     if (request.read_current) ro.env["KERNTUNE_BASELINE"] = "target";
+    if (!request.boot.kernel.empty()) ro.env["KERNTUNE_KERNEL_IMAGE"] = request.boot.kernel;  // e.g. to deploy it
     ro.timeout = o_.timeout;
     request.stage("running");
     auto run = util::run(ro);
@@ -143,7 +144,8 @@ util::Result<std::unique_ptr<Target>> make_command_target(const YAML::Node& node
     if (a.empty() || fs::path(a).is_absolute()) continue;
     fs::path candidate = fs::path(ctx.recipe_dir) / a;
     bool is_program = i == 0;
-    if ((is_program && a.find('/') != std::string::npos) || (!is_program && fs::exists(candidate)))
+    std::error_code ec;  // an argument too long for a file name (an inline script) names no file
+    if ((is_program && a.find('/') != std::string::npos) || (!is_program && fs::exists(candidate, ec)))
       a = fs::absolute(candidate).lexically_normal().string();
   }
   if (o.argv[0].find('/') == std::string::npos && !util::which(o.argv[0]))

@@ -69,7 +69,7 @@ std::string file_stamp(const std::string& path) {
 
 util::Result<std::string> find_program(const std::string& name) {
   auto found = util::which(name);
-  if (!found) return util::fail(fmt::format("program '{}' (a workload binary) not found in PATH on this host", name));
+  if (!found) return util::io_error(fmt::format("program '{}' (a workload binary) not found in PATH on this host", name));
   return fs::absolute(*found).lexically_normal().string();
 }
 
@@ -170,12 +170,12 @@ util::Result<Initramfs> build_initramfs(const InitramfsSpec& spec, const std::st
   std::string busybox = spec.busybox;
   if (busybox.empty()) {
     auto found = util::which("busybox");
-    if (!found) return util::fail("busybox not found in PATH: install busybox-static");
+    if (!found) return util::io_error("busybox not found in PATH: install busybox-static");
     busybox = *found;
   }
   KT_TRY(auto bb_libs, shared_libraries(busybox));
   if (!bb_libs.empty())
-    return util::fail(fmt::format("{} is dynamically linked: the guest needs busybox-static", busybox));
+    return util::io_error(fmt::format("{} is dynamically linked: the guest needs busybox-static", busybox));
   plan.put("bin/busybox", Member{Member::Kind::host_file, busybox, 0755});
   util::RunOptions list;
   list.argv = {busybox, "--list-full"};

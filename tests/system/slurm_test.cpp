@@ -232,3 +232,52 @@ executor: {kind: slurm, poll: 300ms}
   EXPECT_NE(info.find("JobState=CANCELLED"), std::string::npos) << info << "\n" << log;
   EXPECT_TRUE(stored(dir / "kt.db", "cancel-me").empty());  // the interrupted trial is not stored
 }
+
+// `kerntune gate` with `executor: slurm`: every run of either side is its own
+// Slurm job (the trial runner tune uses), in the interleaved order
+// A B B A A B B A, and the decision is the gate's as on a local target.
+TEST_F(Slurm, GateRunsEachSideAsSlurmJobsInterleaved) {
+  kt_test::TempDir dir;
+  kt_test::write(dir / "box.py", R"kt(import json, os
+p = json.load(open(os.environ["KERNTUNE_PARAMS"]))
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "seen.jsonl"), "a") as f:
+    f.write(json.dumps({"slow": p["slow"], "job": os.environ.get("SLURM_JOB_ID", "")}) + "\n")
+print("KERNTUNE_METRIC y %d" % (2 if p["slow"] else 1))
+)kt");
+  const std::string body = "target: {kind: command, argv: [python3, box.py], timeout: 60s}\n"
+                           "objectives: [{metric: y, direction: minimize}]\nbudget: {trials: 1}\n";
+  // The candidate: trial 0 of a local campaign whose defaults say slow.
+  kt_test::write(dir / "t.yaml", "name: slow\nparameters: [{name: slow, domain: generic, type: bool, default: true}]\n" + body);
+  auto r = run({kt_test::kerntune_bin(), "tune", dir / "t.yaml", "--db", dir / "kt.db", "--progress", "quiet"},
+               dir.path.string(), 2min);
+  ASSERT_TRUE(r.ok()) << r.describe() << "\n" << r.out;
+  fs::remove(dir / "seen.jsonl");
+  kt_test::write(dir / "g.yaml", "name: gate\nparameters: [{name: slow, domain: generic, type: bool, default: false}]\n" +
+                                     body + "executor: {kind: slurm, poll: 300ms, job_timeout: 5m}\n");
+  r = run({kt_test::kerntune_bin(), "gate", "--recipe", dir / "g.yaml", "--db", dir / "kt.db", "--candidate", "0",
+           "--repeats", "4", "--json"},
+          dir.path.string(), 8min);
+  ASSERT_EQ(r.exit_code, 1) << r.describe() << "\n" << r.out;  // slow doubles y: a regression
+  auto brace = r.out.find("{\n");
+  ASSERT_NE(brace, std::string::npos) << r.out;
+  json j = json::parse(r.out.substr(brace), nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  EXPECT_EQ(j["decision"], "regression");
+  EXPECT_EQ(j["baseline_values"], json({1, 1, 1, 1}));
+  EXPECT_EQ(j["candidate_values"], json({2, 2, 2, 2}));
+  EXPECT_NE(r.out.find("slurm: trial"), std::string::npos) << r.out;  // the coordinator submitted jobs
+
+  auto seen = kerntune::util::read_file(dir / "seen.jsonl");
+  ASSERT_TRUE(seen);
+  std::vector<bool> order;
+  std::set<std::string> jobs;
+  for (const auto& line : kerntune::util::split(*seen, '\n')) {
+    if (line.empty()) continue;
+    json s = json::parse(line);
+    order.push_back(s["slow"].get<bool>());
+    EXPECT_FALSE(s["job"].get<std::string>().empty()) << "a run outside a Slurm job: " << line;
+    jobs.insert(s["job"].get<std::string>());
+  }
+  EXPECT_EQ(order, (std::vector<bool>{false, true, true, false, false, true, true, false}));
+  EXPECT_EQ(jobs.size(), 8u) << "one Slurm job per run";
+}

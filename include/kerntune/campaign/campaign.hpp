@@ -8,6 +8,7 @@
 #include <string>
 
 #include "kerntune/campaign/recipe.hpp"
+#include "kerntune/campaign/trial_runner.hpp"
 #include "kerntune/store/store.hpp"
 #include "kerntune/targets/factory.hpp"
 #include "kerntune/targets/target.hpp"
@@ -31,14 +32,14 @@ struct TuneOptions {
 /// test suite runs the real loop with a fake target, clock and stop token).
 /// Every default is the real one; what is given must outlive tune().
 struct TuneEnvironment {
-  using MakeTarget = std::function<util::Result<std::unique_ptr<targets::Target>>(const targets::TargetContext&)>;
+  using MakeTarget = campaign::MakeTarget;  // trial_runner.hpp
   /// Stored start/finish times, trial and optimizer seconds, the progress ETA.
   const util::Clock* clock = nullptr;  ///< null: util::real_clock()
   /// Polled between trials and stages; null: the SIGINT/SIGTERM flag
   /// (util::signal_stop(), whose handlers tune() installs).
   util::StopToken* stop = nullptr;
-  /// Makes worker ctx.worker_index's target (the kernel stage still wraps it);
-  /// empty: from the recipe's `target:` and `executor:`.
+  /// Makes worker ctx.worker_index's target (the trial runner's kernel stage
+  /// still wraps it); empty: from the recipe's `target:` and `executor:`.
   MakeTarget make_target;
 };
 

@@ -9,6 +9,8 @@
 //         ├ configure/build failed → a `failed` trial (stage configure|build),
 //         │                          which the optimizer's feasibility model learns
 //         └ ok → request.boot.kernel = the cached bzImage → inner target
+//   a request that already names a kernel image (TrialSpec::kernel, a gate
+//   side `kernel PATH`) goes to the inner target as it is: nothing is built.
 //
 // What each trial records (beside the target's own outcome):
 //   effective[SYMBOL]          the value Kconfig kept (proposed stays in params)
@@ -19,8 +21,9 @@
 //   artifacts "build.log"      the make output (the last 512 KiB), when it built
 //             "kernel.config"  the full resolved .config (export reads it)
 // and the campaign metadata key `kernel_source` (kernel_source_metadata).
-// Campaign workers each wrap their own target; they share one Builder per
-// kernel_source (one build at a time).
+// The trial runner (trial_runner.hpp) wraps every target it makes, so tune,
+// gate and verify build kernels the same way. Workers each wrap their own
+// target; they share one Builder per kernel_source (one build at a time).
 //
 // Bad input is refused before the campaign is created (invalid_input, exit
 // code 2): kconfig parameters without `kernel_source:`, a folder that is not a

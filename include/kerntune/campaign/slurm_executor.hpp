@@ -13,7 +13,11 @@
 // effective values, timings, artifacts) and adds the job's output as the
 // artifact `slurm.log`. On stop, or past executor.job_timeout, the job is
 // cancelled with `scancel`. The job folder must be on a file system the
-// nodes share (executor.shared_dir). docs/workers.md has an example.
+// nodes share (executor.shared_dir). A run carries its own repeats and
+// warm-up (a gate run measures one repeat), `baseline: target` when it reads
+// the knobs as they are, and, for a qemu target, the kernel image the
+// coordinator built or was given (copied into the job folder). `tune` and
+// `gate` both reach it through the trial runner. docs/workers.md has an example.
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,10 +34,24 @@ namespace kerntune::campaign {
 util::Result<std::unique_ptr<targets::Target>> make_slurm_target(const Recipe& recipe,
                                                                   const targets::TargetContext& ctx, int worker);
 
+/// What of one run the job's recipe carries (from the TrialRequest).
+struct OneTrial {
+  nlohmann::json params;      ///< the run's active values
+  int repeats = 0;            ///< measured repeats; 0: the recipe's
+  int warmup = -1;            ///< warm-up repeats; -1: the recipe's
+  bool read_current = false;  ///< `baseline: target`: the job reads the knobs, writes nothing
+  /// A kernel image in the job folder for a qemu target to boot: the image
+  /// the coordinator's kernel stage built (or a gate side's own), so the job
+  /// gets neither kernel_source: nor the kconfig parameters. Empty: the
+  /// recipe's kernel (and its kernel_source:, when it has one).
+  std::string kernel;
+};
+
 /// The one-trial recipe a Slurm job runs (YAML text): the recipe's target
-/// with absolute paths, its workload file, repeats/warmup, objectives, and
-/// one parameter per active value of `params` with that value as default.
+/// with absolute paths, its workload file, the run's repeats/warmup,
+/// objectives, and one parameter per active value of `run.params` with that
+/// value as default.
 util::Result<std::string> one_trial_recipe(const Recipe& recipe, const targets::TargetContext& ctx,
-                                           const nlohmann::json& params, const std::string& name);
+                                           const OneTrial& run, const std::string& name);
 
 }  // namespace kerntune::campaign

@@ -1,0 +1,92 @@
+#pragma once
+// The one trial runner: what `tune`, `gate` and `verify` use to turn an
+// assignment of a recipe's space into a measured run.
+//
+//   recipe ─ TrialRunner::create ──► workload (loaded once)
+//          └ make_target(worker) ──► the worker's target: the recipe's
+//              `target:` (or, with `executor: slurm`, one Slurm job per run),
+//              wrapped by the kernel stage when the recipe has
+//              `kernel_source:` (kernel_stage.hpp: the run's Kconfig values
+//              are built, through the build cache, and that image boots)
+//   TrialSpec ─ run(target, spec) ──► realize (cmdline, sysctl, sysfs,
+//              params) + workload, repeats, warm-up → Target::run_trial →
+//              TrialOutcome
+//
+// A spec that names its own kernel image (a gate side `kernel PATH`) boots
+// that image as given; the kernel stage builds nothing for it.
+// The runner holds no target: each worker thread owns its own (tune's worker
+// pool shuts it down on the thread that spawned its VMs); run() touches no
+// shared state and may be called from several threads at once.
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kerntune/campaign/recipe.hpp"
+#include "kerntune/space/space.hpp"
+#include "kerntune/targets/factory.hpp"
+#include "kerntune/targets/target.hpp"
+#include "kerntune/util/result.hpp"
+#include "kerntune/workloads/workload.hpp"
+
+namespace kerntune::campaign {
+
+/// Makes the target of worker ctx.worker_index in place of the recipe's
+/// `target:`/`executor:` (in-process tests); the kernel stage still wraps it.
+using MakeTarget = std::function<util::Result<std::unique_ptr<targets::Target>>(const targets::TargetContext&)>;
+
+/// One run of one configuration.
+struct TrialSpec {
+  int seq = 0;
+  space::Assignment assignment;  ///< active parameters of the recipe's space
+  /// Write nothing, read the knobs' current values (`baseline: target`).
+  bool read_current = false;
+  std::optional<int> repeats;  ///< measured repeats; nullopt: the recipe's `repeats:`, else the workload's
+  std::optional<int> warmup;   ///< warm-up repeats; nullopt: the recipe's `warmup:`, else the workload's
+  /// A kernel image to boot as given (no build); empty: the target's own, or
+  /// the one the kernel stage builds for the assignment's Kconfig values.
+  std::string kernel;
+  /// Told each stage the run enters (TrialRequest::on_stage); may be empty.
+  std::function<void(const std::string&)> on_stage;
+};
+
+class TrialRunner {
+ public:
+  struct Options {
+    std::string work_dir;               ///< must exist; worker folders go inside when workers > 1
+    int workers = 1;                    ///< targets the caller will make (their work folders)
+    std::vector<std::string> metrics;   ///< what the targets must report (TargetContext::required_metrics)
+    MakeTarget make_target;             ///< empty: from the recipe's `target:` and `executor:`
+  };
+
+  /// Loads the recipe's workload (bad input located in the recipe). The
+  /// recipe must outlive the runner.
+  static util::Result<TrialRunner> create(const Recipe& recipe, Options options);
+
+  /// Worker `index`'s target, in its own work folder (<work>/worker-<index>
+  /// with several workers, else the work folder): local, or Slurm jobs with
+  /// `executor: slurm`; with `kernel_source:` wrapped by the kernel stage
+  /// (workers share one builder, one build at a time). Errors: bad input
+  /// (invalid_input, located in the recipe), a folder that cannot be made (io).
+  util::Result<std::unique_ptr<targets::Target>> make_target(int index) const;
+
+  /// The request `spec` becomes (no I/O).
+  targets::TrialRequest request(const TrialSpec& spec) const;
+
+  /// Realizes `spec` and runs it on `target` (one of make_target's). A failed
+  /// run is an outcome; an Error is infrastructure (io, timeout), a stop
+  /// (interrupted) or bad input found only at run time.
+  util::Result<targets::TrialOutcome> run(targets::Target& target, const TrialSpec& spec) const;
+
+  const workloads::Workload* workload() const { return workload_ ? &*workload_ : nullptr; }
+  const Recipe& recipe() const { return *recipe_; }
+
+ private:
+  TrialRunner(const Recipe& recipe, Options options) : recipe_(&recipe), options_(std::move(options)) {}
+  const Recipe* recipe_;
+  Options options_;
+  std::optional<workloads::Workload> workload_;
+};
+
+}  // namespace kerntune::campaign
