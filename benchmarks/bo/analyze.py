@@ -5,7 +5,7 @@ of the budget), the recommended point is the best observed one among the first
 k evaluations (by the value the optimizer saw, so noisy problems recommend by
 the noisy value) and it is scored by its noise-free value:
     score = (f(rec) - f*) / (median over seeds of random search's (f(best) - f*) at k)
-0 = the optimum, 1 = random search's median. Two objectives: f(rec) - f* is
+0 = the optimum, 1 = random search's median. Several objectives: f(rec) - f* is
 replaced by (maximal hypervolume - hypervolume of the first k points). A run
 with no successful evaluation yet scores the problem's fallback (the default
 configuration). Per problem, kerntune is compared with each peer by a Wilcoxon
@@ -23,8 +23,8 @@ except ImportError:  # scores still compute; the paired test is skipped (p = 1)
     stats = None
 
 CHECKPOINTS = (0.25, 0.5, 1.0)
-ORDER = ("kerntune", "random", "sobol", "tpe", "cmaes", "ot_ego", "dlib")
-LABEL = {"kerntune": "kerntune", "random": "random", "sobol": "Sobol", "tpe": "Optuna TPE",
+ORDER = ("kerntune", "kerntune_ehvi", "random", "sobol", "tpe", "cmaes", "ot_ego", "dlib")
+LABEL = {"kerntune": "kerntune", "kerntune_ehvi": "kerntune EHVI", "random": "random", "sobol": "Sobol", "tpe": "Optuna TPE",
          "cmaes": "Optuna CMA-ES", "ot_ego": "OpenTURNS EGO", "dlib": "dlib"}
 ALPHA = 0.05
 
@@ -61,11 +61,26 @@ def hypervolume_2d(points, ref):
     return volume
 
 
+def hypervolume(points, ref):
+    """Dominated hypervolume (minimized), any number of objectives: slices
+    along the last objective down to the 2-D sweep."""
+    pts = [p for p in points if all(v < r for v, r in zip(p, ref))]
+    if len(ref) <= 2:
+        return hypervolume_2d(pts, ref) if len(ref) == 2 else (ref[0] - min((p[0] for p in pts), default=ref[0]))
+    pts.sort(key=lambda p: p[-1])
+    total = 0.0
+    for j in range(1, len(pts) + 1):
+        top = ref[-1] if j == len(pts) else pts[j][-1]
+        if top > pts[j - 1][-1]:
+            total += (top - pts[j - 1][-1]) * hypervolume([p[:-1] for p in pts[:j]], ref[:-1])
+    return total
+
+
 def gap(problem, evals, k):
     """Distance from the optimum of the recommendation after k evaluations."""
     prefix = [e for e in evals[:k] if not e["failed"]]
-    if problem["n_objectives"] == 2:
-        hv = hypervolume_2d([tuple(e["truth"]) for e in prefix], problem["reference"])
+    if problem["n_objectives"] >= 2:
+        hv = hypervolume([tuple(e["truth"]) for e in prefix], problem["reference"])
         return problem["optimum"] - hv
     if not prefix:
         fallback = problem["fallback"]
@@ -84,7 +99,7 @@ def category(problem):
     if problem["can_fail"]:
         tags.append("failure")
     if problem["n_objectives"] > 1:
-        tags.append("2-objective")
+        tags.append(f"{problem['n_objectives']}-objective")
     return tags
 
 

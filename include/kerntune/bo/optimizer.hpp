@@ -73,6 +73,12 @@ struct Options {
   int n_initial = 0;
   enum class Acquisition { log_ei, ucb };
   Acquisition acquisition = Acquisition::log_ei;
+  /// Several objectives (docs/bo.md, "Several objectives"): `parego` fits one
+  /// GP to a random Chebyshev scalarization per ask and maximizes its log-EI;
+  /// `ehvi` fits one GP per objective and maximizes the exact log expected
+  /// hypervolume improvement (2–3 objectives; with more, ParEGO is used).
+  enum class MultiObjective { parego, ehvi };
+  MultiObjective multi_objective = MultiObjective::parego;
   /// Trust-region mode (docs/bo.md §11): -1 automatic (on), 0 off, 1 on.
   int trust_region = -1;
   /// Prior observations from a related campaign (warm start), same dims.
@@ -88,6 +94,9 @@ struct Options {
 /// Parses "random" | "sobol" | "bo".
 util::Result<Options::Kind> parse_kind(const std::string& text);
 std::string to_string(Options::Kind kind);
+/// Parses "parego" | "ehvi".
+util::Result<Options::MultiObjective> parse_multi_objective(const std::string& text);
+std::string to_string(Options::MultiObjective method);
 
 class Optimizer {
  public:
