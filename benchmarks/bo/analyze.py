@@ -19,8 +19,43 @@ import statistics
 
 try:
     from scipy import stats
-except ImportError:  # scores still compute; the paired test is skipped (p = 1)
+except ImportError:  # scores still compute; the paired test falls back to wilcoxon_p below
     stats = None
+
+
+def wilcoxon_p(a, b):
+    """Two-sided Wilcoxon signed-rank p-value of the pairs (a, b), as scipy's
+    default: zero differences dropped; the exact null distribution for n <= 50
+    without tied |differences|, else the normal approximation (tie-corrected).
+    Used when scipy is not installed."""
+    d = [x - y for x, y in zip(a, b) if x != y]
+    n = len(d)
+    if n == 0:
+        return 1.0
+    order = sorted(range(n), key=lambda i: abs(d[i]))
+    ranks = [0.0] * n
+    i, ties = 0, []
+    while i < n:
+        j = i
+        while j + 1 < n and abs(d[order[j + 1]]) == abs(d[order[i]]):
+            j += 1
+        for k in range(i, j + 1):
+            ranks[order[k]] = (i + j) / 2 + 1
+        if j > i:
+            ties.append(j - i + 1)
+        i = j + 1
+    w_plus = sum(r for r, x in zip(ranks, d) if x > 0)
+    w = min(w_plus, n * (n + 1) / 2 - w_plus)
+    if n <= 50 and not ties:
+        counts = [1] + [0] * (n * (n + 1) // 2)  # subsets of {1..n} by rank sum
+        for r in range(1, n + 1):
+            for t in range(len(counts) - 1, r - 1, -1):
+                counts[t] += counts[t - r]
+        return min(1.0, 2 * sum(counts[: int(w) + 1]) / 2 ** n)
+    mean = n * (n + 1) / 4
+    var = n * (n + 1) * (2 * n + 1) / 24 - sum(t ** 3 - t for t in ties) / 48
+    z = (w - mean) / math.sqrt(var)
+    return min(1.0, math.erfc(-z / math.sqrt(2)))
 
 CHECKPOINTS = (0.25, 0.5, 1.0)
 ORDER = ("kerntune", "kerntune_ehvi", "random", "sobol", "tpe", "cmaes", "ot_ego", "dlib")
@@ -164,8 +199,8 @@ def analyze(results, problems):
                 b = [sc[s][-1] for s in common]
                 diffs = [x - y for x, y in zip(a, b)]
                 p_value = 1.0
-                if stats is not None and len(common) >= 5 and any(abs(d) > 1e-12 for d in diffs):
-                    p_value = float(stats.wilcoxon(a, b).pvalue)
+                if len(common) >= 5 and any(abs(d) > 1e-12 for d in diffs):
+                    p_value = float(stats.wilcoxon(a, b).pvalue) if stats is not None else wilcoxon_p(a, b)
                 info["paired_seeds"] = len(common)
                 info["p_value"] = p_value
                 # negative: kerntune's scores are lower (better) than the peer's

@@ -51,6 +51,6 @@ TEST(RecipeOptimizer, UnknownMultiObjectiveIsALocatedError) {
   auto r = load_recipe(bad.path.string());
   ASSERT_FALSE(r);
   const std::string msg = r.error().format();
-  EXPECT_NE(msg.find("recipe.yaml:9:"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("recipe.yaml:10:30:"), std::string::npos) << msg;
   EXPECT_NE(msg.find("parego or ehvi"), std::string::npos) << msg;
 }
