@@ -95,7 +95,8 @@ Problem make_latency2();
 Problem make_latency6();
 Problem make_cond_branches();
 Problem make_cond_scheduler();
-/// DTLZ2 with 2 or 3 objectives on [0,1]^6 (problems_multi.cpp).
-Problem make_dtlz2(int n_objectives);
+/// DTLZ2 with 2 or 3 objectives on [0,1]^dims (problems_multi.cpp); named
+/// dtlz2_{m}obj for 6 dims, dtlz2_{m}obj_{dims}d otherwise.
+Problem make_dtlz2(int n_objectives, int dims = 6);
 
 }  // namespace kerntune::bench

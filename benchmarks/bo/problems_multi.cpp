@@ -1,5 +1,5 @@
 // Several-objective problems beyond Branin-Currin: DTLZ2 (Deb, Thiele,
-// Laumanns, Zitzler 2002) with 2 and 3 objectives on [0,1]^6.
+// Laumanns, Zitzler 2002) with 2 and 3 objectives on [0,1]^d.
 #include <cmath>
 #include <numbers>
 #include <string>
@@ -37,15 +37,16 @@ std::vector<double> dtlz2(const std::vector<double>& x, int m) {
 // The front is the unit sphere's positive orthant, so the region it dominates
 // below the reference (r, …, r), r >= 1, is the cube minus the ball's orthant:
 // r² − π/4 (2 objectives), r³ − π/6 (3 objectives).
-Problem make_dtlz2(int n_objectives) {
+Problem make_dtlz2(int n_objectives, int dims) {
   Problem p;
-  p.name = "dtlz2_" + std::to_string(n_objectives) + "obj";
+  p.name = "dtlz2_" + std::to_string(n_objectives) + "obj" + (dims == 6 ? "" : "_" + std::to_string(dims) + "d");
   p.n_objectives = n_objectives;
   const double r = 1.1;
   p.reference.assign(static_cast<std::size_t>(n_objectives), r);
   p.optimum = n_objectives == 2 ? r * r - std::numbers::pi / 4 : r * r * r - std::numbers::pi / 6;
-  p.description = "DTLZ2, " + std::to_string(n_objectives) + " objectives on 6 real; score by hypervolume w.r.t. (1.1, …)";
-  for (int i = 0; i < 6; ++i) p.params.push_back(unit_param("x" + std::to_string(i)));
+  p.description = "DTLZ2, " + std::to_string(n_objectives) + " objectives on " + std::to_string(dims) +
+                  " real; score by hypervolume w.r.t. (1.1, …)";
+  for (int i = 0; i < dims; ++i) p.params.push_back(unit_param("x" + std::to_string(i)));
   p.budget = 50;
   p.evaluate = [n_objectives](const std::vector<double>& x, std::mt19937_64&) {
     Evaluation e;
