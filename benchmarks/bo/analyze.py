@@ -58,8 +58,8 @@ def wilcoxon_p(a, b):
     return min(1.0, math.erfc(-z / math.sqrt(2)))
 
 CHECKPOINTS = (0.25, 0.5, 1.0)
-ORDER = ("kerntune", "kerntune_ehvi", "random", "sobol", "tpe", "cmaes", "ot_ego", "dlib")
-LABEL = {"kerntune": "kerntune", "kerntune_ehvi": "kerntune EHVI", "random": "random", "sobol": "Sobol", "tpe": "Optuna TPE",
+ORDER = ("kerntune", "kerntune_parego", "random", "sobol", "tpe", "cmaes", "ot_ego", "dlib")
+LABEL = {"kerntune": "kerntune", "kerntune_parego": "kerntune ParEGO", "random": "random", "sobol": "Sobol", "tpe": "Optuna TPE",
          "cmaes": "Optuna CMA-ES", "ot_ego": "OpenTURNS EGO", "dlib": "dlib"}
 ALPHA = 0.05
 

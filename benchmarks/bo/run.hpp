@@ -41,9 +41,10 @@ class Recorder {
 
 /// kerntune's optimizers through bo::make_optimizer; kind: "random" | "sobol" | "bo".
 /// Returns an error message, empty on success.
-/// kerntune_ehvi: kind bo with multi_objective ehvi (several-objective problems).
+/// `multi`: how several objectives are handled (kerntune_parego: ParEGO in
+/// place of the default EHVI).
 std::string run_kerntune(const std::string& kind, std::uint64_t seed, int budget, Recorder& recorder,
-                         bo::Options::MultiObjective multi = bo::Options::MultiObjective::parego);
+                         bo::Options::MultiObjective multi = bo::Options{}.multi_objective);
 /// dlib's global_function_search (the engine of find_min_global), seeded.
 std::string run_dlib(std::uint64_t seed, int budget, Recorder& recorder);
 

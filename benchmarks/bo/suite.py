@@ -26,15 +26,15 @@ sys.path.insert(0, HERE)
 
 import analyze  # noqa: E402
 
-CPP = ("kerntune", "kerntune_ehvi", "random", "sobol", "dlib")
+CPP = ("kerntune", "kerntune_parego", "random", "sobol", "dlib")
 PY = ("tpe", "cmaes", "ot_ego")
 SLOW = ("ot_ego",)
-ALL = ("kerntune", "kerntune_ehvi", "random", "sobol", "tpe", "cmaes", "ot_ego", "dlib")
+ALL = ("kerntune", "kerntune_parego", "random", "sobol", "tpe", "cmaes", "ot_ego", "dlib")
 
 
 def applies(optimizer, problem):
     single = problem["n_objectives"] == 1
-    if optimizer == "kerntune_ehvi":  # kerntune with multi_objective: ehvi in place of ParEGO
+    if optimizer == "kerntune_parego":  # kerntune with multi_objective: parego in place of EHVI
         return not single
     if optimizer in ("cmaes", "dlib"):
         return single

@@ -302,6 +302,7 @@ TEST(EhviOptimizer, ProposalsAreDeterministicForASeedAndHistory) {
   for (std::size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i], b[i]) << i;
   // The model-based proposals are not the ParEGO ones.
   Options o;
+  o.multi_objective = Options::MultiObjective::parego;
   o.seed = 4;
   o.n_objectives = 2;
   o.n_constraints = 1;
@@ -315,6 +316,10 @@ TEST(EhviOptimizer, ProposalsAreDeterministicForASeedAndHistory) {
   auto pa = (*parego)->ask(1, {}), pe = (*ehvi)->ask(1, {});
   ASSERT_TRUE(pa && pe);
   EXPECT_NE(pa->front(), pe->front());
+}
+
+TEST(EhviOptimizer, IsTheDefaultForSeveralObjectives) {
+  EXPECT_EQ(Options{}.multi_objective, Options::MultiObjective::ehvi);
 }
 
 TEST(EhviOptimizer, ParsesItsName) {

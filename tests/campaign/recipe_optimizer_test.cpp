@@ -1,4 +1,4 @@
-// The recipe's `optimizer` section: multi_objective (ParEGO or EHVI) loads
+// The recipe's `optimizer` section: multi_objective (EHVI or ParEGO) loads
 // into the recipe, and a bad value is a located error.
 #include <gtest/gtest.h>
 
@@ -35,11 +35,15 @@ struct RecipeFile {
 
 }  // namespace
 
-TEST(RecipeOptimizer, MultiObjectiveDefaultsToParegoAndLoadsEhvi) {
+TEST(RecipeOptimizer, MultiObjectiveDefaultsToEhviAndLoadsParego) {
   RecipeFile none("");
   auto r = load_recipe(none.path.string());
   ASSERT_TRUE(r) << r.error().format();
-  EXPECT_EQ(r->multi_objective, Options::MultiObjective::parego);
+  EXPECT_EQ(r->multi_objective, Options::MultiObjective::ehvi);
+  RecipeFile parego("optimizer: {multi_objective: parego}\n");
+  auto p = load_recipe(parego.path.string());
+  ASSERT_TRUE(p) << p.error().format();
+  EXPECT_EQ(p->multi_objective, Options::MultiObjective::parego);
   RecipeFile ehvi("optimizer: {multi_objective: ehvi}\n");
   auto e = load_recipe(ehvi.path.string());
   ASSERT_TRUE(e) << e.error().format();
