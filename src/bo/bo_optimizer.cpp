@@ -54,9 +54,11 @@ class BoOptimizer final : public Optimizer {
   SearchSpec search_spec(const Targets& t, std::size_t n_pending, int index) const;
   util::Result<Gp> fit_objective(Targets& t, const std::vector<int>& keep, std::uint64_t seed) const;
   util::Status build_ehvi(const Targets& t, Models& m, std::uint64_t fit_seed) const;
-  /// EHVI in place of ParEGO: asked for, with 2–3 objectives.
+  /// EHVI in place of ParEGO: asked for, with 2–3 objectives, and no warm
+  /// start (the per-objective GPs have no prior mean; ParEGO's scalar GP has).
   bool ehvi() const {
-    return opt_.multi_objective == Options::MultiObjective::ehvi && opt_.n_objectives >= 2 && opt_.n_objectives <= 3;
+    return opt_.multi_objective == Options::MultiObjective::ehvi && opt_.n_objectives >= 2 &&
+           opt_.n_objectives <= 3 && opt_.prior.empty();
   }
 
   Options opt_;

@@ -256,7 +256,7 @@ TEST_P(TwoObjectives, SpreadAlongTheFront) {
 
 INSTANTIATE_TEST_SUITE_P(BoEngine, TwoObjectives,
                          ::testing::Values(Options::MultiObjective::ehvi, Options::MultiObjective::parego),
-                         [](const auto& info) { return to_string(info.param); });
+                         [](const auto& param_info) { return to_string(param_info.param); });
 
 TEST(Pareto, FrontOfHandMadeObservations) {
   auto ob = [](double a, double b, bool ok = true, double c = -1) {

@@ -75,8 +75,8 @@ struct Options {
   Acquisition acquisition = Acquisition::log_ei;
   /// Several objectives (docs/bo.md §9): `ehvi` (the default, measured better
   /// in docs/benchmarks.md) fits one GP per objective and maximizes the exact
-  /// log expected hypervolume improvement (2–3 objectives; with more, ParEGO
-  /// is used); `parego` fits one GP to a random Chebyshev scalarization per
+  /// log expected hypervolume improvement (2–3 objectives; with more, or
+  /// with a warm-start prior, ParEGO is used); `parego` fits one GP to a random Chebyshev scalarization per
   /// ask and maximizes its log-EI.
   enum class MultiObjective { parego, ehvi };
   MultiObjective multi_objective = MultiObjective::ehvi;
