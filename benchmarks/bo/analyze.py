@@ -5,7 +5,7 @@ of the budget), the recommended point is the best observed one among the first
 k evaluations (by the value the optimizer saw, so noisy problems recommend by
 the noisy value) and it is scored by its noise-free value:
     score = (f(rec) - f*) / (median over seeds of random search's (f(best) - f*) at k)
-0 = the optimum, 1 = random search's median. Two objectives: f(rec) - f* is
+0 = the optimum, 1 = random search's median. Several objectives: f(rec) - f* is
 replaced by (maximal hypervolume - hypervolume of the first k points). A run
 with no successful evaluation yet scores the problem's fallback (the default
 configuration). Per problem, kerntune is compared with each peer by a Wilcoxon
@@ -19,12 +19,47 @@ import statistics
 
 try:
     from scipy import stats
-except ImportError:  # scores still compute; the paired test is skipped (p = 1)
+except ImportError:  # scores still compute; the paired test falls back to wilcoxon_p below
     stats = None
 
+
+def wilcoxon_p(a, b):
+    """Two-sided Wilcoxon signed-rank p-value of the pairs (a, b), as scipy's
+    default: zero differences dropped; the exact null distribution for n <= 50
+    without tied |differences|, else the normal approximation (tie-corrected).
+    Used when scipy is not installed."""
+    d = [x - y for x, y in zip(a, b) if x != y]
+    n = len(d)
+    if n == 0:
+        return 1.0
+    order = sorted(range(n), key=lambda i: abs(d[i]))
+    ranks = [0.0] * n
+    i, ties = 0, []
+    while i < n:
+        j = i
+        while j + 1 < n and abs(d[order[j + 1]]) == abs(d[order[i]]):
+            j += 1
+        for k in range(i, j + 1):
+            ranks[order[k]] = (i + j) / 2 + 1
+        if j > i:
+            ties.append(j - i + 1)
+        i = j + 1
+    w_plus = sum(r for r, x in zip(ranks, d) if x > 0)
+    w = min(w_plus, n * (n + 1) / 2 - w_plus)
+    if n <= 50 and not ties:
+        counts = [1] + [0] * (n * (n + 1) // 2)  # subsets of {1..n} by rank sum
+        for r in range(1, n + 1):
+            for t in range(len(counts) - 1, r - 1, -1):
+                counts[t] += counts[t - r]
+        return min(1.0, 2 * sum(counts[: int(w) + 1]) / 2 ** n)
+    mean = n * (n + 1) / 4
+    var = n * (n + 1) * (2 * n + 1) / 24 - sum(t ** 3 - t for t in ties) / 48
+    z = (w - mean) / math.sqrt(var)
+    return min(1.0, math.erfc(-z / math.sqrt(2)))
+
 CHECKPOINTS = (0.25, 0.5, 1.0)
-ORDER = ("kerntune", "random", "sobol", "tpe", "cmaes", "ot_ego", "dlib")
-LABEL = {"kerntune": "kerntune", "random": "random", "sobol": "Sobol", "tpe": "Optuna TPE",
+ORDER = ("kerntune", "kerntune_parego", "random", "sobol", "tpe", "cmaes", "ot_ego", "dlib")
+LABEL = {"kerntune": "kerntune", "kerntune_parego": "kerntune ParEGO", "random": "random", "sobol": "Sobol", "tpe": "Optuna TPE",
          "cmaes": "Optuna CMA-ES", "ot_ego": "OpenTURNS EGO", "dlib": "dlib"}
 ALPHA = 0.05
 
@@ -61,11 +96,26 @@ def hypervolume_2d(points, ref):
     return volume
 
 
+def hypervolume(points, ref):
+    """Dominated hypervolume (minimized), any number of objectives: slices
+    along the last objective down to the 2-D sweep."""
+    pts = [p for p in points if all(v < r for v, r in zip(p, ref))]
+    if len(ref) <= 2:
+        return hypervolume_2d(pts, ref) if len(ref) == 2 else (ref[0] - min((p[0] for p in pts), default=ref[0]))
+    pts.sort(key=lambda p: p[-1])
+    total = 0.0
+    for j in range(1, len(pts) + 1):
+        top = ref[-1] if j == len(pts) else pts[j][-1]
+        if top > pts[j - 1][-1]:
+            total += (top - pts[j - 1][-1]) * hypervolume([p[:-1] for p in pts[:j]], ref[:-1])
+    return total
+
+
 def gap(problem, evals, k):
     """Distance from the optimum of the recommendation after k evaluations."""
     prefix = [e for e in evals[:k] if not e["failed"]]
-    if problem["n_objectives"] == 2:
-        hv = hypervolume_2d([tuple(e["truth"]) for e in prefix], problem["reference"])
+    if problem["n_objectives"] >= 2:
+        hv = hypervolume([tuple(e["truth"]) for e in prefix], problem["reference"])
         return problem["optimum"] - hv
     if not prefix:
         fallback = problem["fallback"]
@@ -84,7 +134,7 @@ def category(problem):
     if problem["can_fail"]:
         tags.append("failure")
     if problem["n_objectives"] > 1:
-        tags.append("2-objective")
+        tags.append(f"{problem['n_objectives']}-objective")
     return tags
 
 
@@ -149,8 +199,8 @@ def analyze(results, problems):
                 b = [sc[s][-1] for s in common]
                 diffs = [x - y for x, y in zip(a, b)]
                 p_value = 1.0
-                if stats is not None and len(common) >= 5 and any(abs(d) > 1e-12 for d in diffs):
-                    p_value = float(stats.wilcoxon(a, b).pvalue)
+                if len(common) >= 5 and any(abs(d) > 1e-12 for d in diffs):
+                    p_value = float(stats.wilcoxon(a, b).pvalue) if stats is not None else wilcoxon_p(a, b)
                 info["paired_seeds"] = len(common)
                 info["p_value"] = p_value
                 # negative: kerntune's scores are lower (better) than the peer's

@@ -336,6 +336,9 @@ const std::vector<Problem>& all_problems() {
     v.push_back(make_cat_hartmann());
     v.push_back(make_kernel_like());
     v.push_back(make_branin_currin());
+    v.push_back(make_dtlz2(2));
+    v.push_back(make_dtlz2(3));
+    v.push_back(make_dtlz2(3, 4));
     v.push_back(make_latency2());
     v.push_back(make_latency6());
     v.push_back(make_cond_branches());

@@ -50,13 +50,13 @@ struct Problem {
   int n_objectives = 1;
   double noise_sd = 0;     ///< additive Gaussian noise on `observed` (0: noiseless)
   bool can_fail = false;   ///< has a failure region
-  /// Single objective: the known optimum value. Two objectives: the maximal
-  /// hypervolume dominated w.r.t. `reference` (see problems_multi.cpp).
+  /// Single objective: the known optimum value. Several objectives: the maximal
+  /// hypervolume dominated w.r.t. `reference` (problems_kernel.cpp, problems_multi.cpp).
   double optimum = 0;
   /// Value scored for a run that has no successful evaluation yet (the
   /// default configuration's value on the kernel-like problem); NaN if unused.
   double fallback = std::numeric_limits<double>::quiet_NaN();
-  std::vector<double> reference;  ///< two objectives: hypervolume reference point
+  std::vector<double> reference;  ///< several objectives: hypervolume reference point
   std::function<Evaluation(const std::vector<double>& x, std::mt19937_64& noise)> evaluate;
 
   std::size_t dims() const { return params.size(); }
@@ -95,5 +95,8 @@ Problem make_latency2();
 Problem make_latency6();
 Problem make_cond_branches();
 Problem make_cond_scheduler();
+/// DTLZ2 with 2 or 3 objectives on [0,1]^dims (problems_multi.cpp); named
+/// dtlz2_{m}obj for 6 dims, dtlz2_{m}obj_{dims}d otherwise.
+Problem make_dtlz2(int n_objectives, int dims = 6);
 
 }  // namespace kerntune::bench

@@ -13,6 +13,7 @@
 #include <random>
 #include <string>
 
+#include "kerntune/bo/optimizer.hpp"
 #include "problems.hpp"
 
 namespace kerntune::bench {
@@ -40,7 +41,10 @@ class Recorder {
 
 /// kerntune's optimizers through bo::make_optimizer; kind: "random" | "sobol" | "bo".
 /// Returns an error message, empty on success.
-std::string run_kerntune(const std::string& kind, std::uint64_t seed, int budget, Recorder& recorder);
+/// `multi`: how several objectives are handled (kerntune_parego: ParEGO in
+/// place of the default EHVI).
+std::string run_kerntune(const std::string& kind, std::uint64_t seed, int budget, Recorder& recorder,
+                         bo::Options::MultiObjective multi = bo::Options{}.multi_objective);
 /// dlib's global_function_search (the engine of find_min_global), seeded.
 std::string run_dlib(std::uint64_t seed, int budget, Recorder& recorder);
 

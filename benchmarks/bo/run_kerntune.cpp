@@ -127,7 +127,8 @@ bo::Problem adapt(const Problem& problem, bool flat) {
 
 }  // namespace
 
-std::string run_kerntune(const std::string& kind, std::uint64_t seed, int budget, Recorder& recorder) {
+std::string run_kerntune(const std::string& kind, std::uint64_t seed, int budget, Recorder& recorder,
+                         bo::Options::MultiObjective multi) {
   const Problem& problem = recorder.problem();
   auto parsed = bo::parse_kind(kind);
   if (!parsed) return parsed.error().format();
@@ -135,6 +136,7 @@ std::string run_kerntune(const std::string& kind, std::uint64_t seed, int budget
   options.kind = *parsed;
   options.seed = seed;
   options.n_objectives = problem.n_objectives;
+  options.multi_objective = multi;
   // Experiment knobs (not used by the suite): KT_BENCH_TR=0|1 forces the
   // trust region off/on, KT_BENCH_NINIT=N sets the initial design's size.
   if (const char* tr = std::getenv("KT_BENCH_TR")) options.trust_region = std::atoi(tr);

@@ -1,6 +1,6 @@
 // kt_bench_run: runs one C++ optimizer on one problem and seed.
 //
-//   kt_bench_run --optimizer kerntune|random|sobol|dlib --problem NAME --seed N
+//   kt_bench_run --optimizer kerntune|kerntune_parego|random|sobol|dlib --problem NAME --seed N
 //                [--budget B] [--out FILE]
 // kerntune = bo::make_optimizer kind bo; random/sobol = kerntune's own kinds.
 #include <cmath>
@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
     else if (arg == "--budget") budget = std::stoi(value());
     else if (arg == "--out") out_path = value();
     else {
-      std::cerr << "usage: kt_bench_run --optimizer kerntune|random|sobol|dlib --problem NAME --seed N "
+      std::cerr << "usage: kt_bench_run --optimizer kerntune|kerntune_parego|random|sobol|dlib --problem NAME --seed N "
                    "[--budget B] [--out FILE]\n";
       return 2;
     }
@@ -99,6 +99,7 @@ int main(int argc, char** argv) {
   Recorder recorder(out, *problem, optimizer, seed, budget);
   std::string error;
   if (optimizer == "kerntune") error = run_kerntune("bo", seed, budget, recorder);
+  else if (optimizer == "kerntune_parego") error = run_kerntune("bo", seed, budget, recorder, kerntune::bo::Options::MultiObjective::parego);
   else if (optimizer == "random" || optimizer == "sobol") error = run_kerntune(optimizer, seed, budget, recorder);
   else if (optimizer == "dlib") error = run_dlib(seed, budget, recorder);
   else error = "unknown optimizer '" + optimizer + "'";

@@ -1,6 +1,7 @@
 // kt_bench_speed: the bo optimizer's fit + propose time.
 //
 //   kt_bench_speed --out DIR [--cases 50x10:20,200x30:10,...] [--q 1,4]
+//                  [--objectives 2 --multi parego,ehvi]
 //
 // For each case n x d (":R" = repeats) and each repeat r, a data set of n
 // points uniform in [0,1]^d with a smooth, anisotropic objective plus noise is
@@ -10,6 +11,9 @@
 // is timed — that is the fit and the proposal, whether the optimizer fits
 // eagerly in tell or lazily in ask. Writes DIR/kerntune.json:
 // {"cases":[{"n","d","q","seconds":[...],"cpu_seconds":[...]}]}.
+// --objectives 2 adds a second, conflicting objective; --multi lists the
+// several-objective methods to time, alternating within each repeat (same
+// data, same seed), each entry then carrying "multi" (speed_mo.py).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -84,10 +88,21 @@ double objective(const bo::Point& x, std::mt19937_64& rng) {
   return y + std::normal_distribution<double>(0.0, 0.05)(rng);
 }
 
+// A second objective in conflict with the first near its optimum.
+double objective2(const bo::Point& x, std::mt19937_64& rng) {
+  double y = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double w = 1.0 / (1.0 + static_cast<double>(i));
+    y += w * (x[i] - 0.8) * (x[i] - 0.8) + 0.3 * w * std::cos(2.0 * x[i] + static_cast<double>(i));
+  }
+  return y + std::normal_distribution<double>(0.0, 0.05)(rng);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string out_dir, cases_text = "50x10:20,200x30:10,500x30:5,1000x60:5", q_text = "1,4";
+  std::string out_dir, cases_text = "50x10:20,200x30:10,500x30:5,1000x60:5", q_text = "1,4", multi_text = "parego";
+  int n_objectives = 1;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (i + 1 >= argc) {
@@ -97,6 +112,8 @@ int main(int argc, char** argv) {
     if (arg == "--out") out_dir = argv[++i];
     else if (arg == "--cases") cases_text = argv[++i];
     else if (arg == "--q") q_text = argv[++i];
+    else if (arg == "--objectives") n_objectives = std::stoi(argv[++i]);
+    else if (arg == "--multi") multi_text = argv[++i];
     else {
       std::cerr << "kt_bench_speed: unknown option " << arg << "\n";
       return 2;
@@ -117,16 +134,25 @@ int main(int argc, char** argv) {
   }
   std::vector<int> qs;
   for (const std::string& q : split(q_text, ',')) qs.push_back(std::stoi(q));
+  if (n_objectives < 1 || n_objectives > 2) {
+    std::cerr << "kt_bench_speed: --objectives must be 1 or 2\n";
+    return 2;
+  }
+  std::vector<bo::Options::MultiObjective> methods;
+  for (const std::string& m : split(multi_text, ',')) {
+    auto parsed = bo::parse_multi_objective(m);
+    if (!parsed) {
+      std::cerr << "kt_bench_speed: " << parsed.error().format() << "\n";
+      return 2;
+    }
+    methods.push_back(*parsed);
+  }
 
   nlohmann::json result;
   result["cases"] = nlohmann::json::array();
   for (const Case& c : cases) {
     for (int q : qs) {
-      nlohmann::json entry;
-      entry["n"] = c.n;
-      entry["d"] = c.d;
-      entry["q"] = q;
-      std::vector<double> seconds, cpu;
+      std::vector<std::vector<double>> seconds(methods.size()), cpu(methods.size());
       for (int r = 0; r < c.repeats; ++r) {
         std::mt19937_64 rng(static_cast<std::uint64_t>(r) * 7919 + static_cast<std::uint64_t>(c.n * 131 + c.d));
         bo::Problem problem = unit_cube(c.d);
@@ -135,7 +161,8 @@ int main(int argc, char** argv) {
           bo::Observation o;
           o.x = problem.sample(rng);
           o.objectives = {objective(o.x, rng)};
-          o.noise_var = {std::nan("")};
+          if (n_objectives == 2) o.objectives.push_back(objective2(o.x, rng));
+          o.noise_var.assign(o.objectives.size(), std::nan(""));
           data.push_back(std::move(o));
         }
         if (q == qs.front()) {
@@ -147,33 +174,44 @@ int main(int argc, char** argv) {
             csv << o.objectives[0] << "\n";
           }
         }
-        bo::Options options;
-        options.kind = bo::Options::Kind::bo;
-        options.seed = static_cast<std::uint64_t>(r);
-        auto optimizer = bo::make_optimizer(options, problem);
-        if (!optimizer) {
-          std::cerr << "kt_bench_speed: " << optimizer.error().format() << "\n";
-          return 1;
+        for (std::size_t k = 0; k < methods.size(); ++k) {
+          bo::Options options;
+          options.kind = bo::Options::Kind::bo;
+          options.seed = static_cast<std::uint64_t>(r);
+          options.n_objectives = n_objectives;
+          options.multi_objective = methods[k];
+          auto optimizer = bo::make_optimizer(options, problem);
+          if (!optimizer) {
+            std::cerr << "kt_bench_speed: " << optimizer.error().format() << "\n";
+            return 1;
+          }
+          for (int i = 0; i + 1 < c.n; ++i) (*optimizer)->tell(data[static_cast<std::size_t>(i)]);
+          const auto start = std::chrono::steady_clock::now();
+          const double cpu_start = cpu_seconds();
+          (*optimizer)->tell(data.back());
+          auto proposal = (*optimizer)->ask(q, {});
+          const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+          cpu[k].push_back(cpu_seconds() - cpu_start);
+          if (!proposal) {
+            std::cerr << "kt_bench_speed: ask failed at n=" << c.n << " d=" << c.d << ": "
+                      << proposal.error().format() << "\n";
+            return 1;
+          }
+          seconds[k].push_back(s);
+          std::cerr << "kt_bench_speed: n=" << c.n << " d=" << c.d << " q=" << q << " " << bo::to_string(methods[k])
+                    << " repeat " << r << ": " << s << " s\n";
         }
-        for (int i = 0; i + 1 < c.n; ++i) (*optimizer)->tell(data[static_cast<std::size_t>(i)]);
-        const auto start = std::chrono::steady_clock::now();
-        const double cpu_start = cpu_seconds();
-        (*optimizer)->tell(data.back());
-        auto proposal = (*optimizer)->ask(q, {});
-        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        cpu.push_back(cpu_seconds() - cpu_start);
-        if (!proposal) {
-          std::cerr << "kt_bench_speed: ask failed at n=" << c.n << " d=" << c.d << ": "
-                    << proposal.error().format() << "\n";
-          return 1;
-        }
-        seconds.push_back(s);
-        std::cerr << "kt_bench_speed: n=" << c.n << " d=" << c.d << " q=" << q << " repeat " << r << ": " << s
-                  << " s\n";
       }
-      entry["seconds"] = seconds;
-      entry["cpu_seconds"] = cpu;
-      result["cases"].push_back(entry);
+      for (std::size_t k = 0; k < methods.size(); ++k) {
+        nlohmann::json entry;
+        entry["n"] = c.n;
+        entry["d"] = c.d;
+        entry["q"] = q;
+        if (n_objectives > 1) entry["multi"] = bo::to_string(methods[k]);
+        entry["seconds"] = seconds[k];
+        entry["cpu_seconds"] = cpu[k];
+        result["cases"].push_back(entry);
+      }
     }
   }
   std::ofstream(out_dir + "/kerntune.json") << result.dump(1) << "\n";

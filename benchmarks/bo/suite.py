@@ -26,14 +26,16 @@ sys.path.insert(0, HERE)
 
 import analyze  # noqa: E402
 
-CPP = ("kerntune", "random", "sobol", "dlib")
+CPP = ("kerntune", "kerntune_parego", "random", "sobol", "dlib")
 PY = ("tpe", "cmaes", "ot_ego")
 SLOW = ("ot_ego",)
-ALL = ("kerntune", "random", "sobol", "tpe", "cmaes", "ot_ego", "dlib")
+ALL = ("kerntune", "kerntune_parego", "random", "sobol", "tpe", "cmaes", "ot_ego", "dlib")
 
 
 def applies(optimizer, problem):
     single = problem["n_objectives"] == 1
+    if optimizer == "kerntune_parego":  # kerntune with multi_objective: parego in place of EHVI
+        return not single
     if optimizer in ("cmaes", "dlib"):
         return single
     if optimizer == "ot_ego":
@@ -118,6 +120,8 @@ def main():
     ap.add_argument("--slow-timeout", type=float, default=300, help="seconds per job of a slow optimizer (EGO)")
     ap.add_argument("--docs", default=os.path.join(ROOT, "docs", "benchmarks.md"))
     ap.add_argument("--no-docs", action="store_true", help="do not touch docs/benchmarks.md")
+    ap.add_argument("--section", default="bo-benchmark",
+                    help="generated block of --docs to write (default bo-benchmark, the main table)")
     ap.add_argument("--analyze-only", action="store_true")
     ap.add_argument("--command", help=argparse.SUPPRESS)  # the command line to quote in the docs
     a = ap.parse_args()
@@ -227,7 +231,7 @@ def main():
     md = analyze.render(summary)
     print(md)
     if not a.no_docs:
-        analyze.write_section(a.docs, "bo-benchmark", md)
+        analyze.write_section(a.docs, a.section, md)
         print(f"suite.py: wrote the table into {a.docs}")
     return 0
 

@@ -293,6 +293,19 @@ Targets make_targets(const std::vector<Dim>& dims, const std::vector<Observation
       if (std::isfinite(nv) && nv > 0) t.raw_noise[static_cast<Eigen::Index>(i)] = nv;
     }
   }
+  if (o.n_objectives > 1) {
+    for (std::size_t k = 0; k < n_obj; ++k) {
+      Eigen::VectorXd v(t.raw_y.size()), nv = Eigen::VectorXd::Zero(t.raw_y.size());
+      for (std::size_t i = 0; i < ok.size(); ++i) {
+        auto r = static_cast<Eigen::Index>(i);
+        v[r] = ok[i]->objectives[k];
+        double n = ok[i]->noise_var.size() > k ? ok[i]->noise_var[k] : NAN;
+        if (std::isfinite(n) && n > 0) nv[r] = n;
+      }
+      t.objective_raw.push_back(std::move(v));
+      t.objective_raw_noise.push_back(std::move(nv));
+    }
+  }
   // The warp: first the iid choice; the optimizer may revise it by the GP's
   // evidence (bo_optimizer.cpp, docs/bo.md §3).
   t.warps = warp_candidates(t.raw_y);

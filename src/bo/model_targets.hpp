@@ -58,6 +58,9 @@ struct Targets {
   Eigen::VectorXd raw_noise; ///< known noise variance on the raw scale (0 unknown)
   Warp warp;                 ///< the warp y and noise carry
   std::vector<Warp> warps;   ///< the candidates (docs/bo.md §3)
+  /// Several objectives: each objective's raw values and known noise variance
+  /// (0 unknown) at the successful observations, for one GP per objective (EHVI).
+  std::vector<Eigen::VectorXd> objective_raw, objective_raw_noise;
   std::vector<bool> feasible_ok;  ///< observed constraints all <= 0
   bool any_constraint_feasible = false;
   std::vector<ConstraintTarget> cons;

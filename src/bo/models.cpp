@@ -99,6 +99,18 @@ util::Status condition_on_failures(Gp& gp, const Eigen::MatrixXd& failed, int ma
 
 util::Status Models::fantasize(const Point& x) {
   if (objective) KT_TRY_STATUS(believe(*objective, x.data()));
+  if (!objectives.empty()) {
+    // The believed outcome joins the front: the next point of a batch is
+    // worth what it adds beyond it.
+    std::vector<double> mean(objectives.size());
+    for (std::size_t k = 0; k < objectives.size(); ++k) {
+      double var = 0;
+      objectives[k].predict_one(x.data(), mean[k], var, nullptr, nullptr);
+      KT_TRY_STATUS(objectives[k].add_point(x.data(), mean[k], 0.0));
+    }
+    front.push_back(std::move(mean));
+    region = improvement_region(front, region.reference);
+  }
   if (feasibility) KT_TRY_STATUS(believe(*feasibility, x.data()));
   for (Gp& c : constraints) KT_TRY_STATUS(believe(c, x.data()));
   return {};
@@ -108,13 +120,27 @@ void ModelAcquisition::values(const Eigen::MatrixXd& X, Eigen::VectorXd& out) co
   Eigen::Index n = X.rows();
   out = Eigen::VectorXd::Zero(n);
   Eigen::VectorXd mu, var;
-  if (m_.mode == Mode::improve && m_.objective) {
+  if (m_.mode == Mode::improve && m_.objective && m_.objectives.empty()) {
     m_.objective->predict(X, mu, var);
     for (Eigen::Index i = 0; i < n; ++i) {
       if (m_.acquisition == Options::Acquisition::ucb)
         out[i] += -mu[i] + kUcbBeta * std::sqrt(var[i]);
       else
         out[i] += log_ei(mu[i], var[i], m_.incumbent) + aei_factor(m_.aei_noise, var[i], nullptr);
+    }
+  }
+  if (m_.mode == Mode::improve && !m_.objectives.empty()) {
+    const std::size_t k_obj = m_.objectives.size();
+    Eigen::MatrixXd M(n, static_cast<Eigen::Index>(k_obj)), V(n, static_cast<Eigen::Index>(k_obj));
+    for (std::size_t k = 0; k < k_obj; ++k) {
+      m_.objectives[k].predict(X, mu, var);
+      M.col(static_cast<Eigen::Index>(k)) = mu;
+      V.col(static_cast<Eigen::Index>(k)) = var;
+    }
+    std::vector<double> mk(k_obj), vk(k_obj);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      for (std::size_t k = 0; k < k_obj; ++k) mk[k] = M(i, static_cast<Eigen::Index>(k)), vk[k] = V(i, static_cast<Eigen::Index>(k));
+      out[i] += log_ehvi(m_.region, mk.data(), vk.data(), nullptr, nullptr);
     }
   }
   if (m_.mode != Mode::find_feasible) {
@@ -143,7 +169,7 @@ double ModelAcquisition::value_grad(const Point& x, Eigen::VectorXd* grad) const
   Eigen::VectorXd dmu, dvar;
   Eigen::VectorXd* pdmu = grad ? &dmu : nullptr;
   Eigen::VectorXd* pdvar = grad ? &dvar : nullptr;
-  if (m_.mode == Mode::improve && m_.objective) {
+  if (m_.mode == Mode::improve && m_.objective && m_.objectives.empty()) {
     m_.objective->predict_one(x.data(), mu, var, pdmu, pdvar);
     if (m_.acquisition == Options::Acquisition::ucb) {
       double s = std::sqrt(var);
@@ -156,6 +182,16 @@ double ModelAcquisition::value_grad(const Point& x, Eigen::VectorXd* grad) const
       value += aei_factor(m_.aei_noise, var, &ga);
       if (grad) *grad += gm * dmu + (gv + ga) * dvar;
     }
+  }
+  if (m_.mode == Mode::improve && !m_.objectives.empty()) {
+    const std::size_t k_obj = m_.objectives.size();
+    std::vector<double> mk(k_obj), vk(k_obj), gm(k_obj), gv(k_obj);
+    std::vector<Eigen::VectorXd> dmus(grad ? k_obj : 0), dvars(grad ? k_obj : 0);
+    for (std::size_t k = 0; k < k_obj; ++k)
+      m_.objectives[k].predict_one(x.data(), mk[k], vk[k], grad ? &dmus[k] : nullptr, grad ? &dvars[k] : nullptr);
+    value += log_ehvi(m_.region, mk.data(), vk.data(), grad ? gm.data() : nullptr, grad ? gv.data() : nullptr);
+    if (grad)
+      for (std::size_t k = 0; k < k_obj; ++k) *grad += gm[k] * dmus[k] + gv[k] * dvars[k];
   }
   if (m_.mode != Mode::find_feasible) {
     for (std::size_t c = 0; c < m_.constraints.size(); ++c) {

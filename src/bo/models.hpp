@@ -7,6 +7,7 @@
 
 #include "kerntune/bo/gp.hpp"
 #include "kerntune/bo/optimizer.hpp"
+#include "ehvi.hpp"
 #include "search.hpp"
 
 namespace kerntune::bo::detail {
@@ -57,6 +58,13 @@ struct Models {
   /// The objective's posterior mean at each successful observation (index as
   /// Targets::points_ok), before failures and fantasies: the trust region's replay.
   std::vector<double> ok_mean;
+  /// EHVI (docs/bo.md, "Several objectives"): one GP per objective (each
+  /// warped and standardized), in place of `objective`; `front` holds the
+  /// posterior means at the feasible observed points (and at fantasized
+  /// ones), `region` the boxes a new point can improve below the reference.
+  std::vector<Gp> objectives;
+  std::vector<std::vector<double>> front;
+  ImprovementRegion region;
   std::vector<Gp> constraints;  ///< standardized constraint values
   std::vector<double> thresholds;  ///< 0 in each constraint's standardized units
 

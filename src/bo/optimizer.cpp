@@ -23,6 +23,16 @@ std::string to_string(Options::Kind kind) {
   return "unknown";
 }
 
+util::Result<Options::MultiObjective> parse_multi_objective(const std::string& text) {
+  if (text == "parego") return Options::MultiObjective::parego;
+  if (text == "ehvi") return Options::MultiObjective::ehvi;
+  return util::fail("unknown multi-objective method '" + text + "' (expected parego or ehvi)");
+}
+
+std::string to_string(Options::MultiObjective method) {
+  return method == Options::MultiObjective::ehvi ? "ehvi" : "parego";
+}
+
 namespace {
 
 /// Uniform random valid points from problem.sample.

@@ -225,6 +225,7 @@ util::Status Runner::start_optimizer(std::vector<bo::Observation> prior) {
   for (const auto& o : recipe_.objectives) bo_opts.n_constraints += o.limit_op.empty() ? 0 : 1;
   bo_opts.n_initial = recipe_.initial_trials;
   bo_opts.trust_region = recipe_.trust_region;
+  bo_opts.multi_objective = recipe_.multi_objective;
   bo_opts.prior = std::move(prior);
   KT_TRY(optimizer_, bo::make_optimizer(bo_opts, problem_));
   // Replay history: the optimizer's state is a function of its trials. A

@@ -310,7 +310,7 @@ util::Result<Recipe> load_recipe(const std::string& path) {
   if (r.budget_trials < 1) return fail_at(budget["trials"], file, "'trials' must be at least 1 (the baseline)");
 
   if (auto opt = root["optimizer"]) {
-    KT_TRY_STATUS(util::check_keys(opt, file, {"kind", "initial", "trust_region"}, "optimizer"));
+    KT_TRY_STATUS(util::check_keys(opt, file, {"kind", "initial", "trust_region", "multi_objective"}, "optimizer"));
     if (auto k = opt["kind"]) {
       KT_TRY(std::string kind, util::as_string(k, file, "kind"));
       auto parsed = bo::parse_kind(kind);
@@ -324,6 +324,12 @@ util::Result<Recipe> load_recipe(const std::string& path) {
       else if (v == "on" || v == "true") r.trust_region = 1;
       else if (v == "off" || v == "false") r.trust_region = 0;
       else return fail_at(tr, file, fmt::format("'trust_region' is '{}': use auto, on or off", v));
+    }
+    if (auto mo = opt["multi_objective"]) {
+      KT_TRY(std::string v, util::as_string(mo, file, "multi_objective"));
+      auto parsed = bo::parse_multi_objective(v);
+      if (!parsed) return fail_at(mo, file, parsed.error().message);
+      r.multi_objective = *parsed;
     }
   }
   if (auto noise = root["noise"]) {

@@ -229,10 +229,13 @@ TEST(BoEngine, ConstrainedOutcomeIsFoundFeasible) {
   EXPECT_LT(best, 0.78);
 }
 
-TEST(BoEngine, TwoObjectivesSpreadAlongTheFront) {
+class TwoObjectives : public ::testing::TestWithParam<Options::MultiObjective> {};
+
+TEST_P(TwoObjectives, SpreadAlongTheFront) {
   auto p = testing::box_problem(2);
   Options opt = bo_options(6);
   opt.n_objectives = 2;
+  opt.multi_objective = GetParam();
   auto o = std::move(*make_optimizer(opt, p));
   std::vector<Observation> hist;
   for (int i = 0; i < 30; ++i) {
@@ -250,6 +253,10 @@ TEST(BoEngine, TwoObjectivesSpreadAlongTheFront) {
   for (auto i : front) near += hist[i].x[1] < 0.15;
   EXPECT_GE(near * 2, static_cast<int>(front.size()));
 }
+
+INSTANTIATE_TEST_SUITE_P(BoEngine, TwoObjectives,
+                         ::testing::Values(Options::MultiObjective::ehvi, Options::MultiObjective::parego),
+                         [](const auto& param_info) { return to_string(param_info.param); });
 
 TEST(Pareto, FrontOfHandMadeObservations) {
   auto ob = [](double a, double b, bool ok = true, double c = -1) {

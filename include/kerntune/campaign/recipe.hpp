@@ -77,6 +77,8 @@ struct Recipe {
   bo::Options::Kind optimizer = bo::Options::Kind::bo;
   int initial_trials = 0;  ///< optimizer n_initial (0 = automatic)
   int trust_region = -1;   ///< optimizer trust region: -1 auto, 0 off, 1 on
+  /// Several objectives: EHVI (default) or ParEGO (docs/recipes.md, `optimizer`).
+  bo::Options::MultiObjective multi_objective = bo::Options::MultiObjective::ehvi;
   int baseline_every = 0;  ///< re-measure the baseline every K trials (0 = never)
   int confirm_top = 0;     ///< confirm the best K candidates against the baseline at the end
   int confirm_rounds = 0;  ///< ABAB rounds per confirmed candidate

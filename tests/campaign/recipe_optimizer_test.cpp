@@ -1,0 +1,60 @@
+// The recipe's `optimizer` section: multi_objective (EHVI or ParEGO) loads
+// into the recipe, and a bad value is a located error.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "kerntune/campaign/recipe.hpp"
+
+namespace fs = std::filesystem;
+using kerntune::bo::Options;
+using kerntune::campaign::load_recipe;
+
+namespace {
+
+struct RecipeFile {
+  fs::path dir = fs::temp_directory_path() / ("kt-recipe-opt-" + std::to_string(std::random_device{}()));
+  fs::path path = dir / "recipe.yaml";
+  explicit RecipeFile(const std::string& optimizer) {
+    fs::create_directories(dir);
+    std::ofstream(dir / "w.yaml") << "name: w\ncommand: [true]\nmetrics:\n  - {name: rps, regex: 'x(?<value>[0-9]+)'}\n"
+                                     "  - {name: mem, regex: 'y(?<value>[0-9]+)'}\n";
+    std::ofstream(path) << "name: r\nparameters:\n  - {name: x, domain: generic, type: int, range: [0, 3], default: 0}\n"
+                           "target: {kind: command, argv: [true]}\nworkload: w.yaml\nobjectives:\n"
+                           "  - {metric: mem, direction: minimize}\n"
+                           "  - {metric: rps, direction: maximize}\nbudget: {trials: 2}\n"
+                        << optimizer;
+  }
+  ~RecipeFile() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+};
+
+}  // namespace
+
+TEST(RecipeOptimizer, MultiObjectiveDefaultsToEhviAndLoadsParego) {
+  RecipeFile none("");
+  auto r = load_recipe(none.path.string());
+  ASSERT_TRUE(r) << r.error().format();
+  EXPECT_EQ(r->multi_objective, Options::MultiObjective::ehvi);
+  RecipeFile parego("optimizer: {multi_objective: parego}\n");
+  auto p = load_recipe(parego.path.string());
+  ASSERT_TRUE(p) << p.error().format();
+  EXPECT_EQ(p->multi_objective, Options::MultiObjective::parego);
+  RecipeFile ehvi("optimizer: {multi_objective: ehvi}\n");
+  auto e = load_recipe(ehvi.path.string());
+  ASSERT_TRUE(e) << e.error().format();
+  EXPECT_EQ(e->multi_objective, Options::MultiObjective::ehvi);
+}
+
+TEST(RecipeOptimizer, UnknownMultiObjectiveIsALocatedError) {
+  RecipeFile bad("optimizer: {multi_objective: qehvi}\n");
+  auto r = load_recipe(bad.path.string());
+  ASSERT_FALSE(r);
+  const std::string msg = r.error().format();
+  EXPECT_NE(msg.find("recipe.yaml:10:30:"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("parego or ehvi"), std::string::npos) << msg;
+}
