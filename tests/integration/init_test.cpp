@@ -392,7 +392,7 @@ TEST(Init, PromptsOnATerminalForWhatIsNotGiven) {
   auto r = kerntune::util::run(o);
   ASSERT_TRUE(r) << r.error().format();
   ASSERT_EQ(r->exit_code, 0) << r->out << r->err;
-  EXPECT_NE(r->out.find("target: qemu, ssh or command [qemu]"), std::string::npos) << r->out;
+  EXPECT_NE(r->out.find("target: qemu, libvirt, ssh or command [qemu]"), std::string::npos) << r->out;
   auto rec = campaign::load_recipe(d / "p.yaml");
   ASSERT_TRUE(rec) << rec.error().format();
   EXPECT_EQ(rec->target["kind"].Scalar(), "command");
