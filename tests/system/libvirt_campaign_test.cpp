@@ -59,7 +59,7 @@ TEST(LibvirtCampaign, ATuneCampaignRunsEveryTrialInALibvirtDomainAndLeavesNoneBe
                      "</name><memory unit='MiB'>32</memory><os><type arch='x86_64'>hvm</type></os>"
                      "<devices><controller type='usb' model='none'/><memballoon model='none'/></devices></domain>\n");
   auto created = kerntune::util::run(
-      {.argv = {"virsh", "-q", "-c", "qemu:///system", "create", (dir / "stale.xml").string()}, .timeout = 60s,
+      {.argv = {"virsh", "-q", "-c", "qemu:///system", "create", dir / "stale.xml"}, .timeout = 60s,
        .merge_stderr = true});
   ASSERT_TRUE(created && created->ok()) << (created ? created->out : created.error().message);
 
