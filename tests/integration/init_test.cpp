@@ -96,6 +96,20 @@ TEST(Init, QemuRecipeLoadsWithTheWorkloadAndSpaces) {
   ::unsetenv("KERNTUNE_KERNEL");
 }
 
+TEST(Init, LibvirtRecipeLoadsAndMakesItsTarget) {
+  kt_test::TempDir d;
+  kt_test::write(d / "vmlinuz", "not booted");
+  ::setenv("KERNTUNE_KERNEL", (d / "vmlinuz").c_str(), 1);
+  auto r = run_cli({"init", "--target", "libvirt", "--workload", "hackbench", "--trials", "5", "-o", d / "l.yaml"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto rec = load_checked(d / "l.yaml");
+  EXPECT_EQ(rec.target["kind"].Scalar(), "libvirt");
+  EXPECT_EQ(rec.target["uri"].Scalar(), "qemu:///system");
+  EXPECT_EQ(rec.workload, kt_test::source_dir() + "/recipes/workloads/hackbench.yaml");
+  EXPECT_NE(slurp(d / "l.yaml").find("docs/libvirt-target.md"), std::string::npos);
+  ::unsetenv("KERNTUNE_KERNEL");
+}
+
 TEST(Init, WithoutChoicesTakesTheDocumentedDefaults) {
   kt_test::TempDir d;
   auto r = run_cli({"init"}, d.path.string());

@@ -4,12 +4,17 @@
 // scripts/fetch-kernel. Every trial runs in a guest booted by libvirt and
 // measures what it was given; the campaign leaves no domain behind, and a
 // domain left by a kerntune that was killed is destroyed by the next one.
+// Then the failures: a guest that does not answer in time fails the trial at
+// boot and its domain is gone at once; a connection that does not work is an
+// io error.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include "../integration/cli.hpp"
 #include "kerntune/store/store.hpp"
+#include "kerntune/targets/factory.hpp"
 #include "kerntune/targets/qemu_target.hpp"
+#include "kerntune/util/yaml.hpp"
 #include "kerntune/util/subprocess.hpp"
 #include "kerntune/util/text.hpp"
 
@@ -100,4 +105,50 @@ TEST(LibvirtCampaign, ATuneCampaignRunsEveryTrialInALibvirtDomainAndLeavesNoneBe
   EXPECT_GT(trials[0].timings.at("boot"), 0);
   EXPECT_EQ(trials[2].timings.at("boot"), 0);
   for (const auto& d : domains()) EXPECT_FALSE(kerntune::util::starts_with(d, "kttest-")) << d << " was left running";
+}
+
+namespace {
+
+std::unique_ptr<kerntune::targets::Target> libvirt_target(const kt_test::TempDir& dir, const std::string& keys) {
+  auto k = kerntune::targets::default_kernel({KERNTUNE_SOURCE_DIR});
+  if (!k) return nullptr;
+  std::string file = dir / "r.yaml";
+  auto node = kerntune::util::load_yaml_string(
+      "target: {kind: libvirt, kernel: '" + *k + "', accel: tcg, name_prefix: ktfail, " + keys + "}\n", file);
+  if (!node) return nullptr;
+  auto t = kerntune::targets::make_target((*node)["target"], {file, dir.path.string(), dir / "work"});
+  EXPECT_TRUE(t.has_value()) << t.error().format();
+  return t ? std::move(*t) : nullptr;
+}
+
+}  // namespace
+
+TEST(LibvirtFailures, AGuestThatDoesNotAnswerInTimeFailsAtBootAndItsDomainIsDestroyed) {
+  ASSERT_EQ(start_libvirt(), "");
+  kt_test::TempDir dir;
+  auto t = libvirt_target(dir, "boot_timeout: 1s");
+  ASSERT_TRUE(t);
+  kerntune::targets::TrialRequest r;
+  r.sysctls = {{"vm.swappiness", "10"}};
+  auto out = t->run_trial(r);
+  ASSERT_TRUE(out.has_value()) << out.error().format();
+  EXPECT_FALSE(out->ok);
+  EXPECT_EQ(out->failure_stage, "boot");
+  EXPECT_NE(out->failure_reason.find("was not ready within 1 s"), std::string::npos) << out->failure_reason;
+  // Destroyed at once, not at shutdown.
+  for (const auto& d : domains()) EXPECT_FALSE(kerntune::util::starts_with(d, "ktfail-")) << d << " is still running";
+  t->shutdown();
+}
+
+TEST(LibvirtFailures, AConnectionThatDoesNotWorkIsAnIoError) {
+  kt_test::TempDir dir;
+  auto t = libvirt_target(dir, "uri: 'qemu:///system?socket=/nonexistent/libvirt-sock'");
+  ASSERT_TRUE(t);
+  kerntune::targets::TrialRequest r;
+  auto out = t->run_trial(r);
+  ASSERT_FALSE(out.has_value());
+  EXPECT_EQ(out.error().kind, kerntune::util::Error::Kind::io);
+  EXPECT_NE(out.error().message.find("virsh create on qemu:///system?socket=/nonexistent/libvirt-sock failed"),
+            std::string::npos)
+      << out.error().message;
 }
