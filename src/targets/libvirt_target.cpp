@@ -111,7 +111,7 @@ class LibvirtLauncher final : public VmLauncher {
     swept_ = true;
     auto list = virsh({"list", "--name"});
     if (!list) return;  // the create that follows reports a dead connection
-    static const std::regex ours("^(.+)-([0-9]+)-[0-9]+$");
+    static const std::regex ours("^(.+)-([0-9]{1,9})-[0-9]+$");
     for (const auto& line : util::split(*list, '\n')) {
       std::smatch m;
       std::string n = util::trim(line);
