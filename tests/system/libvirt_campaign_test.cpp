@@ -10,6 +10,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <thread>
+
 #include "../integration/cli.hpp"
 #include "kerntune/store/store.hpp"
 #include "kerntune/targets/factory.hpp"
@@ -17,6 +19,7 @@
 #include "kerntune/util/yaml.hpp"
 #include "kerntune/util/subprocess.hpp"
 #include "kerntune/util/text.hpp"
+#include "kerntune/workloads/workload.hpp"
 
 using namespace std::chrono_literals;
 using nlohmann::json;
@@ -109,12 +112,13 @@ TEST(LibvirtCampaign, ATuneCampaignRunsEveryTrialInALibvirtDomainAndLeavesNoneBe
 
 namespace {
 
-std::unique_ptr<kerntune::targets::Target> libvirt_target(const kt_test::TempDir& dir, const std::string& keys) {
+std::unique_ptr<kerntune::targets::Target> libvirt_target(const kt_test::TempDir& dir, const std::string& keys,
+                                                          const std::string& prefix = "ktfail") {
   auto k = kerntune::targets::default_kernel({KERNTUNE_SOURCE_DIR});
   if (!k) return nullptr;
   std::string file = dir / "r.yaml";
   auto node = kerntune::util::load_yaml_string(
-      "target: {kind: libvirt, kernel: '" + *k + "', accel: tcg, name_prefix: ktfail, " + keys + "}\n", file);
+      "target: {kind: libvirt, kernel: '" + *k + "', accel: tcg, name_prefix: " + prefix + ", " + keys + "}\n", file);
   if (!node) return nullptr;
   auto t = kerntune::targets::make_target((*node)["target"], {file, dir.path.string(), dir / "work"});
   EXPECT_TRUE(t.has_value()) << t.error().format();
@@ -151,4 +155,48 @@ TEST(LibvirtFailures, AConnectionThatDoesNotWorkIsAnIoError) {
   EXPECT_NE(out.error().message.find("virsh create on qemu:///system?socket=/nonexistent/libvirt-sock failed"),
             std::string::npos)
       << out.error().message;
+}
+
+TEST(LibvirtFailures, ADomainDestroyedMidWorkloadFailsThatTrialOnlyAndTheNextOneBootsAgain) {
+  ASSERT_EQ(start_libvirt(), "");
+  kt_test::TempDir dir;
+  auto t = libvirt_target(dir, "boot_timeout: 180s", "ktkill");
+  ASSERT_TRUE(t);
+  kerntune::workloads::Workload w;
+  w.name = "sleeper";
+  w.file = "(test)";
+  w.command = {"sh", "-c", "sleep 60; echo KERNTUNE_METRIC x 1"};
+  w.timeout = 120s;
+  kerntune::workloads::MetricSpec m;
+  m.name = "x";
+  m.source = kerntune::workloads::MetricSpec::Source::kerntune_metric;
+  w.metrics.push_back(m);
+  kerntune::workloads::Workload quick = w;
+  quick.command = {"sh", "-c", "echo KERNTUNE_METRIC x 1"};
+  kerntune::targets::TrialRequest r;
+  r.workload = &quick;
+  auto booted = t->run_trial(r);  // boots the domain the next trial reuses
+  ASSERT_TRUE(booted.has_value() && booted->ok) << (booted ? booted->failure_reason : booted.error().format());
+  r.workload = &w;
+  // Someone else (an operator, libvirt itself) destroys the domain while the workload runs.
+  std::thread killer([] {
+    std::this_thread::sleep_for(4s);
+    for (const auto& d : domains())
+      if (kerntune::util::starts_with(d, "ktkill-"))
+        (void)kerntune::util::run({.argv = {"virsh", "-q", "-c", "qemu:///system", "destroy", d}, .timeout = 60s});
+  });
+  auto out = t->run_trial(r);
+  killer.join();
+  ASSERT_TRUE(out.has_value()) << out.error().format();
+  EXPECT_FALSE(out->ok);
+  EXPECT_EQ(out->failure_stage, "workload") << out->failure_reason;
+  EXPECT_NE(out->failure_reason.find("QEMU ended while running workload 'sleeper'"), std::string::npos)
+      << out->failure_reason;
+  r.workload = &quick;
+  auto next = t->run_trial(r);
+  ASSERT_TRUE(next.has_value()) << next.error().format();
+  EXPECT_TRUE(next->ok) << next->failure_stage << ": " << next->failure_reason;
+  EXPECT_GT(next->timings.at("boot"), 0);  // a new domain
+  t->shutdown();
+  for (const auto& d : domains()) EXPECT_FALSE(kerntune::util::starts_with(d, "ktkill-")) << d << " is still running";
 }
