@@ -12,6 +12,10 @@
 // lost while it ran), timeout (killed at the workload's timeout), parse (a
 // metric missing). After boot/workload/timeout failures the VM is killed, so
 // the next trial boots afresh.
+//
+// How a boot starts is a VmLauncher's (src/targets/vm_launcher.hpp): QEMU
+// itself by default, a transient libvirt domain for `kind: libvirt`
+// (docs/libvirt-target.md); everything above stays this class's.
 #include <yaml-cpp/yaml.h>
 
 #include <chrono>
