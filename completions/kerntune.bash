@@ -31,7 +31,7 @@ _kerntune() {
     --db) COMPREPLY=($(compgen -f -X '!*.db' -- "$cur") $(compgen -d -- "$cur")); return ;;
     -o|--out|--work-dir|--recipe|--candidate|--baseline|--junit|--summary|--git) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --progress) COMPREPLY=($(compgen -W "auto tty lines quiet" -- "$cur")); return ;;
-    --target) COMPREPLY=($(compgen -W "qemu ssh command" -- "$cur")); return ;;
+    --target) COMPREPLY=($(compgen -W "qemu libvirt ssh command" -- "$cur")); return ;;
     --direction) COMPREPLY=($(compgen -W "minimize maximize" -- "$cur")); return ;;
     --shipped|--ssh-key) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --host|--limit|--only|--space|--workload) return ;;

@@ -217,7 +217,7 @@ util::Status parse_baseline(const YAML::Node& n, Recipe& r, const std::string& f
 
 namespace {
 /// Kernel targets confirm by default (docs/recommendation.md): a campaign of
-/// at least kConfirmDefaultMinTrials trials on qemu/ssh/lava that says nothing
+/// at least kConfirmDefaultMinTrials trials on qemu/libvirt/ssh/lava that says nothing
 /// in `noise:` about confirmation re-measures its 2 best candidates on 3
 /// fresh-boot rounds each, interleaved with the baseline. Smaller campaigns
 /// (smoke runs) stay unconfirmed, and `best` says so.
@@ -227,7 +227,7 @@ void apply_confirmation_default(Recipe& r, const YAML::Node& root) {
   if (noise && noise.IsMap() && (noise["confirm_top"] || noise["confirm_rounds"])) return;
   const YAML::Node kind = r.target && r.target.IsMap() ? r.target["kind"] : YAML::Node();
   const std::string k = kind && kind.IsScalar() ? kind.Scalar() : "";
-  if ((k == "qemu" || k == "ssh" || k == "lava") && r.budget_trials >= kConfirmDefaultMinTrials) {
+  if ((k == "qemu" || k == "libvirt" || k == "ssh" || k == "lava") && r.budget_trials >= kConfirmDefaultMinTrials) {
     r.confirm_top = 2;
     r.confirm_rounds = 3;
     r.confirm_by_default = true;

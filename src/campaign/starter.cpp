@@ -19,7 +19,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::vector<std::string> kTargets = {"qemu", "ssh", "command"};
+const std::vector<std::string> kTargets = {"qemu", "libvirt", "ssh", "command"};
 
 /// One YAML scalar, double-quoted and escaped by the emitter: whatever the
 /// text holds (newlines, quotes, '#', ': '), it stays one string value.
@@ -124,7 +124,7 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
   return {};
 }
 
-bool kernel_target(const std::string& kind) { return kind == "qemu" || kind == "ssh"; }
+bool kernel_target(const std::string& kind) { return kind == "qemu" || kind == "libvirt" || kind == "ssh"; }
 
 /// The chosen files' parameters kept by `only` for `file` (empty: all).
 std::vector<std::string> only_for(const StarterChoices& c, const Catalog::SpaceFile& s) {
@@ -189,7 +189,7 @@ util::Result<Catalog> load_catalog(const std::string& root) {
 
 util::Status check_choices(const StarterChoices& c, const Catalog& catalog) {
   if (std::find(kTargets.begin(), kTargets.end(), c.target) == kTargets.end())
-    return util::fail(fmt::format("unknown target '{}'{}: choose qemu, ssh or command", c.target,
+    return util::fail(fmt::format("unknown target '{}'{}: choose qemu, libvirt, ssh or command", c.target,
                                   did_you_mean(c.target, kTargets)));
   if (c.target == "ssh" && c.ssh_address.empty())
     return util::fail("the ssh target needs a host: --host [USER@]ADDRESS[:PORT]");
@@ -303,16 +303,23 @@ std::string render_starter_recipe(const StarterChoices& c, const Catalog& catalo
   }
 
   y += "\n";
-  if (c.target == "qemu") {
+  if (c.target == "qemu" || c.target == "libvirt") {
     bool swap = false;
     if (workload)
       for (const auto& step : workload->setup)
         swap = swap || std::find(step.begin(), step.end(), "/dev/vda") != step.end();
-    y += "# Each trial boots a QEMU guest (docs/qemu-target.md). The kernel: $KERNTUNE_KERNEL, or\n"
-         "# .cache/kernel/vmlinuz in this folder or a parent (scripts/fetch-kernel), or set kernel: PATH.\n"
-         "target:\n"
-         "  kind: qemu\n"
-         "  memory: 512M\n"
+    if (c.target == "qemu")
+      y += "# Each trial boots a QEMU guest (docs/qemu-target.md). The kernel: $KERNTUNE_KERNEL, or\n"
+           "# .cache/kernel/vmlinuz in this folder or a parent (scripts/fetch-kernel), or set kernel: PATH.\n"
+           "target:\n"
+           "  kind: qemu\n";
+    else
+      y += "# Each boot is a transient libvirt domain (docs/libvirt-target.md; libvirtd: scripts/libvirt-start).\n"
+           "# The kernel: $KERNTUNE_KERNEL, or .cache/kernel/vmlinuz (scripts/fetch-kernel), or set kernel: PATH.\n"
+           "target:\n"
+           "  kind: libvirt\n"
+           "  uri: qemu:///system\n";
+    y += "  memory: 512M\n"
          "  cpus: 1              # one vCPU gives the steadiest timings under TCG\n"
          "  boot_timeout: 120s\n";
     if (swap) y += "  swap_disk: 256M     # the workload makes /dev/vda swap\n";

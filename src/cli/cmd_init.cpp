@@ -69,6 +69,7 @@ void print_list(const campaign::Catalog& c) {
   std::string out;
   out += "Targets (--target):\n"
          "  qemu      boot the kernel in a QEMU guest on this machine (default; docs/qemu-target.md)\n"
+         "  libvirt   the same guest as a transient libvirt domain (docs/libvirt-target.md)\n"
          "  ssh       a real host over SSH, --host [USER@]ADDRESS[:PORT] (docs/ssh-target.md)\n"
          "  command   any program: kerntune init --target command -- PROGRAM ARGS… (docs/command-target.md)\n\n";
   out += "Workloads (--workload, qemu and ssh; default hackbench) and their metrics (--metric):\n";
@@ -206,10 +207,10 @@ util::Result<campaign::Recipe> load_as(const fs::path& out, const std::string& t
   if (!r->workload.empty())
     if (auto w = campaign::load_recipe_workload(*r); !w) return std::unexpected(about(w.error(), tmp, out.string()));
   const std::string kind = r->target["kind"] ? r->target["kind"].Scalar() : "";
-  if (kind == "qemu" && !targets::default_kernel({r->dir, fs::current_path().string()})) {
+  if ((kind == "qemu" || kind == "libvirt") && !targets::default_kernel({r->dir, fs::current_path().string()})) {
     if (final)
-      util::log_warn("no kernel image for the qemu target yet: run scripts/fetch-kernel (or set KERNTUNE_KERNEL) before "
-                   "`kerntune tune`");
+      util::log_warn("no kernel image for the {} target yet: run scripts/fetch-kernel (or set KERNTUNE_KERNEL) "
+                     "before `kerntune tune`", kind);
   } else {
     targets::TargetContext ctx;
     ctx.recipe_file = tmp;
@@ -233,7 +234,7 @@ int run_init(InitArgs& a, const CLI::App& cmd) {
 
   campaign::StarterChoices c;
   c.target = a.target;
-  if (!given("--target")) c.target = tty ? ask("target: qemu, ssh or command", "qemu") : "qemu";
+  if (!given("--target")) c.target = tty ? ask("target: qemu, libvirt, ssh or command", "qemu") : "qemu";
   if (c.target == "ssh" && a.host.empty() && tty) a.host = ask("ssh host, [USER@]ADDRESS[:PORT]", "");
   if (!a.host.empty())
     if (auto st = parse_host(a.host, c); !st) return report_error(st.error());
@@ -241,7 +242,7 @@ int run_init(InitArgs& a, const CLI::App& cmd) {
   if (!a.ssh_key.empty()) c.ssh_key = fs::absolute(a.ssh_key).lexically_normal().string();
   c.argv = a.argv;
   if (c.target == "command" && c.argv.empty() && tty) c.argv = words(ask("program and arguments (separated by spaces)", ""));
-  const bool kernel = c.target == "qemu" || c.target == "ssh";
+  const bool kernel = c.target == "qemu" || c.target == "libvirt" || c.target == "ssh";
   if (kernel) {
     c.workload = a.workload;
     if (!given("--workload")) {
@@ -376,7 +377,7 @@ int run_init(InitArgs& a, const CLI::App& cmd) {
 void add_init_commands(CLI::App& app, int& exit_code) {
   auto a = std::make_shared<InitArgs>();
   CLI::App* init = app.add_subcommand("init", "Write a commented starter recipe from a few choices");
-  init->add_option("--target", a->target, "qemu | ssh | command (default qemu)");
+  init->add_option("--target", a->target, "qemu | libvirt | ssh | command (default qemu)");
   init->add_option("--host", a->host, "ssh: the host, [USER@]ADDRESS[:PORT] (user root, port 22 by default)");
   init->add_option("--ssh-key", a->ssh_key, "ssh: private key file (default: ssh's own keys and agent)");
   init->add_option("--workload", a->workload, "qemu/ssh: a shipped workload (default hackbench; see --list)");

@@ -10,6 +10,7 @@
 #include <regex>
 
 #include "option_fields.hpp"
+#include "vm_launcher.hpp"
 #include "kerntune/targets/qemu_target.hpp"
 #include "kerntune/util/text.hpp"
 #include "kerntune/util/yaml.hpp"
@@ -97,14 +98,8 @@ std::vector<std::string> qemu_argv(const QemuOptions& o, const std::string& acce
   return argv;
 }
 
-util::Result<QemuOptions> parse_qemu_options(const YAML::Node& node, const TargetContext& ctx) {
+util::Status parse_vm_keys(const YAML::Node& node, const TargetContext& ctx, QemuOptions& o) {
   const std::string& file = ctx.recipe_file;
-  if (!node || !node.IsMap()) return util::fail_at(node, file, "'target' must be a mapping");
-  KT_TRY_STATUS(util::check_keys(node, file,
-                                 {"kind", "kernel", "modules_dir", "memory", "cpus", "accel", "qemu_options",
-                                  "boot_timeout", "cmdline_base", "qemu", "swap_disk", "reuse_vm"},
-                                 "qemu target"));
-  QemuOptions o;
   if (auto k = node["kernel"]) {
     KT_TRY(std::string kernel, util::as_string(k, file, "kernel"));
     o.kernel = resolve_path(kernel, ctx.recipe_dir);
@@ -138,6 +133,27 @@ util::Result<QemuOptions> parse_qemu_options(const YAML::Node& node, const Targe
     o.cpus = static_cast<int>(cpus);
   }
   KT_TRY_STATUS(fields::optional_string(node, file, "accel", o.accel));
+  if (auto a = node["accel"]; a && o.accel != "auto" && o.accel != "kvm" && o.accel != "tcg")
+    return util::fail_at(a, file, fmt::format("accel must be auto, kvm or tcg, not '{}'", o.accel));
+  // A zero boot_timeout is reported by validate(), at the target mapping.
+  KT_TRY_STATUS(fields::optional_duration(node, file, "boot_timeout", o.boot_timeout, /*require_positive=*/false));
+  KT_TRY_STATUS(fields::optional_string(node, file, "cmdline_base", o.cmdline_base));
+  KT_TRY_STATUS(fields::optional_string(node, file, "swap_disk", o.swap_disk));
+  if (auto r = node["reuse_vm"]) {
+    KT_TRY(o.reuse_vm, util::as_bool(r, file, "reuse_vm"));
+  }
+  return {};
+}
+
+util::Result<QemuOptions> parse_qemu_options(const YAML::Node& node, const TargetContext& ctx) {
+  const std::string& file = ctx.recipe_file;
+  if (!node || !node.IsMap()) return util::fail_at(node, file, "'target' must be a mapping");
+  KT_TRY_STATUS(util::check_keys(node, file,
+                                 {"kind", "kernel", "modules_dir", "memory", "cpus", "accel", "qemu_options",
+                                  "boot_timeout", "cmdline_base", "qemu", "swap_disk", "reuse_vm"},
+                                 "qemu target"));
+  QemuOptions o;
+  KT_TRY_STATUS(parse_vm_keys(node, ctx, o));
   if (auto q = node["qemu_options"]) {
     if (!q.IsSequence()) return util::fail_at(q, file, "qemu_options must be a list of arguments");
     for (const auto& item : q) {
@@ -145,18 +161,39 @@ util::Result<QemuOptions> parse_qemu_options(const YAML::Node& node, const Targe
       o.qemu_options.push_back(arg);
     }
   }
-  // A zero boot_timeout is reported by validate(), at the target mapping.
-  KT_TRY_STATUS(fields::optional_duration(node, file, "boot_timeout", o.boot_timeout, /*require_positive=*/false));
-  KT_TRY_STATUS(fields::optional_string(node, file, "cmdline_base", o.cmdline_base));
   KT_TRY_STATUS(fields::optional_string(node, file, "qemu", o.qemu_binary));
-  KT_TRY_STATUS(fields::optional_string(node, file, "swap_disk", o.swap_disk));
-  if (auto r = node["reuse_vm"]) {
-    KT_TRY(o.reuse_vm, util::as_bool(r, file, "reuse_vm"));
-  }
   if (!ctx.work_dir.empty()) o.work_dir = (fs::path(ctx.work_dir) / "qemu").string();
   if (auto why = o.validate(); !why.empty()) return util::fail_at(node, file, why);
   return o;
 }
+
+namespace {
+
+class QemuLauncher final : public VmLauncher {
+ public:
+  explicit QemuLauncher(QemuOptions o) : o_(std::move(o)) {}
+  std::string kind() const override { return "qemu"; }
+  util::Result<guest::GuestChannel> start(const VmBoot& b) override {
+    util::Child::Options co;
+    co.argv = qemu_argv(o_, b.accel, b.kernel, b.initramfs, b.cmdline);
+    if (!b.swap_disk.empty()) {
+      // QEMU's option syntax doubles a comma inside a value.
+      std::string file;
+      for (char c : b.swap_disk) file += c == ',' ? std::string(",,") : std::string(1, c);
+      co.argv.insert(co.argv.end(), {"-drive", "file=" + file + ",if=virtio,format=raw,cache=unsafe"});
+    }
+    co.merge_stderr = true;
+    KT_TRY(util::Child child, util::Child::spawn(co));
+    return guest::GuestChannel(std::move(child));
+  }
+
+ private:
+  QemuOptions o_;
+};
+
+}  // namespace
+
+std::unique_ptr<VmLauncher> qemu_launcher(const QemuOptions& options) { return std::make_unique<QemuLauncher>(options); }
 
 util::Result<std::unique_ptr<Target>> make_qemu_target(const YAML::Node& node, const TargetContext& ctx) {
   KT_TRY(QemuOptions o, parse_qemu_options(node, ctx));

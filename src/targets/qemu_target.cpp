@@ -14,6 +14,7 @@
 #include <fstream>
 
 #include "guest_session.hpp"
+#include "vm_launcher.hpp"
 #include "kerntune/util/log.hpp"
 #include "kerntune/util/stop.hpp"
 #include "kerntune/util/text.hpp"
@@ -55,12 +56,12 @@ struct QemuTarget::Link final : guest::GuestLink {
   }
   void workload_failed(guest::TrialRecord&) override { q_.kill_vm(&st_); }
   void restore_lost(const std::string& path, const guest::ChannelError& e, guest::TrialRecord&) override {
-    util::log_warn("qemu: restoring {} failed ({}); the next trial reboots", path, e.message);
+    util::log_warn("{}: restoring {} failed ({}); the next trial reboots", q_.kind(), path, e.message);
     q_.kill_vm(&st_);
   }
   bool restore_mismatch(const std::string& path, const std::string& got, const std::string& want,
                         guest::TrialRecord&) override {
-    util::log_warn("qemu: {} reads '{}' after restoring '{}'; the next trial reboots", path, got, want);
+    util::log_warn("{}: {} reads '{}' after restoring '{}'; the next trial reboots", q_.kind(), path, got, want);
     q_.kill_vm(&st_);
     return false;
   }
@@ -68,10 +69,14 @@ struct QemuTarget::Link final : guest::GuestLink {
   TrialState& st_;
 };
 
-QemuTarget::QemuTarget(QemuOptions options) : options_(std::move(options)) {
+QemuTarget::QemuTarget(QemuOptions options) : QemuTarget(std::move(options), nullptr) {}
+
+QemuTarget::QemuTarget(QemuOptions options, std::unique_ptr<VmLauncher> launcher)
+    : options_(std::move(options)), launcher_(std::move(launcher)) {
+  if (!launcher_) launcher_ = qemu_launcher(options_);
   // The session outlives each VM: a lost channel kills the VM while a stage runs.
   session_ = std::make_unique<guest::GuestSession>(
-      guest::SessionOptions{options_.command_timeout, options_.agent_grace, "qemu"});
+      guest::SessionOptions{options_.command_timeout, options_.agent_grace, launcher_->kind()});
   if (options_.work_dir.empty()) options_.work_dir = (fs::temp_directory_path() / "kerntune-qemu").string();
   accel_ = options_.accel == "auto" ? detect_accel() : options_.accel;
   if (options_.accel == "auto" && accel_ == "kvm") {
@@ -99,8 +104,13 @@ void QemuTarget::remember_kvm_broken() {
 
 QemuTarget::~QemuTarget() { shutdown(); }
 
+std::string QemuTarget::kind() const { return launcher_->kind(); }
+
 void QemuTarget::shutdown() {
-  if (vm_) vm_->channel.power_off(milliseconds(5000));
+  if (vm_) {
+    vm_->channel.power_off(milliseconds(5000));
+    launcher_->stop();
+  }
   vm_.reset();
   if (!swap_disk_path_.empty()) {
     std::error_code ec;
@@ -108,8 +118,8 @@ void QemuTarget::shutdown() {
   }
 }
 
-util::Result<std::vector<std::string>> QemuTarget::fresh_swap_disk() {
-  if (options_.swap_disk.empty()) return std::vector<std::string>{};
+util::Result<std::string> QemuTarget::fresh_swap_disk() {
+  if (options_.swap_disk.empty()) return std::string();
   if (swap_disk_path_.empty()) {
     static std::atomic<int> serial{0};
     swap_disk_path_ = (fs::path(options_.work_dir) / fmt::format("swap-{}-{}.img", getpid(), serial++)).string();
@@ -125,15 +135,13 @@ util::Result<std::vector<std::string>> QemuTarget::fresh_swap_disk() {
   if (ec)
     return util::fail(fmt::format("cannot create the swap disk {}: {}", swap_disk_path_, ec.message()),
                       util::Error::Kind::io);
-  // QEMU's option syntax doubles a comma inside a value.
-  std::string file;
-  for (char c : swap_disk_path_) file += c == ',' ? std::string(",,") : std::string(1, c);
-  return std::vector<std::string>{"-drive", "file=" + file + ",if=virtio,format=raw,cache=unsafe"};
+  return swap_disk_path_;
 }
 
 void QemuTarget::kill_vm(TrialState* st) {
   if (!vm_) return;
   vm_->channel.kill();
+  launcher_->stop();
   if (st) {
     st->console = vm_->channel.console().log_since(st->log_mark);
     st->console_captured = true;
@@ -209,16 +217,13 @@ util::Result<bool> QemuTarget::ensure_vm(const TrialRequest& request, const std:
   request.stage("booting");
   auto t0 = Clock::now();
   while (true) {
-    util::Child::Options co;
-    co.argv = qemu_argv(options_, accel_, kernel, initramfs, cmdline);
     auto disk = fresh_swap_disk();
     if (!disk) return st.fail("boot", disk.error().message);
-    co.argv.insert(co.argv.end(), disk->begin(), disk->end());
-    co.merge_stderr = true;
-    KT_TRY(util::Child child, util::Child::spawn(co));
+    KT_TRY(guest::GuestChannel channel, launcher_->start(VmBoot{accel_, kernel, initramfs, cmdline, *disk}));
     ++boots_;
-    util::log_info("qemu: boot {} ({}, {} vCPU, {}): {}", boots_, accel_, options_.cpus, options_.memory, cmdline);
-    vm_ = std::make_unique<Vm>(Vm{guest::GuestChannel(std::move(child)), {}});
+    util::log_info("{}: boot {} ({}, {} vCPU, {}): {}", kind(), boots_, accel_, options_.cpus, options_.memory,
+                   cmdline);
+    vm_ = std::make_unique<Vm>(Vm{std::move(channel), {}});
     session_->reset(key);
     st.log_mark = 0;
     // accel: auto picked KVM but no KVM boot has worked yet: a short first try, then TCG.
@@ -231,7 +236,7 @@ util::Result<bool> QemuTarget::ensure_vm(const TrialRequest& request, const std:
     }
     if (probing && r.error().kind != guest::ChannelError::Kind::panic &&
         r.error().kind != guest::ChannelError::Kind::interrupted) {
-      util::log_warn("qemu: KVM did not boot the guest ({}); using TCG from now on", r.error().message);
+      util::log_warn("{}: KVM did not boot the guest ({}); using TCG from now on", kind(), r.error().message);
       kill_vm();
       --boots_;
       accel_ = "tcg";
@@ -286,11 +291,11 @@ util::Result<TrialOutcome> QemuTarget::run_trial(const TrialRequest& request) {
   if (!st.console_captured && vm_) st.console = vm_->channel.console().log_since(st.log_mark);
   st.out.artifacts.push_back({"console.log", std::move(st.console)});
   if (!st.log.empty()) st.out.artifacts.push_back({"workload.log", std::move(st.log)});
-  st.out.worker = fmt::format("qemu-{}-boot{}", accel_, boots_);
+  st.out.worker = fmt::format("{}-{}-boot{}", kind(), accel_, boots_);
   st.out.timings["total"] = since(t0);
   auto tm = [&](const char* k) { return st.out.timings.contains(k) ? st.out.timings[k] : 0.0; };
-  util::log_info("qemu: trial {} {}: total {:.1f} s (boot {:.1f}, apply {:.2f}, setup {:.1f}, workload {:.1f}, restore {:.2f})",
-                 request.seq, st.out.ok ? "ok" : "failed at " + st.out.failure_stage, tm("total"), tm("boot"),
+  util::log_info("{}: trial {} {}: total {:.1f} s (boot {:.1f}, apply {:.2f}, setup {:.1f}, workload {:.1f}, restore {:.2f})",
+                 kind(), request.seq, st.out.ok ? "ok" : "failed at " + st.out.failure_stage, tm("total"), tm("boot"),
                  tm("apply"), tm("setup"), tm("workload"), tm("restore"));
   return std::move(st.out);
 }

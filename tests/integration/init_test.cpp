@@ -96,6 +96,20 @@ TEST(Init, QemuRecipeLoadsWithTheWorkloadAndSpaces) {
   ::unsetenv("KERNTUNE_KERNEL");
 }
 
+TEST(Init, LibvirtRecipeLoadsAndMakesItsTarget) {
+  kt_test::TempDir d;
+  kt_test::write(d / "vmlinuz", "not booted");
+  ::setenv("KERNTUNE_KERNEL", (d / "vmlinuz").c_str(), 1);
+  auto r = run_cli({"init", "--target", "libvirt", "--workload", "hackbench", "--trials", "5", "-o", d / "l.yaml"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto rec = load_checked(d / "l.yaml");
+  EXPECT_EQ(rec.target["kind"].Scalar(), "libvirt");
+  EXPECT_EQ(rec.target["uri"].Scalar(), "qemu:///system");
+  EXPECT_EQ(rec.workload, kt_test::source_dir() + "/recipes/workloads/hackbench.yaml");
+  EXPECT_NE(slurp(d / "l.yaml").find("docs/libvirt-target.md"), std::string::npos);
+  ::unsetenv("KERNTUNE_KERNEL");
+}
+
 TEST(Init, WithoutChoicesTakesTheDocumentedDefaults) {
   kt_test::TempDir d;
   auto r = run_cli({"init"}, d.path.string());
@@ -392,7 +406,7 @@ TEST(Init, PromptsOnATerminalForWhatIsNotGiven) {
   auto r = kerntune::util::run(o);
   ASSERT_TRUE(r) << r.error().format();
   ASSERT_EQ(r->exit_code, 0) << r->out << r->err;
-  EXPECT_NE(r->out.find("target: qemu, ssh or command [qemu]"), std::string::npos) << r->out;
+  EXPECT_NE(r->out.find("target: qemu, libvirt, ssh or command [qemu]"), std::string::npos) << r->out;
   auto rec = campaign::load_recipe(d / "p.yaml");
   ASSERT_TRUE(rec) << rec.error().format();
   EXPECT_EQ(rec->target["kind"].Scalar(), "command");

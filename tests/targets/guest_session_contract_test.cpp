@@ -8,7 +8,10 @@
 //           is written), behind the same minimal Target;
 //   qemu  — QemuTarget under TCG (or KVM), the kernel of scripts/fetch-kernel;
 //   ssh   — SshTarget against the project's dropbear test host (a TCG VM,
-//           scripts/ssh-test-host).
+//           scripts/ssh-test-host);
+//   libvirt — the libvirt target (QemuTarget with the libvirt launcher): a
+//           transient domain per boot on qemu:///system, libvirtd started
+//           by scripts/libvirt-start.
 //
 // The same requests, the same expectations: knobs written, read back and
 // restored for the next trial; `baseline: target` reads without writing; a
@@ -35,6 +38,10 @@
 #ifdef KT_CONTRACT_SSH
 #include "../system/ssh_host.hpp"
 #include "targets/ssh_target.hpp"
+#endif
+#ifdef KT_CONTRACT_LIBVIRT
+#include "kerntune/util/yaml.hpp"
+#include "targets/libvirt_target.hpp"
 #endif
 
 namespace fs = std::filesystem;
@@ -346,12 +353,54 @@ struct SshBackend final : Backend {
 };
 #endif
 
+#ifdef KT_CONTRACT_LIBVIRT
+struct LibvirtBackend final : Backend {
+  LibvirtBackend() {
+    auto kernel = targets::default_kernel({KERNTUNE_SOURCE_DIR});
+    if (!kernel || !fs::exists(*kernel)) {
+      ADD_FAILURE() << "no kernel image: run scripts/fetch-kernel (the libvirt backend needs a real kernel)";
+      return;
+    }
+    static const std::string daemon = [] {  // once per binary; idempotent anyway
+      auto r = util::run({.argv = {std::string(KERNTUNE_SOURCE_DIR) + "/scripts/libvirt-start"},
+                          .timeout = std::chrono::milliseconds(120000), .merge_stderr = true});
+      return !r ? r.error().message : r->ok() ? std::string() : r->out;
+    }();
+    if (!daemon.empty()) {
+      ADD_FAILURE() << "scripts/libvirt-start failed: " << daemon;
+      return;
+    }
+    std::string accel = std::getenv("KERNTUNE_TEST_ACCEL") ? std::getenv("KERNTUNE_TEST_ACCEL") : "auto";
+    std::string work = std::string(KERNTUNE_BINARY_DIR) + "/guest-session-libvirt-work";
+    auto node = util::load_yaml_string("target: {kind: libvirt, kernel: '" + *kernel + "', boot_timeout: 180s, accel: " +
+                                           accel + "}\n",
+                                       work + "/recipe.yaml");
+    if (!node) {
+      ADD_FAILURE() << node.error().format();
+      return;
+    }
+    auto o = targets::parse_libvirt_options((*node)["target"], {work + "/recipe.yaml", work, work});
+    if (!o) {
+      ADD_FAILURE() << o.error().format();
+      return;
+    }
+    t = std::make_unique<targets::QemuTarget>(o->vm, targets::libvirt_launcher(*o));
+  }
+  targets::Target& target() override { return *t; }
+  std::string scratch() const override { return "/tmp/kt-contract"; }  // a fresh domain per test
+  std::unique_ptr<targets::QemuTarget> t;
+};
+#endif
+
 std::unique_ptr<Backend> make_backend(const std::string& name) {
   if (name == "fake") return std::make_unique<FakeBackend>();
   if (name == "agent") return std::make_unique<AgentBackend>();
   if (name == "qemu") return std::make_unique<QemuBackend>();
 #ifdef KT_CONTRACT_SSH
   if (name == "ssh") return std::make_unique<SshBackend>();
+#endif
+#ifdef KT_CONTRACT_LIBVIRT
+  if (name == "libvirt") return std::make_unique<LibvirtBackend>();
 #endif
   return nullptr;
 }
@@ -524,6 +573,10 @@ INSTANTIATE_TEST_SUITE_P(Vm, GuestSessionContract, ::testing::Values("qemu"),
 #endif
 #ifdef KT_CONTRACT_SSH
 INSTANTIATE_TEST_SUITE_P(Vm, GuestSessionContract, ::testing::Values("ssh"),
+                         backend_name);
+#endif
+#ifdef KT_CONTRACT_LIBVIRT
+INSTANTIATE_TEST_SUITE_P(Vm, GuestSessionContract, ::testing::Values("libvirt"),
                          backend_name);
 #endif
 

@@ -12,6 +12,10 @@
 // lost while it ran), timeout (killed at the workload's timeout), parse (a
 // metric missing). After boot/workload/timeout failures the VM is killed, so
 // the next trial boots afresh.
+//
+// How a boot starts is a VmLauncher's (src/targets/vm_launcher.hpp): QEMU
+// itself by default, a transient libvirt domain for `kind: libvirt`
+// (docs/libvirt-target.md); everything above stays this class's.
 #include <yaml-cpp/yaml.h>
 
 #include <chrono>
@@ -31,6 +35,7 @@ namespace kerntune::targets {
 namespace guest {
 class GuestSession;
 }
+class VmLauncher;  // how a boot starts (src/targets/vm_launcher.hpp): QEMU itself or a libvirt domain
 
 struct QemuOptions {
   std::string kernel;                  ///< kernel image (must exist)
@@ -87,11 +92,14 @@ std::vector<std::string> qemu_argv(const QemuOptions& options, const std::string
 class QemuTarget final : public Target {
  public:
   explicit QemuTarget(QemuOptions options);
+  /// The same trial with another way to start a boot (`kind: libvirt`); a
+  /// null launcher is QEMU's own.
+  QemuTarget(QemuOptions options, std::unique_ptr<VmLauncher> launcher);
   ~QemuTarget() override;
 
   util::Result<TrialOutcome> run_trial(const TrialRequest& request) override;
   void shutdown() override;
-  std::string kind() const override { return "qemu"; }
+  std::string kind() const override;
 
   /// Boots so far (tests check VM reuse with it).
   int boot_count() const { return boots_; }
@@ -115,10 +123,11 @@ class QemuTarget final : public Target {
   std::string kvm_memo_path() const;
   std::string kvm_memo_key() const;
   void remember_kvm_broken();
-  /// QEMU arguments of the swap disk, which is created empty (sparse) now.
-  util::Result<std::vector<std::string>> fresh_swap_disk();
+  /// The swap disk's file, created empty (sparse) now; "" without swap_disk.
+  util::Result<std::string> fresh_swap_disk();
 
   QemuOptions options_;
+  std::unique_ptr<VmLauncher> launcher_;
   std::string accel_;
   std::unique_ptr<Vm> vm_;
   std::unique_ptr<guest::GuestSession> session_;  ///< the running boot's state (key: kernel, initramfs, cmdline)
