@@ -410,10 +410,17 @@ util::Status Runner::adopt_target_baseline(TrialResult& r) {
 util::Status Runner::confirm_phase() {
   if (recipe_.confirm_top <= 0) return {};
   // The candidates are ranked as `best` ranks them (results::rank_candidates:
-  // feasible first, then the surrogate's posterior mean), on the search
-  // trials only, so a resumed confirmation phase picks the same candidates.
+  // feasible first, then the surrogate's posterior mean) on the search
+  // phase's trials: up to the last baseline/proposal, its `baseline_every`
+  // re-measurements of the defaults included (a relative limit is judged
+  // against them, as `best` judged it when the search ended), nothing of the
+  // confirmation phase, so a resumed confirmation phase picks the same
+  // candidates.
   KT_TRY(auto view, results::load_view(store_, campaign_));
-  std::erase_if(view.trials, [](const results::Trial& t) { return !results::is_search(t.kind); });
+  std::size_t search_end = 0;
+  for (std::size_t i = 0; i < view.trials.size(); ++i)
+    if (results::is_search(view.trials[i].kind)) search_end = i + 1;
+  view.trials.erase(view.trials.begin() + static_cast<std::ptrdiff_t>(search_end), view.trials.end());
   const auto main = view.optimized();
   if (main.empty()) return {};
   std::string baseline_config;

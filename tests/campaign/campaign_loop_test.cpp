@@ -34,7 +34,8 @@ struct Spec {
   std::string optimizer = "random";
   int initial = 0;  ///< optimizer.initial (0: the optimizer's own)
   campaign::TuneOptions::Progress progress = campaign::TuneOptions::Progress::quiet;
-  bool z_limit = false;  ///< an outcome metric z with `limit: ">= 0.5"`
+  bool z_limit = false;  ///< an outcome metric z with `limit: <z_bound>`
+  std::string z_bound = ">= 0.5";
   int confirm_fallback = -1;  ///< noise.confirm_fallback (-1: the default)
 };
 
@@ -46,8 +47,8 @@ std::string recipe_text(const Spec& s) {
       "  - {name: m, domain: generic, type: choice, values: [a, b, c], default: a}\n"
       "target: {kind: command, argv: [never-run]}\n"
       "repeats: 3\n"
-      + std::string(s.z_limit ? "objectives: [{metric: y, direction: minimize}, {metric: z, limit: \">= 0.5\"}]\n"
-                              : "objectives: [{metric: y, direction: minimize}]\n");
+      + (s.z_limit ? fmt::format("objectives: [{{metric: y, direction: minimize}}, {{metric: z, limit: \"{}\"}}]\n", s.z_bound)
+                   : std::string("objectives: [{metric: y, direction: minimize}]\n"));
   text += fmt::format("budget: {{trials: {}}}\nworkers: {}\n", s.budget, s.workers);
   text += "optimizer: {kind: " + s.optimizer + (s.initial ? fmt::format(", initial: {}", s.initial) : "") + "}\n";
   if (s.baseline_every || s.confirm_top)
@@ -347,6 +348,45 @@ TEST_F(CampaignLoop, WhenTheConfirmedCandidateBreaksALimitTheNextPickIsConfirmed
   const auto plain_rec = recommendation(plain.db());
   ASSERT_TRUE(plain_rec.pick);
   EXPECT_FALSE(plain_rec.interval && plain_rec.interval->confirmed);
+}
+
+// The confirmation phase ranks its candidates on the search phase as `best`
+// saw it when the search ended, its re-measurements of the defaults included:
+// here trial 0 ran on a fast phase of the host (z 1.0), every later run of
+// the defaults on a slower one (z 0.8), the proposals measure z 0.9. Judged
+// against trial 0 alone every proposal breaks ">= 95% baseline" and nothing
+// would be confirmed; against all runs of the defaults (median 0.8) they keep it.
+TEST_F(CampaignLoop, ConfirmationRanksOnTheSearchPhaseWithItsRebaselines) {
+  Spec spec = kFallback;
+  spec.baseline_every = 3;
+  spec.z_bound = ">= 95% baseline";
+  Campaign c(spec);
+  c.script.set_z([](const nlohmann::json& p, int seq) {
+    const bool defaults = p.value("x", -1.0) == 0.0 && p.value("m", std::string()) == "a";
+    return seq == 0 ? 1.0 : defaults ? 0.8 : 0.9;
+  });
+  // Stopped at the confirmation phase's first trial (0 B, 1-3 P, 4 R, 5-7 P,
+  // 8 R, 9-11 P: the search ends at seq 11): what `best` says then.
+  c.script.on_seq(12, {.what = Action::What::interrupt});
+  ASSERT_TRUE(c.tune());
+  ASSERT_EQ(c.trials().size(), 12u);
+  ASSERT_EQ(c.trials().back().kind, "proposal");
+  c.script.on_seq(12, {});
+  auto st = store::Store::open(c.db(), {.create = false, .read_only = true});
+  auto view = kerntune::results::load_view(*st, **st->find_campaign("loop"));
+  ASSERT_TRUE(view);
+  auto at_search_end = kerntune::results::recommend(*view);
+  ASSERT_TRUE(at_search_end && at_search_end->pick);
+  ASSERT_TRUE(kerntune::results::is_search(view->trials[*at_search_end->pick].kind));
+  const nlohmann::json pick = nlohmann::json::parse(view->trials[*at_search_end->pick].params.dump());
+  auto s = c.tune();
+  ASSERT_TRUE(s) << s.error().format();
+  EXPECT_TRUE(s->finished);
+  std::vector<nlohmann::json> conf;
+  for (const auto& t : c.trials())
+    if (t.kind == "confirm") conf.push_back(params(t));
+  ASSERT_FALSE(conf.empty()) << "nothing was confirmed";
+  EXPECT_EQ(conf.front(), pick);
 }
 
 // A stop inside the fallback's rounds: the resumed campaign confirms the same
