@@ -139,7 +139,11 @@ std::string run_kerntune(const std::string& kind, std::uint64_t seed, int budget
   options.multi_objective = multi;
   // Experiment knobs (not used by the suite): KT_BENCH_TR=0|1 forces the
   // trust region off/on, KT_BENCH_NINIT=N sets the initial design's size.
-  if (const char* tr = std::getenv("KT_BENCH_TR")) options.trust_region = std::atoi(tr);
+  if (const char* tr = std::getenv("KT_BENCH_TR")) {  // -1 auto, 0 off, 1 on (the scripts' old spelling)
+    const int v = std::atoi(tr);
+    options.trust_region = v > 0 ? bo::Options::TrustRegion::on : v == 0 ? bo::Options::TrustRegion::off
+                                                                         : bo::Options::TrustRegion::automatic;
+  }
   if (const char* ni = std::getenv("KT_BENCH_NINIT")) options.n_initial = std::atoi(ni);
   // KT_BENCH_FLAT_CONDITIONAL=1: no conditional groups (docs/bo.md §2).
   const char* flat = std::getenv("KT_BENCH_FLAT_CONDITIONAL");

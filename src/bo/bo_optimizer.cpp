@@ -283,7 +283,8 @@ std::optional<TrustBox> BoOptimizer::trust_box(const Targets& t, const Models& m
   // Automatic: on, except with a warm start, whose prior already says where
   // to look; a box around the few new observations would hold the search
   // away from the prior campaign's optimum.
-  bool on = opt_.trust_region == 1 || (opt_.trust_region == -1 && opt_.prior.empty());
+  using TR = Options::TrustRegion;
+  bool on = opt_.trust_region == TR::on || (opt_.trust_region == TR::automatic && opt_.prior.empty());
   if (!on || m.mode != Mode::improve || !m.objective || t.best_index < 0) return std::nullopt;
   // Noise-aware replay: each observation is judged by the objective's
   // posterior mean at it, not by its raw value, so a lucky noisy draw neither

@@ -29,6 +29,22 @@ util::Result<Options::MultiObjective> parse_multi_objective(const std::string& t
   return util::fail("unknown multi-objective method '" + text + "' (expected parego or ehvi)");
 }
 
+util::Result<Options::TrustRegion> parse_trust_region(const std::string& text) {
+  if (text == "auto") return Options::TrustRegion::automatic;
+  if (text == "on" || text == "true") return Options::TrustRegion::on;
+  if (text == "off" || text == "false") return Options::TrustRegion::off;
+  return util::fail("'trust_region' is '" + text + "': use auto, on or off");
+}
+
+std::string to_string(Options::TrustRegion mode) {
+  switch (mode) {
+    case Options::TrustRegion::on: return "on";
+    case Options::TrustRegion::off: return "off";
+    case Options::TrustRegion::automatic: break;
+  }
+  return "auto";
+}
+
 std::string to_string(Options::MultiObjective method) {
   return method == Options::MultiObjective::ehvi ? "ehvi" : "parego";
 }

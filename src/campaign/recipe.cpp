@@ -320,10 +320,9 @@ util::Result<Recipe> load_recipe(const std::string& path) {
     if (auto i = opt["initial"]) { KT_TRY(r.initial_trials, non_negative_int(i, file, "initial")); }
     if (auto tr = opt["trust_region"]) {
       KT_TRY(std::string v, util::as_string(tr, file, "trust_region"));
-      if (v == "auto") r.trust_region = -1;
-      else if (v == "on" || v == "true") r.trust_region = 1;
-      else if (v == "off" || v == "false") r.trust_region = 0;
-      else return fail_at(tr, file, fmt::format("'trust_region' is '{}': use auto, on or off", v));
+      auto parsed = bo::parse_trust_region(v);
+      if (!parsed) return fail_at(tr, file, parsed.error().message);
+      r.trust_region = *parsed;
     }
     if (auto mo = opt["multi_objective"]) {
       KT_TRY(std::string v, util::as_string(mo, file, "multi_objective"));

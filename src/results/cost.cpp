@@ -25,19 +25,26 @@ std::vector<TrialCost> trial_costs(const std::vector<Trial>& trials) {
 Remaining remaining(const std::vector<Trial>& trials, std::optional<int> budget, int confirm_top, int confirm_rounds,
                     double now) {
   Remaining r;
-  int searched = 0, confirmed = 0;
+  int searched = 0;
   std::vector<double> durations, confirming, ends;
   for (const auto& t : trials) {
     searched += is_search(t.kind);
-    confirmed += t.kind == TrialKind::confirm;
     if (t.finished_at > 0) ends.push_back(t.finished_at);
     if (t.seconds() <= 0) continue;
     durations.push_back(t.seconds());
     if (t.kind == TrialKind::confirm || t.kind == TrialKind::rebaseline) confirming.push_back(t.seconds());
   }
   // The confirmation phase still to come: each of the top candidates on
-  // `rounds` fresh runs, each run paired with a baseline run.
-  if (confirm_top > 0 && confirm_rounds > 0) r.confirmation_left = 2 * std::max(0, confirm_top * confirm_rounds - confirmed);
+  // `rounds` fresh runs, each run paired with a baseline run; what it has run
+  // is every trial after the last search trial (its rebaselines too, not
+  // only its confirm trials).
+  std::size_t search_end = 0;
+  for (std::size_t i = 0; i < trials.size(); ++i)
+    if (is_search(trials[i].kind)) search_end = i + 1;
+  int phase_done = 0;
+  for (std::size_t i = search_end; i < trials.size(); ++i)
+    phase_done += trials[i].kind == TrialKind::confirm || trials[i].kind == TrialKind::rebaseline;
+  if (confirm_top > 0 && confirm_rounds > 0) r.confirmation_left = std::max(0, 2 * confirm_top * confirm_rounds - phase_done);
   if (budget) r.search_left = std::max(0, *budget - searched);
   if (!budget || durations.empty()) return r;
   // Wall time per trial, the optimizer and gaps between trials included: the

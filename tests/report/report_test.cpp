@@ -200,6 +200,11 @@ TEST(ReportStatus, CostByKindOfTrialAndAnEtaThatIncludesTheConfirmationStillToRu
   const std::string text = report::format_status(s);
   EXPECT_NE(text.find("(with 10 confirmation trials)"), std::string::npos) << text;
   EXPECT_NE(text.find("reboot 8.0s (7 trials), kernel build 6.0s (1 trial), reused 2.0s (2 trials)"), std::string::npos) << text;
+  // The phase's rebaseline just ran, its confirm trial not yet: 11 left (the
+  // rebaseline counts as done, not only the confirm trials).
+  auto before_confirm = trials;
+  before_confirm.pop_back();
+  EXPECT_EQ(report::status(results::make_view(c, before_confirm), now).confirmation_left, 11);
   // Without a confirmation phase in the metadata the ETA is the search's alone.
   md.erase("confirmation");
   c.metadata_json = md.dump();

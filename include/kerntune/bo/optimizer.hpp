@@ -80,8 +80,10 @@ struct Options {
   /// ask and maximizes its log-EI.
   enum class MultiObjective { parego, ehvi };
   MultiObjective multi_objective = MultiObjective::ehvi;
-  /// Trust-region mode (docs/bo.md §11): -1 automatic (on), 0 off, 1 on.
-  int trust_region = -1;
+  /// Trust-region mode (docs/bo.md §11): automatic is on, except with a
+  /// warm-start prior (which already says where to look).
+  enum class TrustRegion { automatic, off, on };
+  TrustRegion trust_region = TrustRegion::automatic;
   /// Prior observations from a related campaign (warm start), same dims.
   std::vector<Observation> prior;
   /// Bounded posterior (docs/bo.md, "Bounded posterior"): a model with more
@@ -95,6 +97,9 @@ struct Options {
 /// Parses "random" | "sobol" | "bo".
 util::Result<Options::Kind> parse_kind(const std::string& text);
 std::string to_string(Options::Kind kind);
+/// Parses "auto" | "on" | "off" (and "true" / "false").
+util::Result<Options::TrustRegion> parse_trust_region(const std::string& text);
+std::string to_string(Options::TrustRegion mode);
 /// Parses "parego" | "ehvi".
 util::Result<Options::MultiObjective> parse_multi_objective(const std::string& text);
 std::string to_string(Options::MultiObjective method);

@@ -76,7 +76,7 @@ struct Recipe {
   int budget_trials = 0;
   bo::Options::Kind optimizer = bo::Options::Kind::bo;
   int initial_trials = 0;  ///< optimizer n_initial (0 = automatic)
-  int trust_region = -1;   ///< optimizer trust region: -1 auto, 0 off, 1 on
+  bo::Options::TrustRegion trust_region = bo::Options::TrustRegion::automatic;  ///< optimizer.trust_region
   /// Several objectives: EHVI (default) or ParEGO (docs/recipes.md, `optimizer`).
   bo::Options::MultiObjective multi_objective = bo::Options::MultiObjective::ehvi;
   int baseline_every = 0;  ///< re-measure the baseline every K trials (0 = never)

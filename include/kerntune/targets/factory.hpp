@@ -21,7 +21,7 @@ struct TargetContext {
   int workers_column = 0;
 };
 
-/// Known kinds: command (more as backends land). Unknown kind: located error with did-you-mean.
+/// The kinds are one table in factory.cpp (command, qemu, ssh, lava, libvirt). Unknown kind: located error with did-you-mean.
 util::Result<std::unique_ptr<Target>> make_target(const YAML::Node& node, const TargetContext& ctx);
 
 }  // namespace kerntune::targets
