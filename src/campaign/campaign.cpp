@@ -417,10 +417,8 @@ util::Status Runner::confirm_phase() {
   // confirmation phase, so a resumed confirmation phase picks the same
   // candidates.
   KT_TRY(auto view, results::load_view(store_, campaign_));
-  std::size_t search_end = 0;
-  for (std::size_t i = 0; i < view.trials.size(); ++i)
-    if (results::is_search(view.trials[i].kind)) search_end = i + 1;
-  view.trials.erase(view.trials.begin() + static_cast<std::ptrdiff_t>(search_end), view.trials.end());
+  view.trials.erase(view.trials.begin() + static_cast<std::ptrdiff_t>(results::search_phase_end(view.trials)),
+                    view.trials.end());
   const auto main = view.optimized();
   if (main.empty()) return {};
   std::string baseline_config;
@@ -458,7 +456,7 @@ util::Status Runner::confirm_phase() {
 // configuration. Resumable: what is confirmed is read back from the stored
 // trials, and a candidate whose rounds were cut short gets the rest.
 util::Status Runner::confirm_fallbacks(int planned) {
-  for (int extra = 0; extra <= recipe_.confirm_fallback && !stop_.requested();) {
+  while (!stop_.requested()) {
     KT_TRY(auto view, results::load_view(store_, campaign_));
     auto rec = results::recommend(view);
     if (!rec || !rec->pick) return {};  // nothing feasible is left to confirm
@@ -472,7 +470,8 @@ util::Status Runner::confirm_fallbacks(int planned) {
       rounds_done += t.config == pick.config;
     }
     if (rounds_done >= recipe_.confirm_rounds) return {};  // a confirmed pick
-    extra = static_cast<int>(confirmed.size()) - planned + (rounds_done == 0 ? 1 : 0);
+    // The fallback candidates confirmed so far, this pick included.
+    const int extra = static_cast<int>(confirmed.size()) - planned + (rounds_done == 0 ? 1 : 0);
     if (extra > recipe_.confirm_fallback) return {};
     auto a = recipe_.space.from_json(pick.params);
     if (!a) return {};

@@ -38,11 +38,8 @@ Remaining remaining(const std::vector<Trial>& trials, std::optional<int> budget,
   // `rounds` fresh runs, each run paired with a baseline run; what it has run
   // is every trial after the last search trial (its rebaselines too, not
   // only its confirm trials).
-  std::size_t search_end = 0;
-  for (std::size_t i = 0; i < trials.size(); ++i)
-    if (is_search(trials[i].kind)) search_end = i + 1;
   int phase_done = 0;
-  for (std::size_t i = search_end; i < trials.size(); ++i)
+  for (std::size_t i = search_phase_end(trials); i < trials.size(); ++i)
     phase_done += trials[i].kind == TrialKind::confirm || trials[i].kind == TrialKind::rebaseline;
   if (confirm_top > 0 && confirm_rounds > 0) r.confirmation_left = std::max(0, 2 * confirm_top * confirm_rounds - phase_done);
   if (budget) r.search_left = std::max(0, *budget - searched);

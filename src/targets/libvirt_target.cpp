@@ -129,24 +129,8 @@ class LibvirtLauncher final : public VmLauncher {
 
 }  // namespace
 
-std::string xml_escape(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '\'': out += "&apos;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 std::string domain_xml(const LibvirtOptions& o, const std::string& name, const VmBoot& b, const std::string& socket) {
-  auto e = xml_escape;
+  auto e = [](const std::string& v) { return util::xml_escape(v); };
   bool kvm = b.accel == "kvm";
   std::string x = fmt::format("<domain type='{}'>\n  <name>{}</name>\n", kvm ? "kvm" : "qemu", e(name));
   x += fmt::format("  <memory unit='MiB'>{}</memory>\n  <vcpu>{}</vcpu>\n", memory_mib(o.vm.memory), o.vm.cpus);

@@ -30,10 +30,6 @@ struct LibvirtOptions {
 /// Parses `target:` (kind: libvirt); errors name the file, line and key.
 util::Result<LibvirtOptions> parse_libvirt_options(const YAML::Node& node, const TargetContext& ctx);
 
-/// `s` with & < > ' " as XML entities (control characters other than tab
-/// and newline are refused by the caller's validation, not here).
-std::string xml_escape(const std::string& s);
-
 /// The transient domain of one boot: type qemu (TCG) or kvm, direct kernel
 /// boot, ttyS0 on a unix socket at `socket`, every value escaped.
 std::string domain_xml(const LibvirtOptions& o, const std::string& name, const VmBoot& boot,

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "kerntune/targets/factory.hpp"
+#include "kerntune/util/text.hpp"
 #include "kerntune/util/yaml.hpp"
 #include "targets/libvirt_target.hpp"
 
@@ -143,7 +144,7 @@ TEST(LibvirtDomainXml, KvmUsesTheHostCpuAndTheSwapDiskIsAVirtioDisk) {
 }
 
 TEST(LibvirtDomainXml, EveryValueIsEscaped) {
-  EXPECT_EQ(targets::xml_escape(R"(a&b<c>d'e"f)"), "a&amp;b&lt;c&gt;d&apos;e&quot;f");
+  EXPECT_EQ(kerntune::util::xml_escape(R"(a&b<c>d'e"f)"), "a&amp;b&lt;c&gt;d&apos;e&quot;f");
   TempDir t;
   auto o = parse("", t.path);
   ASSERT_TRUE(o.has_value()) << o.error().format();

@@ -79,6 +79,15 @@ struct Trial {
   const nlohmann::json* adjustment(const std::string& name) const;
 };
 
+/// The end of the search phase in `trials` (in seq order): one past its last
+/// baseline or proposal. What follows is the confirmation phase.
+inline std::size_t search_phase_end(const std::vector<Trial>& trials) {
+  std::size_t end = 0;
+  for (std::size_t i = 0; i < trials.size(); ++i)
+    if (is_search(trials[i].kind)) end = i + 1;
+  return end;
+}
+
 struct CampaignView {
   store::CampaignRow campaign;
   nlohmann::json metadata = nlohmann::json::object();

@@ -36,6 +36,10 @@ bool is_text(std::string_view bytes);
 /// (RFC 3629: no overlong forms, surrogates or code points above U+10FFFF)
 /// becomes U+FFFD; everything else, NUL included, is kept. Identity on valid text.
 std::string valid_utf8(std::string_view bytes);
+/// `s` for XML text and attributes: & < > " ' as entities; a C0 control
+/// character other than tab, newline and carriage return (not allowed in
+/// XML 1.0) becomes '?'.
+std::string xml_escape(std::string_view s);
 /// valid_utf8, then every control character escaped for a terminal: C0
 /// controls and DEL as `\xNN` (`\n` and `\t` kept as they are when
 /// `multiline`, else escaped too), C1 controls (U+0080–U+009F) as `\u{NN}`.
