@@ -124,7 +124,7 @@ def verify_lines(a, trials, best, confirmed):
         return ["", f"`kerntune verify` of the exported bundle: {m.get('decision', 'no measurement')}: {m.get('message', '')}"]
     n = len(m.get("baseline_values") or [])
     out = ["", f"The exported bundle (`kerntune export --best`, {v.get('files')} files, checksums ok) re-measured by "
-               f"`kerntune verify --recipe recipes/quickstart.yaml --repeats {n}` on {2 * n} more fresh boots, interleaved "
+               f"`kerntune verify --recipe {a.recipe} --repeats {n}` on {2 * n} more fresh boots, interleaved "
                f"({a.verify_seconds / 60:.0f} min): {m.get('metric')} ratio **{r['estimate']:.3f}**, 95% interval "
                f"[{r['lo']:.3f}, {r['hi']:.3f}] ({r.get('method')}); decision `{m.get('decision')}`."]
     config = best.get("params")
@@ -198,7 +198,12 @@ def main():
     ap.add_argument("--doc", required=True)
     ap.add_argument("--verify", help="kerntune verify --json output of the exported recommendation")
     ap.add_argument("--verify-seconds", type=int, default=0)
-    ap.add_argument("--case-study", help="also write the confirmed figures into this file's block 'memory-showcase'")
+    ap.add_argument("--case-study", help="also write the confirmed figures into this file's block --case-block")
+    ap.add_argument("--doc-block", default="quickstart", help="the block of --doc to write (default quickstart)")
+    ap.add_argument("--case-block", default="memory-showcase",
+                    help="the block of --case-study to write (default memory-showcase)")
+    ap.add_argument("--recipe", default="recipes/quickstart.yaml", help="the recipe, as named in the blocks")
+    ap.add_argument("--command", default="benchmarks/quickstart/run.sh", help="the command named in the blocks")
     a = ap.parse_args()
     best = run([a.kerntune, "best", "--db", a.db]).rstrip()
     trials = json.loads(run([a.kerntune, "trials", "--db", a.db, "--json"]) or "[]")
@@ -215,15 +220,15 @@ def main():
         rows.append(f"| {t.get('seq')} | {t.get('kind')} | {fmt('sys.workload_mem_mean_kb')} | {fmt('get_rps')} | "
                     f"{fmt('sys.swap_out_pages')} | {fmt('sys.zswap_out_pages')} | "
                     f"{'—' if high is None else f'{high / 1048576:.0f} MiB'} |")
-    body = (f"Commit {a.commit}, `benchmarks/quickstart/run.sh`, {a.seconds} s wall "
+    body = (f"Commit {a.commit}, `{a.command}`, {a.seconds} s wall "
             f"({a.seconds / 60:.1f} min) on this machine.\n\n```\n$ kerntune best\n{best}\n```\n\n"
             "Per trial (medians over the trial's repeats; confirmation runs included):\n\n" + "\n".join(rows)
             + overhead_lines(trials))
-    replace_block(a.doc, "quickstart", body)
+    replace_block(a.doc, a.doc_block, body)
     if a.case_study:
         best_json = json.loads(run([a.kerntune, "best", "--db", a.db, "--json"]) or "{}")
-        replace_block(a.case_study, "memory-showcase",
-                      f"Commit {a.commit}, `benchmarks/quickstart/run.sh` ({a.seconds / 60:.0f} min wall).\n\n"
+        replace_block(a.case_study, a.case_block,
+                      f"Commit {a.commit}, `{a.command}` ({a.seconds / 60:.0f} min wall).\n\n"
                       + case_study(a, trials, best_json))
 
 
