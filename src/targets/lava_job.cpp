@@ -105,8 +105,8 @@ util::Result<Plan> make_plan(const TrialRequest& request) {
     step.id = ++id;
     std::string line = guest::encode_command(step.id, verb, args);
     if (line.size() > guest::kMaxCommandLine)
-      return util::fail(fmt::format("a command of the trial is {} bytes encoded; the guest agent reads at most {}",
-                                    line.size(), guest::kMaxCommandLine));
+      return util::invalid_input(fmt::format("a command of the trial is {} bytes encoded; the guest agent reads at most {}",
+                                             line.size(), guest::kMaxCommandLine));
     plan.text += line;
     plan.steps.push_back(std::move(step));
     return {};
