@@ -112,7 +112,7 @@ util::Result<Plan> make_plan(const TrialRequest& request) {
     return {};
   };
   auto knobs = guest::knob_writes(request.sysctls, request.sysfs);
-  if (!knobs) return util::fail(knobs.error());
+  if (!knobs) return util::invalid_input(knobs.error());  // a knob name the space should have refused
   for (const auto& k : *knobs) {
     PlanStep s;
     s.kind = PlanStep::Kind::write;
