@@ -424,7 +424,7 @@ SearchSpec BoOptimizer::search_spec(const Targets& t, std::size_t n_pending, int
 }
 
 util::Result<std::vector<Point>> BoOptimizer::ask(int q, const std::vector<Point>& pending) {
-  if (q < 0) return util::fail("ask: q must be >= 0");
+  if (q < 0) return util::internal_error("ask: q must be >= 0");
   if (q == 0) return std::vector<Point>{};
   std::size_t d = prob_.dims.size();
   TargetOptions to;

@@ -11,7 +11,7 @@ util::Result<Options::Kind> parse_kind(const std::string& text) {
   if (text == "random") return Options::Kind::random;
   if (text == "sobol") return Options::Kind::sobol;
   if (text == "bo") return Options::Kind::bo;
-  return util::fail("unknown optimizer kind '" + text + "' (expected random, sobol or bo)");
+  return util::invalid_input("unknown optimizer kind '" + text + "' (expected random, sobol or bo)");
 }
 
 std::string to_string(Options::Kind kind) {
@@ -26,14 +26,14 @@ std::string to_string(Options::Kind kind) {
 util::Result<Options::MultiObjective> parse_multi_objective(const std::string& text) {
   if (text == "parego") return Options::MultiObjective::parego;
   if (text == "ehvi") return Options::MultiObjective::ehvi;
-  return util::fail("unknown multi-objective method '" + text + "' (expected parego or ehvi)");
+  return util::invalid_input("unknown multi-objective method '" + text + "' (expected parego or ehvi)");
 }
 
 util::Result<Options::TrustRegion> parse_trust_region(const std::string& text) {
   if (text == "auto") return Options::TrustRegion::automatic;
   if (text == "on" || text == "true") return Options::TrustRegion::on;
   if (text == "off" || text == "false") return Options::TrustRegion::off;
-  return util::fail("'trust_region' is '" + text + "': use auto, on or off");
+  return util::invalid_input("'trust_region' is '" + text + "': use auto, on or off");
 }
 
 std::string to_string(Options::TrustRegion mode) {
@@ -58,7 +58,7 @@ class RandomOptimizer final : public Optimizer {
       : options_(std::move(options)), problem_(std::move(problem)) {}
   void tell(const Observation&) override { ++n_obs_; }
   util::Result<std::vector<Point>> ask(int q, const std::vector<Point>& pending) override {
-    if (q < 0) return util::fail("ask: q must be >= 0");
+    if (q < 0) return util::internal_error("ask: q must be >= 0");
     auto rng = detail::make_rng(options_.seed, n_obs_, pending.size(), detail::Stream::random_sample);
     std::vector<Point> out;
     for (int i = 0; i < q; ++i) out.push_back(problem_.sample(rng));
@@ -80,7 +80,7 @@ class SobolOptimizer final : public Optimizer {
       : options_(std::move(options)), problem_(std::move(problem)) {}
   void tell(const Observation&) override { ++n_obs_; }
   util::Result<std::vector<Point>> ask(int q, const std::vector<Point>& pending) override {
-    if (q < 0) return util::fail("ask: q must be >= 0");
+    if (q < 0) return util::internal_error("ask: q must be >= 0");
     std::vector<Point> out;
     for (int i = 0; i < q; ++i)
       out.push_back(detail::sobol_point(problem_, options_.seed, n_obs_ + pending.size() + i));
@@ -101,11 +101,11 @@ util::Result<std::unique_ptr<Optimizer>> make_optimizer(const Options& options, 
     return util::fail("optimizer: the problem needs repair, valid and sample callbacks",
                       util::Error::Kind::internal);
   if (options.n_objectives < 1 || options.n_objectives > 8)
-    return util::fail("optimizer: n_objectives must be between 1 and 8");
-  if (options.n_constraints < 0) return util::fail("optimizer: n_constraints must be >= 0");
+    return util::invalid_input("optimizer: n_objectives must be between 1 and 8");
+  if (options.n_constraints < 0) return util::internal_error("optimizer: n_constraints must be >= 0");
   for (const Dim& d : problem.dims) {
     if (d.kind == Dim::Kind::categorical && d.categories < 1)
-      return util::fail("optimizer: a categorical dimension needs at least one category");
+      return util::internal_error("optimizer: a categorical dimension needs at least one category");
   }
   switch (options.kind) {
     case Options::Kind::random:

@@ -171,7 +171,7 @@ util::Status Runner::open_campaign() {
   KT_TRY(auto existing, store_.find_campaign(name));
   if (existing) {
     if (existing->recipe_hash != recipe_.hash && !opts_.allow_recipe_change)
-      return util::fail(fmt::format(
+      return util::invalid_input(fmt::format(
           "campaign '{}' was started from a different version of {} (the file changed). "
           "Resume with the original recipe, start a new campaign with --name NEW, or pass "
           "--allow-recipe-change if the change does not affect the search space",
@@ -263,7 +263,7 @@ void Runner::update_progress() {
   progress_->set_eta(left.eta_seconds);
   std::optional<Progress::Best> best;
   auto view = results::load_view(store_, campaign_);
-  auto rec = view ? results::recommend(*view) : util::Result<results::Recommendation>(util::fail("no view"));
+  auto rec = view ? results::recommend(*view) : util::Result<results::Recommendation>(util::fail(view.error()));
   if (rec && rec->chosen && rec->chosen->value.contains(rec->objective.metric)) {
     Progress::Best b;
     b.value = rec->chosen->value.at(rec->objective.metric);

@@ -337,9 +337,9 @@ util::Result<std::unique_ptr<targets::Target>> make_slurm_target(const Recipe& r
                                                                   const targets::TargetContext& ctx, int worker) {
   for (const char* tool : {"sbatch", "scontrol", "scancel"})
     if (!util::which(tool))
-      return util::fail(fmt::format("executor: slurm needs '{}' in PATH (apt-get install slurm-client; "
-                                    "scripts/slurm-start runs a one-node Slurm)",
-                                    tool));
+      return util::io_error(fmt::format("executor: slurm needs '{}' in PATH (apt-get install slurm-client; "
+                                        "scripts/slurm-start runs a one-node Slurm)",
+                                        tool));
   // The recipe's own target must be valid here already (errors located in the recipe).
   KT_TRY(auto inner, targets::make_target(recipe.target, ctx));
   KT_TRY(YAML::Node portable, portable_target(recipe, ctx));

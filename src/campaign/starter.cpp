@@ -182,27 +182,27 @@ util::Result<Catalog> load_catalog(const std::string& root) {
     c.workloads.push_back(std::move(w));
   }
   if (c.spaces.empty() || c.workloads.empty())
-    return util::fail(fmt::format("{} holds no search spaces (search-spaces/*.yaml) or no workloads "
-                                  "(recipes/workloads/*.yaml)", c.root));
+    return util::io_error(fmt::format("{} holds no search spaces (search-spaces/*.yaml) or no workloads "
+                                      "(recipes/workloads/*.yaml)", c.root));
   return c;
 }
 
 util::Status check_choices(const StarterChoices& c, const Catalog& catalog) {
   if (std::find(kTargets.begin(), kTargets.end(), c.target) == kTargets.end())
-    return util::fail(fmt::format("unknown target '{}'{}: choose qemu, libvirt, ssh or command", c.target,
-                                  did_you_mean(c.target, kTargets)));
+    return util::invalid_input(fmt::format("unknown target '{}'{}: choose qemu, libvirt, ssh or command", c.target,
+                                           did_you_mean(c.target, kTargets)));
   if (c.target == "ssh" && c.ssh_address.empty())
-    return util::fail("the ssh target needs a host: --host [USER@]ADDRESS[:PORT]");
+    return util::invalid_input("the ssh target needs a host: --host [USER@]ADDRESS[:PORT]");
   if (c.target == "command" && c.argv.empty())
-    return util::fail("the command target needs the program to run: kerntune init --target command … -- PROGRAM ARGS…");
+    return util::invalid_input("the command target needs the program to run: kerntune init --target command … -- PROGRAM ARGS…");
   if (c.target != "command" && !c.argv.empty())
-    return util::fail(fmt::format("a program to run (-- {} …) is only for --target command", c.argv.front()));
+    return util::invalid_input(fmt::format("a program to run (-- {} …) is only for --target command", c.argv.front()));
   if (c.target != "ssh" && (!c.ssh_address.empty() || !c.ssh_key.empty()))
-    return util::fail("--host and --ssh-key are only for --target ssh");
+    return util::invalid_input("--host and --ssh-key are only for --target ssh");
   if (c.baseline_from_target && c.target != "ssh")
-    return util::fail("--from-target reads an ssh host's values: it is only for --target ssh (use --from-host for this machine)");
+    return util::invalid_input("--from-target reads an ssh host's values: it is only for --target ssh (use --from-host for this machine)");
   if (c.baseline_from_target && !c.baseline.empty())
-    return util::fail("choose one baseline: --from-host (this machine's values now) or --from-target (the ssh host's, read at trial 0)");
+    return util::invalid_input("choose one baseline: --from-host (this machine's values now) or --from-target (the ssh host's, read at trial 0)");
 
   std::vector<std::string> workload_names;
   for (const auto& w : catalog.workloads) workload_names.push_back(w.name);
@@ -210,51 +210,51 @@ util::Status check_choices(const StarterChoices& c, const Catalog& catalog) {
   if (kernel_target(c.target)) {
     workload = catalog.find_workload(c.workload);
     if (!workload)
-      return util::fail(fmt::format("unknown workload '{}'{}; shipped: {} (kerntune init --list)", c.workload,
-                                    did_you_mean(c.workload, workload_names), fmt::join(workload_names, ", ")));
+      return util::invalid_input(fmt::format("unknown workload '{}'{}; shipped: {} (kerntune init --list)", c.workload,
+                                             did_you_mean(c.workload, workload_names), fmt::join(workload_names, ", ")));
   } else if (!c.workload.empty()) {
-    return util::fail(fmt::format("the command target measures its own program: --workload {} is only for qemu and ssh",
-                                  c.workload));
+    return util::invalid_input(fmt::format("the command target measures its own program: --workload {} is only for qemu and ssh",
+                                           c.workload));
   }
 
   std::vector<std::string> space_names;
   for (const auto& s : catalog.spaces) space_names.push_back(s.file);
-  if (c.spaces.empty()) return util::fail("choose at least one search space (--space FILE; kerntune init --list)");
+  if (c.spaces.empty()) return util::invalid_input("choose at least one search space (--space FILE; kerntune init --list)");
   std::set<std::string> seen;
   std::vector<std::string> params;  // of the chosen files
   for (const auto& f : c.spaces) {
     const auto* s = catalog.find_space(f);
     if (!s)
-      return util::fail(fmt::format("unknown search space '{}'{}; shipped: {}", f, did_you_mean(f, space_names),
-                                    fmt::join(space_names, ", ")));
-    if (!seen.insert(f).second) return util::fail(fmt::format("search space '{}' is chosen twice", f));
+      return util::invalid_input(fmt::format("unknown search space '{}'{}; shipped: {}", f, did_you_mean(f, space_names),
+                                             fmt::join(space_names, ", ")));
+    if (!seen.insert(f).second) return util::invalid_input(fmt::format("search space '{}' is chosen twice", f));
     for (const auto& p : s->space.parameters()) params.push_back(p.name);
   }
   for (const auto& n : c.only)
     if (std::find(params.begin(), params.end(), n) == params.end())
-      return util::fail(fmt::format("--only '{}' is not a parameter of the chosen search space(s) {}{}", n,
-                                    fmt::join(c.spaces, ", "), did_you_mean(n, params)));
+      return util::invalid_input(fmt::format("--only '{}' is not a parameter of the chosen search space(s) {}{}", n,
+                                             fmt::join(c.spaces, ", "), did_you_mean(n, params)));
 
   if (c.objectives.empty() || c.objectives.front().direction.empty())
-    return util::fail("the first objective needs a metric and a direction (--metric M --direction minimize|maximize)");
+    return util::invalid_input("the first objective needs a metric and a direction (--metric M --direction minimize|maximize)");
   std::vector<std::string> metrics;
   if (workload)
     for (const auto& m : workload->metrics) metrics.push_back(m.name);
   for (const auto& o : c.objectives) {
     if (!workloads::valid_metric_name(o.metric))
-      return util::fail(fmt::format("'{}' is not a metric name (1-128 of A-Z a-z 0-9 _ . -)", util::printable(o.metric)));
+      return util::invalid_input(fmt::format("'{}' is not a metric name (1-128 of A-Z a-z 0-9 _ . -)", util::printable(o.metric)));
     if (workload && !util::starts_with(o.metric, "sys.") &&
         std::find(metrics.begin(), metrics.end(), o.metric) == metrics.end())
-      return util::fail(fmt::format("workload '{}' has no metric '{}'{}; its metrics: {} (and the sys.* metrics of "
-                                    "docs/objectives.md)", workload->name, o.metric, did_you_mean(o.metric, metrics),
-                                    fmt::join(metrics, ", ")));
+      return util::invalid_input(fmt::format("workload '{}' has no metric '{}'{}; its metrics: {} (and the sys.* metrics of "
+                                             "docs/objectives.md)", workload->name, o.metric, did_you_mean(o.metric, metrics),
+                                             fmt::join(metrics, ", ")));
     if (!o.direction.empty() && o.direction != "minimize" && o.direction != "maximize")
-      return util::fail(fmt::format("unknown direction '{}'{}: minimize or maximize", o.direction,
-                                    did_you_mean(o.direction, {"minimize", "maximize"})));
+      return util::invalid_input(fmt::format("unknown direction '{}'{}: minimize or maximize", o.direction,
+                                             did_you_mean(o.direction, {"minimize", "maximize"})));
     if (o.direction.empty() && o.limit.empty())
-      return util::fail(fmt::format("metric '{}' needs a direction or a limit", o.metric));
+      return util::invalid_input(fmt::format("metric '{}' needs a direction or a limit", o.metric));
   }
-  if (c.trials < 1) return util::fail(fmt::format("the budget must be at least 1 trial, got {}", c.trials));
+  if (c.trials < 1) return util::invalid_input(fmt::format("the budget must be at least 1 trial, got {}", c.trials));
   return {};
 }
 

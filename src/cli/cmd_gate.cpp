@@ -24,9 +24,9 @@ util::Result<double> parse_fraction(const std::string& text) {
   char* end = nullptr;
   double v = std::strtod(t.c_str(), &end);
   if (t.empty() || end != t.c_str() + t.size() || !std::isfinite(v))
-    return util::fail(fmt::format("'{}' is not a fraction (write 2% or 0.02)", text));
+    return util::invalid_input(fmt::format("'{}' is not a fraction (write 2% or 0.02)", text));
   if (percent) v /= 100.0;
-  if (v < 0 || v >= 1) return util::fail(fmt::format("'{}' must lie in [0%, 100%)", text));
+  if (v < 0 || v >= 1) return util::invalid_input(fmt::format("'{}' must lie in [0%, 100%)", text));
   return v;
 }
 

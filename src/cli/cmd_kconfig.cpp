@@ -48,7 +48,7 @@ util::Status from_kconfig(const FromKconfigArgs& a) {
     base = std::move(*b);
   } else if (!a.base.empty()) {
     auto b = kbuild::ConfigFile::read(a.base);
-    if (!b) return util::fail(fmt::format("cannot read base config '{}'", a.base));
+    if (!b) return util::fail_like(b.error(), fmt::format("cannot read base config '{}': {}", a.base, b.error().message));
     base = std::move(*b);
   }
   kbuild::KconfigEval ev(tree, base);

@@ -74,7 +74,8 @@ void add_space_commands(CLI::App& space_cmd, int& exit_code) {
       "  search-spaces/example-generic.yaml: ok (7 parameters, 1 constraints)\n"
       "  kerntune space check --json search-spaces/*.yaml\n"
       "A fault prints FILE:LINE:COL: message on stderr and exits with code 2 (with --json it is\n"
-      "also in the file's entry); the other files are still checked.");
+      "also in the file's entry); the other files are still checked. A file that exists but\n"
+      "cannot be read exits with code 1 (docs/cli.md, \"Exit codes\").");
   check->callback([check_args, &exit_code] {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& file : check_args->files) {

@@ -14,14 +14,24 @@
 
 namespace kerntune::cli {
 
+namespace {
+int exit_code_for(util::Error::Kind kind) {
+  // No default: a new kind must be given its code here and in docs/cli.md.
+  switch (kind) {
+    case util::Error::Kind::invalid_input: return 2;
+    case util::Error::Kind::io:
+    case util::Error::Kind::timeout:
+    case util::Error::Kind::internal: return 1;
+    case util::Error::Kind::interrupted: return 130;
+  }
+  return 1;
+}
+}  // namespace
+
 int report_error(const util::Error& error) {
   // The message may quote a value or output from outside: printed without control sequences.
   std::fprintf(stderr, "kerntune: error: %s\n", util::printable(error.format(), true).c_str());
-  switch (error.kind) {
-    case util::Error::Kind::invalid_input: return 2;
-    case util::Error::Kind::interrupted: return 130;
-    default: return 1;
-  }
+  return exit_code_for(error.kind);
 }
 
 std::string default_db() {

@@ -62,7 +62,8 @@ util::Result<std::unique_ptr<Server>> Server::start(const Options& options) {
     if (!row) return util::fail(bad(fmt::format("no campaign named '{}' in the database", options.campaign), options.db));
   }
   if (auto js = util::read_file(options.chart_js); !js || js->empty())
-    return util::fail(bad("cannot read Chart.js (apt-get install libjs-chart.js)", options.chart_js));
+    return util::fail(util::Error{util::Error::Kind::io, "cannot read Chart.js (apt-get install libjs-chart.js)",
+                                  options.chart_js, 0, 0});
   if (options.port < 0 || options.port > 65535) return util::fail(bad(fmt::format("port {} is not 0 to 65535", options.port)));
 
   auto impl = std::make_unique<Impl>(options);

@@ -119,8 +119,8 @@ util::Result<Objective> pick_objective(const json& meta, const std::string& want
     std::string m = o.value("metric", "");
     if (wanted.empty() || wanted == m) return Objective{m, o.value("direction", "minimize") == "maximize"};
   }
-  if (wanted.empty()) return util::fail("the campaign's metadata names no objective (was it made by an older kerntune?)");
-  return util::fail(fmt::format("'{}' is not an objective of this campaign", wanted));
+  if (wanted.empty()) return util::invalid_input("the campaign's metadata names no objective (was it made by an older kerntune?)");
+  return util::invalid_input(fmt::format("'{}' is not an objective of this campaign", wanted));
 }
 
 /// The output may be new, an empty folder, or — with `force` — an archive
@@ -183,8 +183,8 @@ std::vector<std::string> unsafe_values(const json& meta, const results::Trial& t
 util::Status check_safe(const json& meta, const results::Trial& trial, bool allow_unsafe) {
   auto unsafe = unsafe_values(meta, trial);
   if (unsafe.empty() || allow_unsafe) return {};
-  return util::fail(fmt::format("trial {} sets {} outside the documented safe range: such a bundle trades away safety. "
-                                "Pass --allow-unsafe to export it anyway", trial.seq, fmt::join(unsafe, ", ")));
+  return util::invalid_input(fmt::format("trial {} sets {} outside the documented safe range: such a bundle trades away safety. "
+                                         "Pass --allow-unsafe to export it anyway", trial.seq, fmt::join(unsafe, ", ")));
 }
 
 /// The baseline trial's value of each parameter (the defaults, or with
@@ -223,17 +223,17 @@ nlohmann::json bundle_values(const nlohmann::json& manifest) {
 util::Result<json> write_bundle(store::Store& store, const store::CampaignRow& campaign, int seq,
                                 const std::string& objective, const std::string& name, const std::string& dir) {
   if (!safe_name(name))
-    return util::fail(fmt::format(
+    return util::invalid_input(fmt::format(
         "the bundle name '{}' is not one folder name ([A-Za-z0-9._-], 1 to {} characters, not starting with '.')",
         util::printable(name), kMaxName));
   KT_TRY(const results::CampaignView view, results::load_view(store, campaign));
   const json& meta = view.metadata;
   KT_TRY(Objective obj, pick_objective(meta, objective));
   const results::Trial* found = view.trial_by_seq(seq);
-  if (!found) return util::fail(fmt::format("campaign '{}' has no trial {}", campaign.name, seq));
+  if (!found) return util::invalid_input(fmt::format("campaign '{}' has no trial {}", campaign.name, seq));
   const results::Trial& trial = *found;
   if (!trial.ok)
-    return util::fail(fmt::format("trial {} failed at {} ({}): nothing to export", seq, trial.failure_stage, trial.failure_reason));
+    return util::invalid_input(fmt::format("trial {} failed at {} ({}): nothing to export", seq, trial.failure_stage, trial.failure_reason));
 
   // Evidence: the trial against the baseline over independent runs, by the
   // rule `kerntune best` and the report use (results/recommend.hpp).
@@ -295,8 +295,8 @@ util::Result<json> write_bundle(store::Store& store, const store::CampaignRow& c
   std::map<std::string, std::string> files_out;
   auto render = [&](const std::string& rel, util::Result<std::string> text) -> util::Status {
     if (!text)
-      return util::fail(fmt::format("campaign '{}', trial {}: {} (while writing {})", util::printable(campaign.name), seq,
-                                    text.error().message, rel));
+      return util::fail_like(text.error(), fmt::format("campaign '{}', trial {}: {} (while writing {})",
+                                                       util::printable(campaign.name), seq, text.error().message, rel));
     files_out[rel] = std::move(*text);
     return {};
   };
@@ -426,8 +426,8 @@ util::Result<ExportSummary> export_bundle(store::Store& store, const ExportOptio
   if (!campaign) {
     std::string names;
     for (const auto& c : all) names += (names.empty() ? "" : ", ") + c.name;
-    return util::fail(o.campaign.empty() ? fmt::format("pass --campaign (the store holds: {})", names.empty() ? "none" : names)
-                                         : fmt::format("no campaign '{}' (the store holds: {})", o.campaign, names));
+    return util::invalid_input(o.campaign.empty() ? fmt::format("pass --campaign (the store holds: {})", names.empty() ? "none" : names)
+                                                  : fmt::format("no campaign '{}' (the store holds: {})", o.campaign, names));
   }
   KT_TRY(const results::CampaignView view, results::load_view(store, *campaign));
   KT_TRY(Objective obj, pick_objective(view.metadata, o.objective));
@@ -437,15 +437,15 @@ util::Result<ExportSummary> export_bundle(store::Store& store, const ExportOptio
   } else {
     KT_TRY(auto rec, results::recommend(view, {.metric = obj.metric}));
     if (!rec.pick)
-      return util::fail(fmt::format("no trial of campaign '{}' to export: {}", campaign->name,
-                                    rec.notes.empty() ? rec.rule : rec.notes.front()));
+      return util::invalid_input(fmt::format("no trial of campaign '{}' to export: {}", campaign->name,
+                                             rec.notes.empty() ? rec.rule : rec.notes.front()));
     seq = view.trials[*rec.pick].seq;
   }
   if (const auto* t = view.trial_by_seq(seq)) KT_TRY_STATUS(check_safe(view.metadata, *t, o.allow_unsafe));
   ExportSummary s;
   s.seq = seq;
   s.name = o.name.empty() ? sanitize(default_name(campaign->name, seq)) : sanitize(o.name);
-  if (o.out.empty()) return util::fail("--out is required (a folder, or FILE.tar.gz)");
+  if (o.out.empty()) return util::invalid_input("--out is required (a folder, or FILE.tar.gz)");
   const bool tarball = o.out.ends_with(".tar.gz") || o.out.ends_with(".tgz");
   const fs::path out = fs::absolute(o.out);
   KT_TRY_STATUS(check_output(out, tarball, o.force));
@@ -480,7 +480,10 @@ util::Result<ExportSummary> export_bundle(store::Store& store, const ExportOptio
     ro.argv = {"tar", "-czf", tmp.string(), "-C", scratch.string(), s.name};
     ro.timeout = std::chrono::minutes(2);
     KT_TRY(auto r, util::run(ro));
-    if (!r.ok()) return util::io_error(fmt::format("tar failed: {}", util::trim(r.err)));
+    if (!r.ok()) {
+      std::string why = fmt::format("tar failed: {}", r.timed_out ? r.describe() : util::trim(r.err));
+      return r.timed_out ? util::timeout_error(std::move(why)) : util::io_error(std::move(why));
+    }
     fs::rename(tmp, out, ec);  // replaces an existing file (--force was checked)
   } else {
     if (fs::exists(out)) fs::remove_all(out, ec);  // empty, or an old bundle with --force

@@ -47,7 +47,7 @@ util::Result<std::string> commit_bundle(const std::string& repo_path, const std:
   }
   Repo repo(raw);
   const char* workdir = git_repository_workdir(repo.get());
-  if (!workdir) return util::fail(fmt::format("'{}' is a bare repository; pass a repository with a work tree", repo_path));
+  if (!workdir) return util::invalid_input(fmt::format("'{}' is a bare repository; pass a repository with a work tree", repo_path));
   fs::path dest = fs::path(workdir) / name;
   fs::remove_all(dest, ec);
   fs::create_directories(dest, ec);

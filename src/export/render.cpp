@@ -36,7 +36,7 @@ util::Result<std::vector<const ParamValue*>> checked(const std::vector<ParamValu
   for (const auto& p : params) {
     if (p.domain != domain || !set(p, use_default)) continue;
     if (std::string why = unsafe_reason(p, use_default); !why.empty())
-      return util::fail(fmt::format("refusing to export {} parameter '{}': {}", p.domain, util::printable(p.name), why));
+      return util::invalid_input(fmt::format("refusing to export {} parameter '{}': {}", p.domain, util::printable(p.name), why));
     out.push_back(&p);
   }
   return out;
@@ -127,7 +127,7 @@ util::Result<std::string> cmdline_words(const std::vector<ParamValue>& params, b
 
 util::Result<std::string> grub_cfg(const std::string& words, const std::string& header) {
   if (util::has_control(words) || !util::is_text(words))
-    return util::fail(fmt::format("refusing to write a GRUB line holding a control character: '{}'", util::printable(words)));
+    return util::invalid_input(fmt::format("refusing to write a GRUB line holding a control character: '{}'", util::printable(words)));
   return header + fmt::format("GRUB_CMDLINE_LINUX_DEFAULT=\"${{GRUB_CMDLINE_LINUX_DEFAULT}} {}\"\n", sh_double_quoted(words));
 }
 

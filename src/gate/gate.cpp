@@ -91,14 +91,14 @@ util::Result<Side> resolve_side(const campaign::Recipe& recipe, const std::strin
   int seq = 0;
   auto [ptr, ec] = std::from_chars(spec.data(), spec.data() + spec.size(), seq);
   if (ec == std::errc() && ptr == spec.data() + spec.size() && !fs::exists(spec)) {
-    if (!ctx.allow_trial) return util::fail(fmt::format("'{}': a trial is accepted as the candidate only", spec));
+    if (!ctx.allow_trial) return util::invalid_input(fmt::format("'{}': a trial is accepted as the candidate only", spec));
     if (ctx.db.empty() || !fs::exists(ctx.db))
-      return util::fail(fmt::format("candidate trial {} needs --db naming an existing campaign database", seq));
+      return util::invalid_input(fmt::format("candidate trial {} needs --db naming an existing campaign database", seq));
     KT_TRY(store::Store st, store::Store::open(ctx.db, {.create = false, .read_only = true}));
     KT_TRY(auto row, campaign::resolve_campaign(st, ctx.campaign));
     KT_TRY(auto view, results::load_view(st, row));
     const results::Trial* t = view.trial_by_seq(seq);
-    if (!t) return util::fail(fmt::format("campaign '{}' has no trial {}", row.name, seq));
+    if (!t) return util::invalid_input(fmt::format("campaign '{}' has no trial {}", row.name, seq));
     KT_TRY(side.assignment, assignment_from_values(recipe.space, t->params));
     side.label = fmt::format("trial {} of {}", seq, row.name);
     return side;
@@ -206,9 +206,9 @@ util::Result<GateResult> run_gate(const campaign::Recipe& recipe, const Side& ba
     if (!obj.is_objective) continue;
     if (metric.empty() || obj.metric == metric) { metric = obj.metric; maximize = obj.maximize; found = true; break; }
   }
-  if (!found) return util::fail(metric.empty() ? "the recipe has no objective" : fmt::format("'{}' is not an objective of the recipe", metric));
-  if (o.repeats < 3) return util::fail("--repeats must be at least 3");
-  if (!(o.max_regression >= 0 && o.max_regression < 1)) return util::fail("--max-regression must be in [0%, 100%)");
+  if (!found) return util::invalid_input(metric.empty() ? "the recipe has no objective" : fmt::format("'{}' is not an objective of the recipe", metric));
+  if (o.repeats < 3) return util::invalid_input("--repeats must be at least 3");
+  if (!(o.max_regression >= 0 && o.max_regression < 1)) return util::invalid_input("--max-regression must be in [0%, 100%)");
 
   std::string work_dir = o.work_dir;
   std::error_code ec;

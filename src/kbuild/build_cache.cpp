@@ -107,10 +107,10 @@ void BuildCache::evict(const std::string& keep) {
 
 util::Result<std::uint64_t> parse_size(const std::string& text) {
   std::string t = util::trim(text);
-  if (t.empty()) return util::fail("empty size");
+  if (t.empty()) return util::invalid_input("empty size");
   std::size_t i = 0;
   while (i < t.size() && (std::isdigit(static_cast<unsigned char>(t[i])) || t[i] == '.')) ++i;
-  if (i == 0) return util::fail(fmt::format("size '{}' is not a number with an optional K/M/G/T suffix", text));
+  if (i == 0) return util::invalid_input(fmt::format("size '{}' is not a number with an optional K/M/G/T suffix", text));
   double v = std::strtod(t.substr(0, i).c_str(), nullptr);
   std::string unit = util::trim(t.substr(i));
   double mult = 1;
@@ -119,7 +119,7 @@ util::Result<std::uint64_t> parse_size(const std::string& text) {
   else if (unit == "M" || unit == "MB" || unit == "MiB") mult = 1024.0 * 1024;
   else if (unit == "G" || unit == "GB" || unit == "GiB") mult = 1024.0 * 1024 * 1024;
   else if (unit == "T" || unit == "TB" || unit == "TiB") mult = 1024.0 * 1024 * 1024 * 1024;
-  else return util::fail(fmt::format("size '{}': unknown unit '{}' (use K, M, G or T)", text, unit));
+  else return util::invalid_input(fmt::format("size '{}': unknown unit '{}' (use K, M, G or T)", text, unit));
   return static_cast<std::uint64_t>(v * mult);
 }
 

@@ -169,7 +169,7 @@ util::Result<Builder> Builder::create(const BuilderConfig& config,
   for (const auto& [k, v] : config.options) {
     int id = b.tree_->find(k);
     if (id < 0 || !b.tree_->symbol(id).defined())
-      return util::fail(fmt::format("kernel_source.options: unknown Kconfig symbol '{}'", k));
+      return util::invalid_input(fmt::format("kernel_source.options: unknown Kconfig symbol '{}'", k));
   }
   util::RunOptions cc;
   cc.argv = {"gcc", "--version"};

@@ -247,8 +247,8 @@ util::Result<GeneratedSpace> space_from_kconfig(KconfigEval& ev, const FromKconf
           for (const auto& sym : tree.symbols())
             if (sym.defined() && !sym.is_const) names.push_back(sym.name);
         auto near = util::closest(s, names);
-        return util::fail(fmt::format("unknown Kconfig symbol '{}'{}", s,
-                                      near ? fmt::format(" (did you mean '{}'?)", *near) : std::string()));
+        return util::invalid_input(fmt::format("unknown Kconfig symbol '{}'{}", s,
+                                               near ? fmt::format(" (did you mean '{}'?)", *near) : std::string()));
       }
       picked.push_back(tree.symbol(id).is_choice_value ? tree.symbol(id).choice : id);
     }
@@ -258,12 +258,12 @@ util::Result<GeneratedSpace> space_from_kconfig(KconfigEval& ev, const FromKconf
       std::vector<std::string> titles;
       collect_menus(tree.root(), titles);
       auto near = util::closest(options.menu, titles);
-      return util::fail(fmt::format("no menu titled \"{}\"{}", options.menu,
-                                    near ? fmt::format(" (did you mean \"{}\"?)", *near) : std::string()));
+      return util::invalid_input(fmt::format("no menu titled \"{}\"{}", options.menu,
+                                             near ? fmt::format(" (did you mean \"{}\"?)", *near) : std::string()));
     }
     collect_symbols(*m, picked);
   } else {
-    return util::fail("give Kconfig symbols or a menu title");
+    return util::invalid_input("give Kconfig symbols or a menu title");
   }
   // dedupe, keep order; name every tuned symbol first (when: refers to them)
   std::map<int, std::string> tuned;
@@ -372,7 +372,7 @@ util::Result<GeneratedSpace> space_from_kconfig(KconfigEval& ev, const FromKconf
     }
     out.parameters.push_back(std::move(p));
   }
-  if (out.parameters.empty()) return util::fail("nothing tunable selected: " + util::trim(fmt::format("{}", fmt::join(out.warnings, "; "))));
+  if (out.parameters.empty()) return util::invalid_input("nothing tunable selected: " + util::trim(fmt::format("{}", fmt::join(out.warnings, "; "))));
   return out;
 }
 

@@ -53,13 +53,13 @@ util::Result<std::map<std::string, std::string>> proposal_lines(const KconfigTre
         continue;
       }
       if (sv && id < 0 && tree.find(*sv) < 0 && name.ends_with("_CHOICE"))
-        return util::fail(fmt::format("'{}': '{}' is not a Kconfig symbol of a choice", name, *sv));
-      return util::fail(fmt::format("unknown Kconfig symbol '{}'", name));
+        return util::invalid_input(fmt::format("'{}': '{}' is not a Kconfig symbol of a choice", name, *sv));
+      return util::invalid_input(fmt::format("unknown Kconfig symbol '{}'", name));
     }
     const KSymbol& s = tree.symbol(id);
     auto wrong = [&](const char* want) {
-      return util::fail(fmt::format("Kconfig symbol {} is {}: value '{}' is not {}", name, to_string(s.type),
-                                    describe(value), want));
+      return util::invalid_input(fmt::format("Kconfig symbol {} is {}: value '{}' is not {}", name, to_string(s.type),
+                                             describe(value), want));
     };
     switch (s.type) {
       case SymType::boolean:
@@ -81,9 +81,9 @@ util::Result<std::map<std::string, std::string>> proposal_lines(const KconfigTre
         else return wrong("an integer");
         break;
       default:
-        return util::fail(fmt::format("Kconfig symbol {} is a {}: kerntune tunes bool, tristate, int, hex and "
-                                      "choices",
-                                      name, to_string(s.type)));
+        return util::invalid_input(fmt::format("Kconfig symbol {} is a {}: kerntune tunes bool, tristate, int, hex and "
+                                               "choices",
+                                               name, to_string(s.type)));
     }
     if (s.is_choice_value) {
       // setting a member =y deselects the others
@@ -181,7 +181,8 @@ util::Result<ConfigFile> make_base_config(const MakeOptions& make, const std::st
   KT_TRY(ConfigFile cfg, ConfigFile::read(cfg_path));
   for (const auto& f : fragments) {
     auto frag = ConfigFile::read(f);
-    if (!frag) return util::fail(fmt::format("cannot read config fragment {}", f));
+    if (!frag)
+      return util::fail_like(frag.error(), fmt::format("cannot read config fragment {}: {}", f, frag.error().message));
     for (const auto& [k, v] : frag->values()) cfg.set(k, v.value, v.quoted);
   }
   KT_TRY_STATUS(cfg.write(cfg_path));

@@ -23,7 +23,7 @@ class KconfigParser {
       : tree_(tree), options_(options), pp_(pp) {}
 
   util::Status parse_file(const std::string& rel, KMenu& parent, int depth) {
-    if (depth > 64) return util::fail("Kconfig: source nesting deeper than 64 at " + rel);
+    if (depth > 64) return util::invalid_input("Kconfig: source nesting deeper than 64 at " + rel);
     fs::path full = fs::path(options_.source_dir) / rel;
     auto text = util::read_file(full.string());
     if (!text) return util::io_error("cannot read Kconfig file " + full.string() + ": " + text.error().message);
@@ -427,11 +427,11 @@ util::Result<KconfigTree> KconfigTree::parse(const KconfigOptions& options) {
   std::error_code ec;
   fs::path dir(options.source_dir);
   if (options.source_dir.empty() || !fs::is_directory(dir, ec))
-    return util::fail(fmt::format("kernel source '{}' is not a folder", options.source_dir));
+    return util::invalid_input(fmt::format("kernel source '{}' is not a folder", options.source_dir));
   if (!fs::exists(dir / options.top) ||
       (options.follow_source && (!fs::exists(dir / "Makefile") || !fs::exists(dir / "scripts" / "kconfig"))))
-    return util::fail(fmt::format("'{}' is not a Linux kernel tree (no {}, Makefile and scripts/kconfig/)",
-                                  options.source_dir, options.top));
+    return util::invalid_input(fmt::format("'{}' is not a Linux kernel tree (no {}, Makefile and scripts/kconfig/)",
+                                           options.source_dir, options.top));
   KconfigTree tree;
   tree.source_dir_ = options.source_dir;
   std::map<std::string, std::string> env = {{"ARCH", options.arch},  {"SRCARCH", options.srcarch},

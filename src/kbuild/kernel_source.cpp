@@ -49,9 +49,9 @@ std::string SourceInfo::describe() const {
 util::Status check_kernel_tree(const std::string& dir) {
   std::error_code ec;
   fs::path d(dir);
-  if (!fs::is_directory(d, ec)) return util::fail(fmt::format("kernel source '{}' is not a folder", dir));
+  if (!fs::is_directory(d, ec)) return util::invalid_input(fmt::format("kernel source '{}' is not a folder", dir));
   if (!fs::exists(d / "Kconfig") || !fs::exists(d / "Makefile") || !fs::exists(d / "scripts" / "kconfig"))
-    return util::fail(fmt::format("'{}' is not a Linux kernel tree (no Kconfig, Makefile and scripts/kconfig/)", dir));
+    return util::invalid_input(fmt::format("'{}' is not a Linux kernel tree (no Kconfig, Makefile and scripts/kconfig/)", dir));
   return {};
 }
 
@@ -60,7 +60,7 @@ util::Result<GitState> git_state(const std::string& dir) {
   Ptr<git_repository, git_repository_free> repo;
   // NO_SEARCH: a tree unpacked inside some other checkout is not that checkout.
   if (git_repository_open_ext(&repo.p, dir.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr) != 0)
-    return util::fail(fmt::format("'{}' is not a git repository: {}", dir, git_message()));
+    return util::invalid_input(fmt::format("'{}' is not a git repository: {}", dir, git_message()));
   git_oid head;
   if (git_reference_name_to_id(&head, repo.p, "HEAD") != 0)
     return util::io_error(fmt::format("'{}': cannot resolve HEAD: {}", dir, git_message()));
@@ -97,14 +97,14 @@ util::Result<std::string> git_resolve(const std::string& repo_path, const std::s
   Git g;
   Ptr<git_repository, git_repository_free> repo;
   if (git_repository_open_ext(&repo.p, repo_path.c_str(), 0, nullptr) != 0)
-    return util::fail(fmt::format("'{}' is not a git repository: {}", repo_path, git_message()));
+    return util::invalid_input(fmt::format("'{}' is not a git repository: {}", repo_path, git_message()));
   Ptr<git_object, git_object_free> obj;
   std::string spec = ref.empty() ? "HEAD" : ref;
   if (git_revparse_single(&obj.p, repo.p, spec.c_str()) != 0)
-    return util::fail(fmt::format("git ref '{}' does not exist in {}", spec, repo_path));
+    return util::invalid_input(fmt::format("git ref '{}' does not exist in {}", spec, repo_path));
   Ptr<git_object, git_object_free> commit;
   if (git_object_peel(&commit.p, obj.p, GIT_OBJECT_COMMIT) != 0)
-    return util::fail(fmt::format("git ref '{}' in {} does not name a commit", spec, repo_path));
+    return util::invalid_input(fmt::format("git ref '{}' in {} does not name a commit", spec, repo_path));
   return oid_hex(git_object_id(commit.p));
 }
 
@@ -112,9 +112,9 @@ util::Status git_export(const std::string& repo_path, const std::string& commit_
   Git g;
   Ptr<git_repository, git_repository_free> repo;
   if (git_repository_open_ext(&repo.p, repo_path.c_str(), 0, nullptr) != 0)
-    return util::fail(fmt::format("'{}' is not a git repository: {}", repo_path, git_message()));
+    return util::invalid_input(fmt::format("'{}' is not a git repository: {}", repo_path, git_message()));
   git_oid oid;
-  if (git_oid_fromstr(&oid, commit_id.c_str()) != 0) return util::fail("bad commit id " + commit_id);
+  if (git_oid_fromstr(&oid, commit_id.c_str()) != 0) return util::invalid_input("bad commit id " + commit_id);
   Ptr<git_commit, git_commit_free> commit;
   if (git_commit_lookup(&commit.p, repo.p, &oid) != 0)
     return util::io_error(fmt::format("commit {} not found: {}", commit_id, git_message()));

@@ -383,7 +383,7 @@ std::vector<Candidate> rank_candidates(const CampaignView& v, const Objective& o
 util::Result<Recommendation> recommend(const CampaignView& v, const RecommendOptions& o) {
   Recommendation rec;
   auto optimized = v.optimized();
-  if (optimized.empty()) return util::fail("the campaign has no optimized objective (a metric with a direction)");
+  if (optimized.empty()) return util::invalid_input("the campaign has no optimized objective (a metric with a direction)");
   if (o.metric.empty()) {
     rec.objective = optimized.front();
   } else {
@@ -391,8 +391,8 @@ util::Result<Recommendation> recommend(const CampaignView& v, const RecommendOpt
     if (!found || !found->optimized) {
       std::string names;
       for (const auto& x : optimized) names += (names.empty() ? "" : ", ") + x.metric;
-      return util::fail(fmt::format("'{}' is not an optimized objective of campaign '{}' (its objectives: {})", o.metric,
-                                    v.campaign.name, names));
+      return util::invalid_input(fmt::format("'{}' is not an optimized objective of campaign '{}' (its objectives: {})", o.metric,
+                                             v.campaign.name, names));
     }
     rec.objective = *found;
   }

@@ -223,19 +223,19 @@ util::Status Space::check_constraints(std::span<const Value* const> values) cons
 
 util::Status Space::validate(const Assignment& a) const {
   for (const auto& [name, value] : a)
-    if (!index_.contains(name)) return util::fail(unknown_parameter(name, params_));
+    if (!index_.contains(name)) return util::invalid_input(unknown_parameter(name, params_));
   std::vector<bool> active;
   auto values = resolve(a, active);
   for (std::size_t i = 0; i < params_.size(); ++i) {
     const Parameter& p = params_[i];
     auto it = a.find(p.name);
-    if (active[i] && it == a.end()) return util::fail(fmt::format("active parameter '{}' has no value", p.name));
+    if (active[i] && it == a.end()) return util::invalid_input(fmt::format("active parameter '{}' has no value", p.name));
     if (!active[i] && it != a.end())
-      return util::fail(fmt::format("parameter '{}' is inactive (when: {}) but has a value", p.name, p.when_text));
+      return util::invalid_input(fmt::format("parameter '{}' is inactive (when: {}) but has a value", p.name, p.when_text));
     if (it != a.end())
-      if (std::string why = value_problem(p, it->second); !why.empty()) return util::fail(why);
+      if (std::string why = value_problem(p, it->second); !why.empty()) return util::invalid_input(why);
   }
-  if (auto st = check_constraints(values); !st) return util::fail("constraint " + st.error().message);
+  if (auto st = check_constraints(values); !st) return util::fail_like(st.error(), "constraint " + st.error().message);
   return {};
 }
 
@@ -250,14 +250,14 @@ Assignment Space::defaults() const {
 }
 
 util::Result<Assignment> Space::from_json(const nlohmann::json& j) const {
-  if (!j.is_object()) return util::fail("an assignment must be a JSON object {\"name\": value, ...}");
+  if (!j.is_object()) return util::invalid_input("an assignment must be a JSON object {\"name\": value, ...}");
   Assignment a;
   for (const auto& [name, jv] : j.items()) {
     const Parameter* p = find(name);
-    if (!p) return util::fail(unknown_parameter(name, params_));
+    if (!p) return util::invalid_input(unknown_parameter(name, params_));
     Value v;
     auto wrong = [&](const char* what) {
-      return util::fail(fmt::format("'{}' must be {}, got {}", name, what, util::dump_json(jv)));
+      return util::invalid_input(fmt::format("'{}' must be {}, got {}", name, what, util::dump_json(jv)));
     };
     switch (p->type) {
       case Type::boolean:
@@ -283,7 +283,7 @@ util::Result<Assignment> Space::from_json(const nlohmann::json& j) const {
         else return wrong("a string");
         break;
     }
-    if (std::string why = value_problem(*p, v); !why.empty()) return util::fail(why);
+    if (std::string why = value_problem(*p, v); !why.empty()) return util::invalid_input(why);
     a.emplace(name, std::move(v));
   }
   return a;

@@ -23,12 +23,12 @@ double median_inplace(std::vector<double>& buf) {
 }
 
 util::Status check_sample(const std::vector<double>& x, std::string_view name, bool strictly_positive) {
-  if (x.size() < 2) return util::fail(fmt::format("{} needs at least 2 values, got {}", name, x.size()));
+  if (x.size() < 2) return util::invalid_input(fmt::format("{} needs at least 2 values, got {}", name, x.size()));
   KT_TRY_STATUS(detail::check_finite(x, name));
   for (std::size_t i = 0; i < x.size(); ++i) {
     if (strictly_positive ? x[i] <= 0 : x[i] < 0)
-      return util::fail(fmt::format("{}[{}] = {} but a ratio of medians needs {} values", name, i, x[i],
-                                    strictly_positive ? "positive" : "non-negative"));
+      return util::invalid_input(fmt::format("{}[{}] = {} but a ratio of medians needs {} values", name, i, x[i],
+                                             strictly_positive ? "positive" : "non-negative"));
   }
   return {};
 }
@@ -48,8 +48,8 @@ std::string RatioCI::brief() const {
 
 namespace {
 util::Status check_options(double level, int resamples) {
-  if (!(level > 0 && level < 1)) return util::fail(fmt::format("confidence level must be in (0, 1), got {}", level));
-  if (resamples < 100) return util::fail(fmt::format("at least 100 bootstrap resamples needed, got {}", resamples));
+  if (!(level > 0 && level < 1)) return util::invalid_input(fmt::format("confidence level must be in (0, 1), got {}", level));
+  if (resamples < 100) return util::invalid_input(fmt::format("at least 100 bootstrap resamples needed, got {}", resamples));
   return {};
 }
 }  // namespace
@@ -60,8 +60,8 @@ util::Result<RatioCI> bootstrap_ratio_ci(const std::vector<double>& a, const std
   KT_TRY_STATUS(check_sample(b, "b", false));
   KT_TRY_STATUS(check_options(level, resamples));
   if (paired && a.size() != b.size())
-    return util::fail(fmt::format("paired bootstrap needs as many b values as a values ({} vs {})", b.size(),
-                                  a.size()));
+    return util::invalid_input(fmt::format("paired bootstrap needs as many b values as a values ({} vs {})", b.size(),
+                                           a.size()));
 
   RatioCI out;
   out.level = level;
@@ -97,7 +97,7 @@ util::Result<RatioCI> bootstrap_pair_ratio_ci(const std::vector<double>& a, cons
   KT_TRY_STATUS(check_sample(b, "b", false));
   KT_TRY_STATUS(check_options(level, resamples));
   if (a.size() != b.size())
-    return util::fail(fmt::format("pair ratios need as many b values as a values ({} vs {})", b.size(), a.size()));
+    return util::invalid_input(fmt::format("pair ratios need as many b values as a values ({} vs {})", b.size(), a.size()));
   std::vector<double> pair_ratios(a.size());
   for (std::size_t i = 0; i < a.size(); ++i) pair_ratios[i] = b[i] / a[i];
 

@@ -11,7 +11,7 @@ namespace kerntune::stats::detail {
 
 util::Status check_finite(const std::vector<double>& x, std::string_view name) {
   for (std::size_t i = 0; i < x.size(); ++i)
-    if (!std::isfinite(x[i])) return util::fail(fmt::format("{}[{}] is not a finite number", name, i));
+    if (!std::isfinite(x[i])) return util::invalid_input(fmt::format("{}[{}] is not a finite number", name, i));
   return {};
 }
 

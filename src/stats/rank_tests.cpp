@@ -54,9 +54,9 @@ std::string TestResult::brief() const {
 
 util::Result<TestResult> wilcoxon_signed_rank(const std::vector<double>& a, const std::vector<double>& b) {
   if (a.size() != b.size())
-    return util::fail(fmt::format("{} test needs paired samples of equal size ({} vs {})", kWilcoxon, a.size(),
-                                  b.size()));
-  if (a.empty()) return util::fail("Wilcoxon signed-rank test of empty samples");
+    return util::invalid_input(fmt::format("{} test needs paired samples of equal size ({} vs {})", kWilcoxon, a.size(),
+                                           b.size()));
+  if (a.empty()) return util::invalid_input("Wilcoxon signed-rank test of empty samples");
   KT_TRY_STATUS(detail::check_finite(a, "a"));
   KT_TRY_STATUS(detail::check_finite(b, "b"));
 
@@ -71,7 +71,7 @@ util::Result<TestResult> wilcoxon_signed_rank(const std::vector<double>& a, cons
     d.push_back(diff);
     magnitude.push_back(std::fabs(diff));
   }
-  if (d.empty()) return util::fail("Wilcoxon signed-rank test: every difference is zero");
+  if (d.empty()) return util::invalid_input("Wilcoxon signed-rank test: every difference is zero");
 
   std::vector<double> ranks = detail::average_ranks(magnitude);
   double r_plus = 0, r_minus = 0;
@@ -104,7 +104,7 @@ util::Result<TestResult> wilcoxon_signed_rank(const std::vector<double>& a, cons
 }
 
 util::Result<TestResult> mann_whitney_u(const std::vector<double>& a, const std::vector<double>& b) {
-  if (a.empty() || b.empty()) return util::fail("Mann-Whitney U test needs two non-empty samples");
+  if (a.empty() || b.empty()) return util::invalid_input("Mann-Whitney U test needs two non-empty samples");
   KT_TRY_STATUS(detail::check_finite(a, "a"));
   KT_TRY_STATUS(detail::check_finite(b, "b"));
   std::vector<double> both(a);

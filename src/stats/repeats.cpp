@@ -11,10 +11,10 @@ namespace kerntune::stats {
 namespace {
 
 util::Status check_positive(const std::vector<double>& x, std::string_view name) {
-  if (x.size() < 3) return util::fail(fmt::format("{} needs at least 3 values to estimate spread, got {}", name, x.size()));
+  if (x.size() < 3) return util::invalid_input(fmt::format("{} needs at least 3 values to estimate spread, got {}", name, x.size()));
   KT_TRY_STATUS(detail::check_finite(x, name));
   for (std::size_t i = 0; i < x.size(); ++i)
-    if (x[i] <= 0) return util::fail(fmt::format("{}[{}] = {} is not positive", name, i, x[i]));
+    if (x[i] <= 0) return util::invalid_input(fmt::format("{}[{}] = {} is not positive", name, i, x[i]));
   return {};
 }
 
@@ -44,12 +44,12 @@ util::Result<RepeatsEstimate> required_repeats(const std::vector<double>& a, con
   KT_TRY_STATUS(check_positive(a, "a"));
   KT_TRY_STATUS(check_positive(b, "b"));
   if (!(options.target_half_width > 0 && options.target_half_width < 1))
-    return util::fail(fmt::format("target half-width must be in (0, 1), got {}", options.target_half_width));
+    return util::invalid_input(fmt::format("target half-width must be in (0, 1), got {}", options.target_half_width));
   if (!(options.level > 0 && options.level < 1))
-    return util::fail(fmt::format("confidence level must be in (0, 1), got {}", options.level));
-  if (options.max_repeats < 1) return util::fail("max_repeats must be at least 1");
+    return util::invalid_input(fmt::format("confidence level must be in (0, 1), got {}", options.level));
+  if (options.max_repeats < 1) return util::invalid_input("max_repeats must be at least 1");
   if (paired && a.size() != b.size())
-    return util::fail(fmt::format("paired samples must have equal size ({} vs {})", a.size(), b.size()));
+    return util::invalid_input(fmt::format("paired samples must have equal size ({} vs {})", a.size(), b.size()));
 
   // Variance of the log ratio of medians for one repeat per side, divided by
   // the median's asymptotic efficiency factor π/2.

@@ -16,7 +16,10 @@ util::Error sqlite_error(sqlite3* db, int rc, std::string_view what) {
   std::string text = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   std::string generic = sqlite3_errstr(rc);
   if (text != generic) text = fmt::format("{} ({})", text, generic);
-  return util::Error{util::Error::Kind::io, fmt::format("{}: {}: {}", db_path(db), what, text), {}, 0, 0};
+  // SQLITE_BUSY: another connection held the lock past the busy timeout, a
+  // deadline (the caller may retry); anything else is an I/O failure.
+  const auto kind = (rc & 0xff) == SQLITE_BUSY ? util::Error::Kind::timeout : util::Error::Kind::io;
+  return util::Error{kind, fmt::format("{}: {}: {}", db_path(db), what, text), {}, 0, 0};
 }
 
 util::Status exec(sqlite3* db, const char* sql, std::string_view what) {

@@ -41,7 +41,7 @@ std::uint64_t from_sql(std::int64_t v) {
 util::Status check_json_object(const std::string& text, std::string_view what) {
   auto parsed = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded() || !parsed.is_object())
-    return util::fail(fmt::format("{} must be a JSON object, got '{}'", what, text.substr(0, 80)));
+    return util::invalid_input(fmt::format("{} must be a JSON object, got '{}'", what, text.substr(0, 80)));
   return {};
 }
 
@@ -81,22 +81,22 @@ util::Status touch_campaign(sqlite3* db, std::int64_t id) {
 
 util::Status validate_trial(const TrialRecord& t) {
   if (t.status != "ok" && t.status != "failed")
-    return util::fail(fmt::format("trial {}: status must be ok or failed, got '{}'", t.seq, t.status));
+    return util::invalid_input(fmt::format("trial {}: status must be ok or failed, got '{}'", t.seq, t.status));
   if (t.status == "failed" && t.failure_stage.empty())
-    return util::fail(fmt::format("trial {}: a failed trial needs a failure stage", t.seq));
-  if (t.kind.empty()) return util::fail(fmt::format("trial {}: empty kind", t.seq));
-  if (t.seq < 0) return util::fail(fmt::format("trial {}: negative seq", t.seq));
+    return util::invalid_input(fmt::format("trial {}: a failed trial needs a failure stage", t.seq));
+  if (t.kind.empty()) return util::invalid_input(fmt::format("trial {}: empty kind", t.seq));
+  if (t.seq < 0) return util::invalid_input(fmt::format("trial {}: negative seq", t.seq));
   KT_TRY_STATUS(check_json_object(t.params_json, fmt::format("trial {} params", t.seq)));
   KT_TRY_STATUS(check_json_object(t.effective_json, fmt::format("trial {} effective assignment", t.seq)));
   for (const auto& m : t.measurements) {
-    if (m.metric.empty()) return util::fail(fmt::format("trial {}: measurement without metric name", t.seq));
+    if (m.metric.empty()) return util::invalid_input(fmt::format("trial {}: measurement without metric name", t.seq));
     if (!std::isfinite(m.value))
-      return util::fail(fmt::format("trial {}: metric '{}' repeat {} is not a finite number", t.seq, m.metric,
-                                    m.repeat));
+      return util::invalid_input(fmt::format("trial {}: metric '{}' repeat {} is not a finite number", t.seq, m.metric,
+                                             m.repeat));
   }
   for (const auto& [stage, seconds] : t.timings)
     if (!std::isfinite(seconds))
-      return util::fail(fmt::format("trial {}: timing '{}' is not a finite number", t.seq, stage));
+      return util::invalid_input(fmt::format("trial {}: timing '{}' is not a finite number", t.seq, stage));
   return {};
 }
 
@@ -122,12 +122,12 @@ util::Result<std::vector<CampaignRow>> Store::campaigns() {
 
 util::Result<CampaignRow> Store::create_campaign(const CampaignRow& row) {
   if (auto why = util::name_text_problem(row.name))
-    return util::fail(fmt::format("'{}' cannot name a campaign: {}", util::printable(row.name), *why));
+    return util::invalid_input(fmt::format("'{}' cannot name a campaign: {}", util::printable(row.name), *why));
   KT_TRY_STATUS(check_json_object(row.metadata_json, "campaign metadata"));
   KT_TRY(auto tx, Transaction::begin(db_, Transaction::Mode::write));
   KT_TRY(auto existing, find_campaign(row.name));
   if (existing)
-    return util::fail(fmt::format("{}: a campaign named '{}' already exists", detail::db_path(db_), row.name));
+    return util::invalid_input(fmt::format("{}: a campaign named '{}' already exists", detail::db_path(db_), row.name));
   KT_TRY(auto stmt, Statement::prepare(
                         db_, fmt::format("INSERT INTO campaigns (name, recipe_path, recipe_text, recipe_hash, seed, "
                                          "status, created_at, updated_at, metadata_json) "
@@ -148,12 +148,12 @@ util::Result<CampaignRow> Store::create_campaign(const CampaignRow& row) {
 
 util::Status Store::set_campaign_status(std::int64_t campaign_id, const std::string& status) {
   if (!valid_campaign_status(status))
-    return util::fail(fmt::format("campaign status must be running, stopped, finished or failed, got '{}'", status));
+    return util::invalid_input(fmt::format("campaign status must be running, stopped, finished or failed, got '{}'", status));
   KT_TRY(auto stmt, Statement::prepare(
                         db_, fmt::format("UPDATE campaigns SET status = ?, updated_at = {} WHERE id = ?", kNow)));
   stmt.bind_text(1, status).bind(2, campaign_id);
   KT_TRY_STATUS(stmt.run());
-  if (sqlite3_changes(db_) == 0) return util::fail(fmt::format("no campaign with id {}", campaign_id));
+  if (sqlite3_changes(db_) == 0) return util::invalid_input(fmt::format("no campaign with id {}", campaign_id));
   return {};
 }
 
@@ -163,7 +163,7 @@ util::Status Store::set_campaign_metadata(std::int64_t campaign_id, const std::s
                         db_, fmt::format("UPDATE campaigns SET metadata_json = ?, updated_at = {} WHERE id = ?", kNow)));
   stmt.bind_text(1, metadata_json).bind(2, campaign_id);
   KT_TRY_STATUS(stmt.run());
-  if (sqlite3_changes(db_) == 0) return util::fail(fmt::format("no campaign with id {}", campaign_id));
+  if (sqlite3_changes(db_) == 0) return util::invalid_input(fmt::format("no campaign with id {}", campaign_id));
   return {};
 }
 
@@ -171,14 +171,14 @@ util::Result<std::int64_t> Store::insert_trial(const TrialRecord& trial, const s
   KT_TRY_STATUS(validate_trial(trial));
   KT_TRY(auto tx, Transaction::begin(db_, Transaction::Mode::write));
   KT_TRY(bool campaign_found, campaign_exists(db_, trial.campaign_id));
-  if (!campaign_found) return util::fail(fmt::format("no campaign with id {}", trial.campaign_id));
+  if (!campaign_found) return util::invalid_input(fmt::format("no campaign with id {}", trial.campaign_id));
   {
     KT_TRY(auto dup, Statement::prepare(db_, "SELECT 1 FROM trials WHERE campaign_id = ? AND seq = ?"));
     dup.bind(1, trial.campaign_id).bind(2, static_cast<std::int64_t>(trial.seq));
     KT_TRY(bool exists, dup.step());
     if (exists)
-      return util::fail(fmt::format("{}: campaign {} already has a trial with seq {}", detail::db_path(db_),
-                                    trial.campaign_id, trial.seq));
+      return util::invalid_input(fmt::format("{}: campaign {} already has a trial with seq {}", detail::db_path(db_),
+                                             trial.campaign_id, trial.seq));
   }
   KT_TRY(auto insert, Statement::prepare(
                           db_, "INSERT INTO trials (campaign_id, seq, kind, status, params_json, effective_json, "
@@ -290,7 +290,7 @@ util::Result<std::vector<ArtifactRow>> Store::trial_artifacts(std::int64_t trial
 
 util::Status Store::add_event(std::int64_t campaign_id, const std::string& level, const std::string& message) {
   if (level != "info" && level != "warn" && level != "error")
-    return util::fail(fmt::format("event level must be info, warn or error, got '{}'", level));
+    return util::invalid_input(fmt::format("event level must be info, warn or error, got '{}'", level));
   KT_TRY(auto stmt, Statement::prepare(db_, "INSERT INTO events (campaign_id, at, level, message) VALUES (?, ?, ?, ?)"));
   stmt.bind(1, campaign_id).bind(2, now_unix()).bind_text(3, level).bind_text(4, util::valid_utf8(message));
   return stmt.run();

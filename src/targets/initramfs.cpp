@@ -205,7 +205,7 @@ util::Result<Initramfs> build_initramfs(const InitramfsSpec& spec, const std::st
   std::string load_list;
   if (!spec.modules.empty()) {
     if (spec.modules_release_dir.empty())
-      return util::fail("the workload needs kernel modules but no modules folder is known (set target.modules_dir)");
+      return util::invalid_input("the workload needs kernel modules but no modules folder is known (set target.modules_dir)");
     KT_TRY(auto mods, resolve_modules(spec.modules, spec.modules_release_dir));
     std::string release = fs::path(spec.modules_release_dir).lexically_normal().filename().string();
     if (release.empty()) release = fs::path(spec.modules_release_dir).parent_path().filename().string();

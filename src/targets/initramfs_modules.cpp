@@ -80,7 +80,7 @@ util::Result<std::vector<ModuleFile>> resolve_modules(const std::vector<std::str
                                                       const std::string& release_dir) {
   if (names.empty()) return std::vector<ModuleFile>{};
   if (!fs::is_directory(release_dir))
-    return util::fail(fmt::format("kernel modules folder '{}' does not exist", release_dir));
+    return util::invalid_input(fmt::format("kernel modules folder '{}' does not exist", release_dir));
 
   std::set<std::string> builtin;
   if (auto text = util::read_file(release_dir + "/modules.builtin")) {
@@ -123,11 +123,11 @@ util::Result<std::vector<ModuleFile>> resolve_modules(const std::vector<std::str
     if (it == rel_of.end()) {
       std::string msg = fmt::format("kernel module '{}' not found in {}", raw, release_dir);
       if (!wanted_by.empty()) msg += fmt::format(" (needed by '{}')", wanted_by);
-      return util::fail(msg);
+      return util::invalid_input(msg);
     }
     if (!it->second.ends_with(".ko"))
-      return util::fail(fmt::format("kernel module '{}' is compressed ({}); only plain .ko files are supported",
-                                    raw, it->second));
+      return util::invalid_input(fmt::format("kernel module '{}' is compressed ({}); only plain .ko files are supported",
+                                             raw, it->second));
     active.insert(name);
     std::vector<std::string> deps;
     if (have_dep_file) {

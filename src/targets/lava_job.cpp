@@ -105,14 +105,14 @@ util::Result<Plan> make_plan(const TrialRequest& request) {
     step.id = ++id;
     std::string line = guest::encode_command(step.id, verb, args);
     if (line.size() > guest::kMaxCommandLine)
-      return util::fail(fmt::format("a command of the trial is {} bytes encoded; the guest agent reads at most {}",
-                                    line.size(), guest::kMaxCommandLine));
+      return util::invalid_input(fmt::format("a command of the trial is {} bytes encoded; the guest agent reads at most {}",
+                                             line.size(), guest::kMaxCommandLine));
     plan.text += line;
     plan.steps.push_back(std::move(step));
     return {};
   };
   auto knobs = guest::knob_writes(request.sysctls, request.sysfs);
-  if (!knobs) return util::fail(knobs.error());
+  if (!knobs) return util::invalid_input(knobs.error());  // a knob name the space should have refused
   for (const auto& k : *knobs) {
     PlanStep s;
     s.kind = PlanStep::Kind::write;

@@ -56,7 +56,10 @@ class Client {
     ro.argv.push_back(o_.url + path);
     ro.timeout = std::chrono::seconds(150);
     KT_TRY(util::RunResult r, util::run(ro));
-    if (!r.ok()) return util::io_error(fmt::format("{} {}: curl {}: {}", method, path, r.describe(), util::trim(r.err)));
+    if (!r.ok()) {
+      std::string why = fmt::format("{} {}: curl {}: {}", method, path, r.describe(), util::trim(r.err));
+      return r.timed_out ? util::timeout_error(std::move(why)) : util::io_error(std::move(why));
+    }
     Http h;
     auto nl = r.out.rfind('\n');
     h.body = nl == std::string::npos ? std::string() : r.out.substr(0, nl);

@@ -45,7 +45,7 @@ class LibvirtLauncher final : public VmLauncher {
     stop();
     if (!swept_) sweep();
     for (const auto* v : {&boot.kernel, &boot.initramfs, &boot.cmdline, &boot.swap_disk})
-      if (has_control(*v)) return util::fail(fmt::format("'{}' has a control character: not a domain XML value", *v));
+      if (has_control(*v)) return util::invalid_input(fmt::format("'{}' has a control character: not a domain XML value", *v));
     static std::atomic<int> serial{0};
     name_ = fmt::format("{}-{}-{}", o_.name_prefix, getpid(), serial++);
     // A unix socket path has room for 107 bytes, and socat reads ':' and ',' as syntax.
@@ -96,9 +96,8 @@ class LibvirtLauncher final : public VmLauncher {
     std::string what = "virsh " + args.front();
     if (!r) return util::fail(fmt::format("{}: {}", what, r.error().message), util::Error::Kind::io);
     if (r->timed_out)
-      return util::fail(fmt::format("{} on {} did not finish within {} s (is libvirtd running? scripts/libvirt-start)",
-                                    what, o_.uri, kVirshTimeout.count() / 1000),
-                        util::Error::Kind::io);
+      return util::timeout_error(fmt::format("{} on {} did not finish within {} s (is libvirtd running? scripts/libvirt-start)",
+                                             what, o_.uri, kVirshTimeout.count() / 1000));
     if (!r->ok())
       return util::fail(fmt::format("{} on {} failed: {}", what, o_.uri, guest::tail_lines(r->out, 3, "(no output)")),
                         util::Error::Kind::io);

@@ -152,7 +152,7 @@ void QemuTarget::kill_vm(TrialState* st) {
 util::Result<Initramfs> QemuTarget::initramfs_for(const TrialRequest& request) {
   if (!request.boot.initramfs.empty()) {  // the caller's own (it must start the kerntune agent)
     if (!fs::is_regular_file(request.boot.initramfs))
-      return util::fail(fmt::format("initramfs '{}' does not exist", request.boot.initramfs));
+      return util::invalid_input(fmt::format("initramfs '{}' does not exist", request.boot.initramfs));
     return Initramfs{request.boot.initramfs, {}, true, static_cast<std::size_t>(fs::file_size(request.boot.initramfs))};
   }
   InitramfsSpec spec;

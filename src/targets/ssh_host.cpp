@@ -26,6 +26,14 @@ bool socket_exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode);
 }
 
+// The host did not answer in time: timeout; any other loss of the link: io.
+util::Error::Kind kind_of(const guest::ChannelError& e) {
+  return e.kind == guest::ChannelError::Kind::timeout ? util::Error::Kind::timeout : util::Error::Kind::io;
+}
+util::Error::Kind kind_of(const util::RunResult& r) {
+  return r.timed_out ? util::Error::Kind::timeout : util::Error::Kind::io;
+}
+
 }  // namespace
 
 std::string agent_command(const std::string& remote_dir) {
@@ -115,13 +123,13 @@ util::Status Connection::upload(const std::string& content, const std::string& r
   KT_TRY(auto r, remote(upload_command(remote_path), content, timeout));
   if (!r.ok())
     return util::fail(fmt::format("uploading {} to {} ({} bytes): {}: {}", remote_path, host_.name, content.size(),
-                                  r.describe(), guest::tail_lines(r.err + r.out, 3, "(no message)")), util::Error::Kind::io);
+                                  r.describe(), guest::tail_lines(r.err + r.out, 3, "(no message)")), kind_of(r));
   return {};
 }
 
 util::Result<bool> Connection::remote_file_exists(const std::string& remote_path) {
   KT_TRY(auto r, remote(exists_command(remote_path), std::nullopt, options_->command_timeout));
-  if (!r.ok()) return util::fail(fmt::format("checking {} on {}: {}", remote_path, host_.name, r.describe()), util::Error::Kind::io);
+  if (!r.ok()) return util::fail(fmt::format("checking {} on {}: {}", remote_path, host_.name, r.describe()), kind_of(r));
   return util::trim(r.out) == "present";
 }
 
@@ -138,10 +146,11 @@ util::Status Connection::start_agent() {
   auto r = agent->wait_ready(options_->command_timeout);
   if (!r) {
     std::string why = r.error().message;
+    const util::Error::Kind kind = kind_of(r.error());
     agent.reset();
     if (r.error().kind == guest::ChannelError::Kind::interrupted)
       return util::fail("interrupted", util::Error::Kind::interrupted);
-    return util::fail(fmt::format("the kerntune agent did not start on {}: {}", host_.name, why), util::Error::Kind::io);
+    return util::fail(fmt::format("the kerntune agent did not start on {}: {}", host_.name, why), kind);
   }
   return {};
 }
@@ -151,7 +160,7 @@ util::Status Connection::health_check() {
   KT_TRY_STATUS(start_agent());
   auto read = [&](const char* path) -> util::Result<std::string> {
     auto r = agent->read(path, options_->command_timeout);
-    if (!r) return util::fail(fmt::format("reading {} on {}: {}", path, host_.name, r.error().message), util::Error::Kind::io);
+    if (!r) return util::fail(fmt::format("reading {} on {}: {}", path, host_.name, r.error().message), kind_of(r.error()));
     if (r->rc != 0) return util::fail(fmt::format("reading {} on {}: {}", path, host_.name, r->payload), util::Error::Kind::io);
     return util::trim(r->payload);
   };
@@ -159,7 +168,7 @@ util::Status Connection::health_check() {
   KT_TRY(boot_id, read("/proc/sys/kernel/random/boot_id"));
   KT_TRY(release, read("/proc/sys/kernel/osrelease"));
   auto u = agent->run({"uname", "-r"}, 30, options_->agent_grace);
-  if (!u) return util::fail(fmt::format("running uname -r on {}: {}", host_.name, u.error().message), util::Error::Kind::io);
+  if (!u) return util::fail(fmt::format("running uname -r on {}: {}", host_.name, u.error().message), kind_of(u.error()));
   if (u->exit_code != 0 || util::trim(u->output) != release)
     return util::fail(fmt::format("uname -r on {} gave '{}' (exit {}), /proc says '{}'", host_.name,
                                   util::trim(u->output), u->exit_code, release), util::Error::Kind::io);

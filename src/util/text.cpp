@@ -51,18 +51,18 @@ std::optional<std::string> closest(std::string_view word, const std::vector<std:
 
 Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
   std::string s = trim(text);
-  if (s.empty()) return fail("empty duration");
+  if (s.empty()) return invalid_input("empty duration");
   double total_ms = 0;
   std::size_t i = 0;
   bool any = false;
   while (i < s.size()) {
     std::size_t start = i;
     while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
-    if (start == i) return fail(fmt::format("cannot parse duration '{}' (use e.g. 90s, 5m, 1h30m, 250ms)", s));
+    if (start == i) return invalid_input(fmt::format("cannot parse duration '{}' (use e.g. 90s, 5m, 1h30m, 250ms)", s));
     double value = 0;
     auto [p, ec] = std::from_chars(s.data() + start, s.data() + i, value);
     if (ec != std::errc() || p != s.data() + i)
-      return fail(fmt::format("cannot parse duration '{}' (use e.g. 90s, 5m, 1h30m, 250ms)", s));
+      return invalid_input(fmt::format("cannot parse duration '{}' (use e.g. 90s, 5m, 1h30m, 250ms)", s));
     std::size_t ustart = i;
     while (i < s.size() && std::isalpha(static_cast<unsigned char>(s[i]))) ++i;
     std::string unit = s.substr(ustart, i - ustart);
@@ -71,13 +71,13 @@ Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
     else if (unit == "ms") factor = 1;
     else if (unit == "m" || unit == "min") factor = 60000;
     else if (unit == "h") factor = 3600000;
-    else return fail(fmt::format("cannot parse duration '{}': unknown unit '{}' (use ms, s, m, h)", s, unit));
+    else return invalid_input(fmt::format("cannot parse duration '{}': unknown unit '{}' (use ms, s, m, h)", s, unit));
     if (unit.empty() && i < s.size())
-      return fail(fmt::format("cannot parse duration '{}' (use e.g. 90s, 5m, 1h30m, 250ms)", s));
+      return invalid_input(fmt::format("cannot parse duration '{}' (use e.g. 90s, 5m, 1h30m, 250ms)", s));
     total_ms += value * factor;
     any = true;
   }
-  if (!any || !std::isfinite(total_ms)) return fail(fmt::format("cannot parse duration '{}'", s));
+  if (!any || !std::isfinite(total_ms)) return invalid_input(fmt::format("cannot parse duration '{}'", s));
   return std::chrono::milliseconds(static_cast<long long>(std::llround(total_ms)));
 }
 

@@ -38,14 +38,14 @@ util::Result<MetricRegex> compile_metric_regex(std::string_view pattern) {
   for (std::size_t i = 0; i < pattern.size(); ++i) {
     char c = pattern[i];
     if (c == '\\') {
-      if (i + 1 >= pattern.size()) return util::fail("regex ends with a lone backslash");
+      if (i + 1 >= pattern.size()) return util::invalid_input("regex ends with a lone backslash");
       if (pattern[i + 1] == 'k' && i + 2 < pattern.size() && pattern[i + 2] == '<') {
         auto close = pattern.find('>', i + 3);
-        if (close == std::string_view::npos) return util::fail("unterminated \\k<name> back-reference");
+        if (close == std::string_view::npos) return util::invalid_input("unterminated \\k<name> back-reference");
         std::string name(pattern.substr(i + 3, close - i - 3));
         auto it = m.groups.find(name);
         if (it == m.groups.end())
-          return util::fail(fmt::format("back-reference \\k<{}> names no earlier group", name));
+          return util::invalid_input(fmt::format("back-reference \\k<{}> names no earlier group", name));
         out += fmt::format("\\{}", it->second);
         i = close;
         continue;
@@ -59,7 +59,7 @@ util::Result<MetricRegex> compile_metric_regex(std::string_view pattern) {
       if (j < pattern.size() && pattern[j] == '^') ++j;
       for (; j < pattern.size() && pattern[j] != ']'; ++j)
         if (pattern[j] == '\\') ++j;
-      if (j >= pattern.size()) return util::fail("unterminated character class '['");
+      if (j >= pattern.size()) return util::invalid_input("unterminated character class '['");
       out.append(pattern.substr(i, j - i + 1));
       i = j;
       continue;
@@ -69,11 +69,11 @@ util::Result<MetricRegex> compile_metric_regex(std::string_view pattern) {
                    i + 3 < pattern.size() && pattern[i + 3] != '=' && pattern[i + 3] != '!';
       if (named) {
         auto close = pattern.find('>', i + 3);
-        if (close == std::string_view::npos) return util::fail("unterminated group name '(?<'");
+        if (close == std::string_view::npos) return util::invalid_input("unterminated group name '(?<'");
         std::string name(pattern.substr(i + 3, close - i - 3));
         if (!valid_group_name(name))
-          return util::fail(fmt::format("bad group name '{}' (letters, digits, '_')", name));
-        if (m.groups.contains(name)) return util::fail(fmt::format("group '{}' is named twice", name));
+          return util::invalid_input(fmt::format("bad group name '{}' (letters, digits, '_')", name));
+        if (m.groups.contains(name)) return util::invalid_input(fmt::format("group '{}' is named twice", name));
         m.groups[name] = ++groups;
         out += '(';
         i = close;
@@ -81,7 +81,7 @@ util::Result<MetricRegex> compile_metric_regex(std::string_view pattern) {
       }
       if (i + 1 < pattern.size() && pattern[i + 1] == '?') {
         if (i + 2 < pattern.size() && pattern[i + 2] == '<')
-          return util::fail("lookbehind '(?<=' / '(?<!' is not supported by ECMAScript regexes");
+          return util::invalid_input("lookbehind '(?<=' / '(?<!' is not supported by ECMAScript regexes");
       } else {
         ++groups;
       }
@@ -90,16 +90,16 @@ util::Result<MetricRegex> compile_metric_regex(std::string_view pattern) {
   }
   auto v = m.groups.find("value");
   if (v == m.groups.end())
-    return util::fail("regex has no (?<value>...) group to capture the number");
+    return util::invalid_input("regex has no (?<value>...) group to capture the number");
   m.value_group = v->second;
   try {
     m.re = std::regex(m.rewritten, std::regex::ECMAScript | std::regex::optimize);
   } catch (const std::regex_error& e) {
-    return util::fail(fmt::format("invalid regex: {}", e.what()));
+    return util::invalid_input(fmt::format("invalid regex: {}", e.what()));
   }
   if (m.re.mark_count() != groups)  // our group count must agree with std::regex's
-    return util::fail(fmt::format("cannot number the groups of this regex ({} counted, {} compiled)",
-                                  groups, m.re.mark_count()));
+    return util::internal_error(fmt::format("cannot number the groups of this regex ({} counted, {} compiled)",
+                                            groups, m.re.mark_count()));
   return m;
 }
 

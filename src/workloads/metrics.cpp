@@ -57,19 +57,19 @@ std::string tail(std::string_view output, std::size_t n) {
 
 util::Result<double> parse_number(std::string_view text) {
   std::string s = util::trim(text);
-  if (s.empty()) return util::fail("empty text where a number was expected");
+  if (s.empty()) return util::invalid_input("empty text where a number was expected");
   std::string_view body = s;
   if (body[0] == '+' || body[0] == '-') body.remove_prefix(1);
   if (body.empty() || !(is_digit(body[0]) || body[0] == '.'))
-    return util::fail(fmt::format("'{}' is not a number", s));
-  if (!proper_thousands(body)) return util::fail(fmt::format("'{}' is not a number (misplaced ',')", s));
+    return util::invalid_input(fmt::format("'{}' is not a number", s));
+  if (!proper_thousands(body)) return util::invalid_input(fmt::format("'{}' is not a number (misplaced ',')", s));
   std::string clean;
   for (char c : s)
     if (c != ',' && c != '+') clean += c;
   double v = 0;
   auto [p, ec] = std::from_chars(clean.data(), clean.data() + clean.size(), v);
   if (ec != std::errc() || p != clean.data() + clean.size() || !std::isfinite(v))
-    return util::fail(fmt::format("'{}' is not a number", s));
+    return util::invalid_input(fmt::format("'{}' is not a number", s));
   return v;
 }
 
@@ -109,7 +109,7 @@ util::Result<std::map<std::string, double>> extract_metrics(const Workload& work
       }
       auto it = protocol.find(m.name);
       if (it == protocol.end())
-        return util::fail(fmt::format(
+        return util::invalid_input(fmt::format(
             "metric '{}' of workload '{}' is missing: no 'KERNTUNE_METRIC {} <value>' line with a "
             "number in the output; its last lines:\n{}",
             m.name, workload.name, m.name, tail(output, 10)));
@@ -119,20 +119,20 @@ util::Result<std::map<std::string, double>> extract_metrics(const Workload& work
       if (!re) {
         auto compiled = compile_metric_regex(m.regex);
         if (!compiled)
-          return util::fail(fmt::format("metric '{}' of workload '{}': {}", m.name, workload.name,
-                                        compiled.error().message));
+          return util::fail_like(compiled.error(), fmt::format("metric '{}' of workload '{}': {}", m.name,
+                                                                workload.name, compiled.error().message));
         re = std::make_shared<const MetricRegex>(std::move(*compiled));
       }
       auto text = last_value_match(*re, output);
       if (!text)
-        return util::fail(fmt::format(
+        return util::invalid_input(fmt::format(
             "metric '{}' of workload '{}' is missing: regex '{}' matches no line of the output; "
             "its last lines:\n{}",
             m.name, workload.name, m.regex, tail(output, 10)));
       auto number = parse_number(*text);
       if (!number)
-        return util::fail(fmt::format("metric '{}' of workload '{}': the (?<value>...) group captured {}",
-                                      m.name, workload.name, number.error().message));
+        return util::invalid_input(fmt::format("metric '{}' of workload '{}': the (?<value>...) group captured {}",
+                                               m.name, workload.name, number.error().message));
       raw = *number;
     }
     values[m.name] = raw * m.scale;

@@ -221,7 +221,7 @@ util::Result<Workload> load_workload(const std::string& name_or_path,
       if (auto c = util::closest(name_or_path, names)) msg += fmt::format(" (did you mean '{}'?)", *c);
       if (!names.empty()) msg += fmt::format("; available: {}", fmt::join(names, ", "));
       msg += fmt::format("; looked for {}", tried.empty() ? std::string("nothing (no search dirs)") : fmt::format("{}", fmt::join(tried, ", ")));
-      return util::fail(msg);
+      return util::invalid_input(msg);
     }
   }
   KT_TRY(std::string text, util::read_file(path));

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
@@ -240,4 +241,20 @@ TEST(TrialRunner, ALongInlineScriptIsAnArgumentNotAFileName) {
   auto job = campaign::one_trial_recipe(r, {r.file, r.dir, dir / "work", r.metric_names()}, {}, "t");
   ASSERT_TRUE(job) << job.error().format();
   EXPECT_EQ(YAML::Load(*job)["target"]["argv"][2].as<std::string>(), script);
+}
+
+// executor: slurm on a machine without sbatch: the recipe is fine, the
+// machine is not, so the failure is io (exit 1), not invalid input.
+TEST(TrialRunner, SlurmExecutorWithoutSbatchIsAnInfrastructureFailure) {
+  TempDir dir;
+  campaign::Recipe r = load(dir, recipe_text() + "executor: slurm\n");
+  auto runner = make_runner(r, dir / "work");
+  const char* old = std::getenv("PATH");
+  const std::string saved = old ? old : "";
+  ASSERT_EQ(::setenv("PATH", (dir / "empty-path").c_str(), 1), 0);
+  auto target = runner.make_target(0);
+  ::setenv("PATH", saved.c_str(), 1);
+  ASSERT_FALSE(target);
+  EXPECT_EQ(target.error().kind, kerntune::util::Error::Kind::io) << target.error().format();
+  EXPECT_NE(target.error().message.find("needs 'sbatch' in PATH"), std::string::npos) << target.error().message;
 }

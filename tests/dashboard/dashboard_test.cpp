@@ -281,6 +281,22 @@ TEST(Dashboard, TheStoreIsLeftByteForByteAndTheConnectionIsReadOnly) {
   EXPECT_FALSE(dash::Server::start(options_for(d / "none.db")).has_value());
 }
 
+// A missing store is the user's mistake; a missing Chart.js is the machine's
+// (an uninstalled package): io, exit 1 (docs/cli.md).
+TEST(Dashboard, MissingChartJsIsAnIoFailureAndAMissingStoreBadInput) {
+  kt_test::TempDir d;
+  auto nostore = dash::Server::start(options_for(d / "none.db"));
+  ASSERT_FALSE(nostore.has_value());
+  EXPECT_EQ(nostore.error().kind, kerntune::util::Error::Kind::invalid_input);
+  dash::Options o = options_for(stored().db);
+  o.chart_js = d / "chart.umd.min.js";
+  auto nochart = dash::Server::start(o);
+  ASSERT_FALSE(nochart.has_value());
+  EXPECT_EQ(nochart.error().kind, kerntune::util::Error::Kind::io) << nochart.error().format();
+  EXPECT_EQ(nochart.error().file, o.chart_js);
+  EXPECT_NE(nochart.error().message.find("cannot read Chart.js"), std::string::npos) << nochart.error().message;
+}
+
 TEST(Dashboard, CliHelpAndBadInput) {
   auto help = run_cli({"dashboard", "--help"});
   EXPECT_EQ(help.code, 0);

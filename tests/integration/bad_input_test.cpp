@@ -137,3 +137,36 @@ TEST(BadInput, MissingKernelImageFailsTuneBeforeAnyTrial) {
     EXPECT_NE(t.code, 0) << "a campaign was left behind: " << t.out;
   }
 }
+
+// Infrastructure is not bad input (docs/cli.md, "Exit codes"): a file that
+// exists but cannot be opened, a Slurm executor without sbatch, a database
+// in a folder that does not exist all exit 1; the malformed file beside them 2.
+TEST(ExitCodes, InfrastructureFailuresExitOneAndBadInputTwo) {
+  kt_test::TempDir dir;
+  // A UNIX socket exists but open(2) refuses it (ENXIO), even for root.
+  auto sock = kerntune::util::run({.argv = {"python3", "-c", "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])",
+                                            dir / "space.yaml"}});
+  ASSERT_TRUE(sock && sock->ok()) << (sock ? sock->err : sock.error().message);
+  auto unreadable = run_cli({"space", "check", dir / "space.yaml"});
+  EXPECT_EQ(unreadable.code, 1) << unreadable.err;
+  EXPECT_NE(unreadable.err.find("cannot open file"), std::string::npos) << unreadable.err;
+  kt_test::write(dir / "bad.yaml", "parameters:\n  - {name: x, domain: generic, type: real, range: [1, 0], default: 0}\n");
+  auto malformed = run_cli({"space", "check", dir / "bad.yaml"});
+  EXPECT_EQ(malformed.code, 2) << malformed.err;
+
+  const std::string good =
+      replace(kGood, "argv: [python3, -c, \"print('KERNTUNE_METRIC y 1')\"]", "argv: [/bin/sh, -c, 'echo KERNTUNE_METRIC y 1']");
+  kt_test::write(dir / "r.yaml", good);
+  auto nodir = run_cli({"tune", dir / "r.yaml", "--db", dir / "no-such-folder/k.db", "--progress", "quiet"});
+  EXPECT_EQ(nodir.code, 1) << nodir.err;
+  EXPECT_NE(nodir.err.find("cannot open database"), std::string::npos) << nodir.err;
+
+  kt_test::write(dir / "slurm.yaml", good + "executor: slurm\n");
+  auto noslurm = kerntune::util::run({.argv = {kt_test::kerntune_bin(), "tune", dir / "slurm.yaml", "--db", dir / "s.db",
+                                               "--progress", "quiet"},
+                                      .env = {{"PATH", dir / "empty-path"}},
+                                      .timeout = std::chrono::minutes(2)});
+  ASSERT_TRUE(noslurm);
+  EXPECT_EQ(noslurm->exit_code, 1) << noslurm->err;
+  EXPECT_NE(noslurm->err.find("executor: slurm needs 'sbatch' in PATH"), std::string::npos) << noslurm->err;
+}

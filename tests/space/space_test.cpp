@@ -327,7 +327,7 @@ constraints:
         default: text[pos] = alphabet[rng() % alphabet.size()];
       }
     }
-    util::Result<Space> s = util::fail("unset");
+    util::Result<Space> s = util::internal_error("unset");
     ASSERT_NO_THROW(s = Space::load_string(text, "fuzz.yaml")) << text;
     if (s) {
       ++loaded;

@@ -76,7 +76,9 @@ TEST(StoreDurability, ReaderReadsWhileWriterHoldsWriteTransaction) {
   EXPECT_EQ(seen->size(), 3u);
 }
 
-TEST(StoreDurability, BusyBeyondTimeoutIsAnIoError) {
+// The lock held past the busy timeout is a deadline that passed: timeout
+// (exit 1 like io; a caller may retry), not bad input.
+TEST(StoreDurability, BusyBeyondTimeoutIsATimeoutError) {
   TempDir dir;
   std::string path = dir.file("kt.db");
   auto first = Store::open(path);
@@ -90,7 +92,7 @@ TEST(StoreDurability, BusyBeyondTimeoutIsAnIoError) {
   auto id = second->insert_trial(trial(campaign, 0, 1), {});
   auto waited = Clock::now() - start;
   ASSERT_FALSE(id);
-  EXPECT_EQ(id.error().kind, util::Error::Kind::io);
+  EXPECT_EQ(id.error().kind, util::Error::Kind::timeout);
   EXPECT_NE(id.error().message.find("database is locked"), std::string::npos) << id.error().message;
   EXPECT_NE(id.error().message.find(path), std::string::npos) << id.error().message;
   EXPECT_GE(waited, std::chrono::milliseconds(150));

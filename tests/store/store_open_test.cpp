@@ -114,6 +114,18 @@ TEST(StoreOpen, MigratesV1StorePreservingData) {
   EXPECT_EQ(*ok, "ok");
 }
 
+// A --db in a folder that does not exist: SQLite cannot create the file, an
+// infrastructure failure (io, exit 1), not a malformed store; nothing is made.
+TEST(StoreOpen, APathInAFolderThatDoesNotExistIsAnIoFailure) {
+  TempDir dir;
+  const std::string folder = dir.file("no-such-folder");
+  auto store = Store::open(folder + "/k.db");
+  ASSERT_FALSE(store);
+  EXPECT_EQ(store.error().kind, util::Error::Kind::io) << store.error().format();
+  EXPECT_NE(store.error().message.find("cannot open database"), std::string::npos) << store.error().message;
+  EXPECT_FALSE(fs::exists(folder));
+}
+
 TEST(StoreOpen, FailedMigrationRollsBackToThePreviousVersion) {
   TempDir dir;
   std::string path = dir.file("old.db");

@@ -72,19 +72,19 @@ struct TestHost {
     h.dir = dir;
     fs::create_directories(dir);
     h.kernel = kernel_path();
-    if (h.kernel.empty()) return util::fail("no kernel image: run scripts/fetch-kernel");
+    if (h.kernel.empty()) return util::io_error("no kernel image: run scripts/fetch-kernel");
     auto modules = targets::modules_dir_for_kernel(h.kernel);
-    if (!modules) return util::fail("no lib/modules beside the kernel");
+    if (!modules) return util::io_error("no lib/modules beside the kernel");
     h.key = (dir / "id_ed25519").string();
     std::string hostkey = (dir / "host_ed25519").string();
     if (!fs::exists(h.key)) {
       KT_TRY(auto r, run({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "kt-test", "-f", h.key},
                          std::chrono::seconds(30)));
-      if (!r.ok()) return util::fail("ssh-keygen: " + r.describe() + r.err);
+      if (!r.ok()) return util::io_error("ssh-keygen: " + r.describe() + r.err);
     }
     if (!fs::exists(hostkey)) {
       KT_TRY(auto r, run({"dropbearkey", "-t", "ed25519", "-f", hostkey}, std::chrono::seconds(30)));
-      if (!r.ok()) return util::fail("dropbearkey: " + r.describe() + r.err);
+      if (!r.ok()) return util::io_error("dropbearkey: " + r.describe() + r.err);
     }
     KT_TRY(auto pub, run({"dropbearkey", "-y", "-f", hostkey}, std::chrono::seconds(30)));
     for (auto& l : util::split(pub.out, '\n'))
@@ -92,7 +92,7 @@ struct TestHost {
         auto parts = util::split(l, ' ');
         h.host_pubkey = parts[0] + " " + parts[1];
       }
-    if (h.host_pubkey.empty()) return util::fail("dropbearkey -y printed no public key: " + pub.out);
+    if (h.host_pubkey.empty()) return util::io_error("dropbearkey -y printed no public key: " + pub.out);
     KT_TRY(std::string client_pub, util::read_file(h.key + ".pub"));
     KT_TRY(std::string hostkey_bytes, util::read_file(hostkey));
 
@@ -116,7 +116,7 @@ struct TestHost {
                                      "--initrd", initramfs, "--wait", std::to_string(wait_s)};
     if (port) argv.insert(argv.end(), {"--port", std::to_string(port)});
     KT_TRY(auto r, run(argv, std::chrono::seconds(wait_s + 30)));
-    if (!r.ok()) return util::fail("ssh-test-host start: " + r.describe() + ": " + r.err);
+    if (!r.ok()) return util::io_error("ssh-test-host start: " + r.describe() + ": " + r.err);
     port = std::stoi(util::trim(r.out));
     return {};
   }

@@ -211,6 +211,7 @@ TEST(SshTarget, HostLostMidTrialLeavesThePoolAndTheNextTrialRunsOnAnother) {
   EXPECT_FALSE(t3.has_value());
   if (!t3) {
     EXPECT_NE(t3.error().message.find("no ssh target host is left"), std::string::npos) << t3.error().message;
+    EXPECT_EQ(t3.error().kind, util::Error::Kind::io) << "an empty pool is infrastructure, not bad input";
   }
 }
 

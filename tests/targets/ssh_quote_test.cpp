@@ -225,3 +225,34 @@ TEST(BzImage, ReleaseFromTheRealKernelHeaderMatchesItsFileName) {
 }
 
 }  // namespace
+
+// The only target host refuses connections (nothing listens on 127.0.0.1:1):
+// it leaves the pool, and a pool with no host left is an infrastructure
+// failure (io: the campaign may retry elsewhere; exit 1), not bad input.
+TEST(SshPool, NoHostLeftIsAnIoError) {
+  fs::path dir = fs::temp_directory_path() / ("kt-ssh-pool-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  ASSERT_TRUE(util::write_file((dir / "id").string(), "key").has_value());
+  targets::TargetContext ctx{(dir / "recipe.yaml").string(), dir.string(), (dir / "work").string(), {}};
+  auto node = util::load_yaml_string(
+      "kind: ssh\nhosts: [{name: gone, address: 127.0.0.1, port: 1, key: id, host_key_policy: accept-new}]\n"
+      "connect_timeout: 2s\n",
+      ctx.recipe_file);
+  ASSERT_TRUE(node.has_value());
+  auto o = targets::parse_ssh_options(*node, ctx);
+  ASSERT_TRUE(o.has_value()) << o.error().format();
+  {
+    targets::SshTarget target(std::move(*o));
+    targets::TrialRequest r;
+    r.seq = 1;
+    auto t = target.run_trial(r);
+    ASSERT_FALSE(t.has_value()) << "a trial ran on a host that refuses connections";
+    EXPECT_EQ(t.error().kind, util::Error::Kind::io) << t.error().message;
+    EXPECT_NE(t.error().message.find("no ssh target host is left in the pool"), std::string::npos) << t.error().message;
+    EXPECT_NE(t.error().message.find("gone: ssh to gone failed"), std::string::npos) << t.error().message;
+    EXPECT_TRUE(target.pool().empty());
+    target.shutdown();
+  }
+  fs::remove_all(dir);
+}

@@ -1,6 +1,13 @@
 #include "kerntune/util/text.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 
 using namespace kerntune::util;
 using namespace std::chrono_literals;
@@ -50,4 +57,35 @@ TEST(Closest, TranspositionIsOneEdit) {
   EXPECT_EQ(edit_distance("rnage", "range"), 1u);
   EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
   EXPECT_EQ(closest("budegt", {"name", "budget", "seed"}), "budget");
+}
+
+// A path that names nothing is the user's mistake (exit 2); a file that is
+// there but cannot be opened or written is infrastructure (io, exit 1).
+TEST(ReadFile, MissingIsInvalidInputButUnopenableIsIo) {
+  auto dir = make_temp_dir("kt-read-file");
+  ASSERT_TRUE(dir) << dir.error().message;
+  auto missing = read_file(*dir + "/none.yaml");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().kind, Error::Kind::invalid_input);
+  EXPECT_EQ(missing.error().message, "file not found");
+
+  // A bound UNIX socket exists, but open(2) refuses it (ENXIO), even for root.
+  const std::string sock = *dir + "/s.sock";
+  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  ASSERT_LT(sock.size(), sizeof addr.sun_path);
+  std::memcpy(addr.sun_path, sock.c_str(), sock.size() + 1);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0) << std::strerror(errno);
+  auto unopenable = read_file(sock);
+  ::close(fd);
+  ASSERT_FALSE(unopenable);
+  EXPECT_EQ(unopenable.error().kind, Error::Kind::io) << unopenable.error().format();
+  EXPECT_EQ(unopenable.error().file, sock);
+
+  auto nowhere = write_file(*dir + "/no-such-folder/out.txt", "x");
+  ASSERT_FALSE(nowhere);
+  EXPECT_EQ(nowhere.error().kind, Error::Kind::io) << nowhere.error().message;
+  std::filesystem::remove_all(*dir);
 }

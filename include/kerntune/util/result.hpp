@@ -32,17 +32,38 @@ template <class T>
 using Result = std::expected<T, Error>;
 using Status = std::expected<void, Error>;
 
-inline std::unexpected<Error> fail(std::string message,
-                                   Error::Kind kind = Error::Kind::invalid_input) {
+// Every failure names its kind: there is no default, so each site decides.
+// The CLI maps kinds to exit codes (docs/cli.md): invalid_input 2,
+// interrupted 130, io/timeout/internal 1.
+inline std::unexpected<Error> fail(std::string message, Error::Kind kind) {
   return std::unexpected<Error>(Error{kind, std::move(message), {}, 0, 0});
+}
+inline std::unexpected<Error> fail(Error e) { return std::unexpected<Error>(std::move(e)); }
+/// Malformed user input (recipe, space, bundle, CLI values, file contents).
+/// Use fail_at when the fault can be located in a file.
+inline std::unexpected<Error> invalid_input(std::string message) {
+  return fail(std::move(message), Error::Kind::invalid_input);
 }
 inline std::unexpected<Error> fail_at(std::string file, int line, int column, std::string message) {
   return std::unexpected<Error>(
       Error{Error::Kind::invalid_input, std::move(message), std::move(file), line, column});
 }
-inline std::unexpected<Error> fail(Error e) { return std::unexpected<Error>(std::move(e)); }
+/// Infrastructure: files, the database, subprocesses, hosts, VMs, schedulers.
 inline std::unexpected<Error> io_error(std::string message) {
   return fail(std::move(message), Error::Kind::io);
+}
+/// A deadline passed (callers may retry).
+inline std::unexpected<Error> timeout_error(std::string message) {
+  return fail(std::move(message), Error::Kind::timeout);
+}
+/// An impossible state: a bug in kerntune.
+inline std::unexpected<Error> internal_error(std::string message) {
+  return fail(std::move(message), Error::Kind::internal);
+}
+/// A new message for a failure `cause`, keeping its kind (a wrapper must not
+/// turn an I/O failure into bad input) and its location.
+inline std::unexpected<Error> fail_like(const Error& cause, std::string message) {
+  return std::unexpected<Error>(Error{cause.kind, std::move(message), cause.file, cause.line, cause.column});
 }
 
 }  // namespace kerntune::util
