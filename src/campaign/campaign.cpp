@@ -196,7 +196,7 @@ util::Status Runner::open_campaign() {
   summary_.campaign_id = campaign_.id;
   summary_.campaign = campaign_.name;
   nlohmann::json metadata = campaign_metadata(recipe_, target_kind_);
-  if (auto k = kernel_source_metadata(recipe_); !k.is_null()) metadata["kernel_source"] = k;
+  if (auto k = trial_runner_->kernel_source_metadata(); !k.is_null()) metadata["kernel_source"] = k;
   // The budget in force (a --trials override included), rewritten at every start.
   budget_ = opts_.trials.value_or(recipe_.budget_trials);
   metadata["budget"] = budget_;

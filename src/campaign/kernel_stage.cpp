@@ -19,10 +19,12 @@ namespace fs = std::filesystem;
 
 constexpr std::size_t kMaxLogArtifact = 512u << 10;
 
-/// One Builder per kernel_source in this process: campaign workers that each
-/// wrap their own target share it, and its mutex keeps one build at a time
-/// in the cache's work folder.
-struct SharedBuilder {
+}  // namespace
+
+/// The stage's Builder: the workers' targets, which each wrap their own
+/// target, share it, and its mutex keeps one build at a time in the cache's
+/// work folder.
+struct KernelStage::SharedBuilder {
   SharedBuilder(kbuild::Builder b, kbuild::BuilderConfig c) : builder(std::move(b)), config(std::move(c)) {}
   kbuild::Builder builder;
   kbuild::BuilderConfig config;
@@ -48,11 +50,7 @@ struct SharedBuilder {
   }
 };
 
-std::mutex g_registry_mutex;
-std::map<std::string, std::weak_ptr<SharedBuilder>>& registry() {
-  static std::map<std::string, std::weak_ptr<SharedBuilder>> r;
-  return r;
-}
+namespace {
 
 util::Error located(const space::Parameter& p, const std::string& message) {
   return util::Error{util::Error::Kind::invalid_input, fmt::format("parameter '{}': {}", p.name, message), p.file,
@@ -92,6 +90,7 @@ std::string log_tail(const std::string& path) {
 
 class KernelBuildTarget final : public targets::Target {
  public:
+  using SharedBuilder = KernelStage::SharedBuilder;
   KernelBuildTarget(std::shared_ptr<SharedBuilder> shared, const space::Space& space,
                     std::unique_ptr<targets::Target> inner)
       : shared_(std::move(shared)), space_(space), inner_(std::move(inner)) {}
@@ -142,74 +141,44 @@ class KernelBuildTarget final : public targets::Target {
   std::unique_ptr<targets::Target> inner_;
 };
 
-std::string registry_key(const Recipe& recipe, const kbuild::BuilderConfig& config) {
-  return config.cache_dir + "\n" + recipe.dir + "\n" + YAML::Dump(recipe.kernel_source);
-}
-
-bool has_kernel_source(const Recipe& recipe) {
-  return recipe.kernel_source && !recipe.kernel_source.IsNull();  // a default YAML::Node is defined, and null
-}
-
 }  // namespace
 
-util::Result<std::unique_ptr<targets::Target>> with_kernel_builds(const Recipe& recipe,
-                                                                  std::unique_ptr<targets::Target> inner) {
-  bool has_kconfig = false;
+util::Result<std::shared_ptr<const KernelStage>> KernelStage::create(const Recipe& recipe) {
   const space::Parameter* first = nullptr;
   for (const auto& p : recipe.space.parameters())
     if (p.domain == space::Domain::kconfig) {
-      has_kconfig = true;
-      if (!first) first = &p;
+      first = &p;
+      break;
     }
-  if (!has_kernel_source(recipe)) {
-    if (has_kconfig)
+  if (!recipe.kernel_build) {
+    if (first)
       return util::fail(located(*first, "kconfig parameters need a kernel to build: add 'kernel_source:' to the "
                                         "recipe (docs/kconfig.md)"));
-    return inner;
+    return std::shared_ptr<const KernelStage>();
   }
-  KT_TRY(kbuild::BuilderConfig config, kbuild::parse_builder_config(recipe.kernel_source, recipe.file, recipe.dir));
-
-  // Workers of one campaign share a builder; another kernel_source (base,
-  // options, …) over the same cache folder gets its own.
-  const std::string key = registry_key(recipe, config);
-  std::shared_ptr<SharedBuilder> shared;
-  {
-    std::lock_guard lock(g_registry_mutex);
-    shared = registry()[key].lock();
-  }
-  if (!shared) {
-    auto b = kbuild::Builder::create(
-        config, [&](const kbuild::KconfigTree& tree) { return check_parameters(recipe.space, tree); });
-    if (!b) {
-      util::Error e = b.error();
-      if (e.file.empty()) {  // the source or its Kconfig, not a located recipe fault
-        e.message = "kernel_source: " + e.message;
-        e.file = recipe.file;
-      }
-      return util::fail(std::move(e));
+  const kbuild::BuilderConfig& config = *recipe.kernel_build;
+  auto b = kbuild::Builder::create(
+      config, [&](const kbuild::KconfigTree& tree) { return check_parameters(recipe.space, tree); });
+  if (!b) {
+    util::Error e = b.error();
+    if (e.file.empty()) {  // the source or its Kconfig, not a located recipe fault
+      e.message = "kernel_source: " + e.message;
+      e.file = recipe.file;
     }
-    shared = std::make_shared<SharedBuilder>(std::move(*b), config);
-    std::lock_guard lock(g_registry_mutex);
-    registry()[key] = shared;
+    return util::fail(std::move(e));
   }
-  KT_TRY_STATUS(check_parameters(recipe.space, shared->builder.kconfig()));
+  std::shared_ptr<KernelStage> stage(new KernelStage(recipe.space));
+  stage->shared_ = std::make_shared<SharedBuilder>(std::move(*b), config);
+  KT_TRY_STATUS(check_parameters(recipe.space, stage->shared_->builder.kconfig()));
   // (prepare_source warns about a dirty git tree; the metadata records it)
-  util::log_info("kconfig: kernel source {}", shared->builder.source().describe());
-  return std::unique_ptr<targets::Target>(
-      std::make_unique<KernelBuildTarget>(std::move(shared), recipe.space, std::move(inner)));
+  util::log_info("kconfig: kernel source {}", stage->shared_->builder.source().describe());
+  return std::shared_ptr<const KernelStage>(std::move(stage));
 }
 
-nlohmann::json kernel_source_metadata(const Recipe& recipe) {
-  if (!has_kernel_source(recipe)) return nullptr;
-  auto config = kbuild::parse_builder_config(recipe.kernel_source, recipe.file, recipe.dir);
-  if (!config) return nullptr;
-  std::shared_ptr<SharedBuilder> shared;
-  {
-    std::lock_guard lock(g_registry_mutex);
-    auto it = registry().find(registry_key(recipe, *config));
-    if (it != registry().end()) shared = it->second.lock();
-  }
-  return shared ? shared->metadata() : nlohmann::json(nullptr);
+std::unique_ptr<targets::Target> KernelStage::wrap(std::unique_ptr<targets::Target> inner) const {
+  return std::make_unique<KernelBuildTarget>(shared_, *space_, std::move(inner));
 }
+
+nlohmann::json KernelStage::metadata() const { return shared_->metadata(); }
 
 }  // namespace kerntune::campaign

@@ -280,7 +280,10 @@ util::Result<Recipe> load_recipe(const std::string& path) {
   if (!root["target"]) return fail_at(root, file, "the recipe needs a 'target' (e.g. {kind: command, argv: [...]})");
   r.target = root["target"];
   if (!r.target.IsMap()) return fail_at(r.target, file, "'target' must be a mapping with a 'kind'");
-  if (auto k = root["kernel_source"]) r.kernel_source = k;
+  if (auto k = root["kernel_source"]; k && !k.IsNull()) {
+    r.kernel_source = k;
+    KT_TRY(r.kernel_build, kbuild::parse_builder_config(k, file, r.dir));
+  }
 
   if (auto w = root["workload"]) { KT_TRY(r.workload, util::as_string(w, file, "workload")); }
   if (auto n = root["repeats"]) {

@@ -303,7 +303,7 @@ util::Result<std::string> one_trial_recipe(const Recipe& recipe, const targets::
   }
   e << YAML::EndSeq;
   e << YAML::Key << "target" << YAML::Value << target;
-  if (!prebuilt && recipe.kernel_source && !recipe.kernel_source.IsNull())
+  if (!prebuilt && recipe.kernel_build)
     e << YAML::Key << "kernel_source" << YAML::Value << recipe.kernel_source;
   if (run.read_current) e << YAML::Key << "baseline" << YAML::Value << "target";
   if (!recipe.workload.empty()) {

@@ -19,6 +19,7 @@ util::Result<TrialRunner> TrialRunner::create(const Recipe& recipe, Options opti
     KT_TRY(auto w, load_recipe_workload(recipe));
     r.workload_ = std::move(w);
   }
+  KT_TRY(r.kernel_, KernelStage::create(recipe));
   return r;
 }
 
@@ -43,7 +44,8 @@ util::Result<std::unique_ptr<targets::Target>> TrialRunner::make_target(int inde
   } else {
     KT_TRY(inner, targets::make_target(recipe.target, ctx));
   }
-  return with_kernel_builds(recipe, std::move(inner));  // kernel_source: build each run's kernel
+  if (kernel_) return kernel_->wrap(std::move(inner));  // kernel_source: build each run's kernel
+  return inner;
 }
 
 targets::TrialRequest TrialRunner::request(const TrialSpec& spec) const {

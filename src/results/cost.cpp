@@ -41,7 +41,16 @@ Remaining remaining(const std::vector<Trial>& trials, std::optional<int> budget,
   int phase_done = 0;
   for (std::size_t i = search_phase_end(trials); i < trials.size(); ++i)
     phase_done += trials[i].kind == TrialKind::confirm || trials[i].kind == TrialKind::rebaseline;
-  if (confirm_top > 0 && confirm_rounds > 0) r.confirmation_left = std::max(0, 2 * confirm_top * confirm_rounds - phase_done);
+  if (confirm_top > 0 && confirm_rounds > 0) {
+    const int per_candidate = 2 * confirm_rounds;
+    const int planned = confirm_top * per_candidate;
+    // Past the planned candidates, a fallback confirmation (the next pick,
+    // when every confirmed one broke a limit: noise.confirm_fallback) is
+    // under way: what is left of its rounds. Whether another fallback follows
+    // is not known before this one ends.
+    r.confirmation_left = phase_done < planned ? planned - phase_done
+                                               : (per_candidate - (phase_done - planned) % per_candidate) % per_candidate;
+  }
   if (budget) r.search_left = std::max(0, *budget - searched);
   if (!budget || durations.empty()) return r;
   // Wall time per trial, the optimizer and gaps between trials included: the

@@ -176,12 +176,37 @@ TEST(TrialRunner, BuildsTheKernelOfTheAssignmentsKconfigValuesThroughTheCache) {
 TEST(TrialRunner, BadTargetAndKconfigWithoutKernelSourceAreLocatedBadInput) {
   TempDir dir;
   campaign::Recipe r = load(dir, recipe_text("  - {name: FAST, domain: kconfig, type: bool, default: false}\n"));
-  auto runner = make_runner(r, dir / "work");
-  auto target = runner.make_target(0);
-  ASSERT_FALSE(target);
-  EXPECT_EQ(target.error().kind, kerntune::util::Error::Kind::invalid_input);
-  EXPECT_NE(target.error().message.find("kernel_source"), std::string::npos) << target.error().message;
-  EXPECT_EQ(target.error().file, dir / "r.yaml");
+  fs::create_directories(dir / "work");
+  // Refused when the runner is made (its kernel stage), before any target or campaign exists.
+  auto runner = campaign::TrialRunner::create(r, {dir / "work", 1, r.metric_names(), {}});
+  ASSERT_FALSE(runner);
+  EXPECT_EQ(runner.error().kind, kerntune::util::Error::Kind::invalid_input);
+  EXPECT_NE(runner.error().message.find("kernel_source"), std::string::npos) << runner.error().message;
+  EXPECT_EQ(runner.error().file, dir / "r.yaml");
+}
+
+// `kernel_source:` is parsed once, with the recipe: a fragment that does not
+// exist is refused by load_recipe, located at the fragment, and a good one is
+// there as typed configuration (paths resolved against the recipe's folder).
+TEST(TrialRunner, KernelSourceIsParsedWithTheRecipe) {
+  TempDir dir;
+  kt_test::make_standin_tree(dir.path / "tree");
+  std::string source = kt_test::standin_kernel_source(dir / "tree", dir / "cache");
+  campaign::Recipe r = load(dir, recipe_text("  - {name: FAST, domain: kconfig, type: bool, default: false}\n", source));
+  ASSERT_TRUE(r.kernel_build.has_value());
+  EXPECT_EQ(fs::path(r.kernel_build->cache_dir), dir / "cache");
+  campaign::Recipe plain = load(dir, recipe_text(), "plain.yaml");
+  EXPECT_FALSE(plain.kernel_build.has_value());
+
+  std::string bad = source;
+  bad.insert(bad.find('\n') + 1, "  fragments: [no-such.config]\n");
+  write(dir / "bad.yaml", recipe_text("", bad));
+  auto loaded = campaign::load_recipe(dir / "bad.yaml");
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(loaded.error().kind, kerntune::util::Error::Kind::invalid_input);
+  EXPECT_NE(loaded.error().message.find("no-such.config"), std::string::npos) << loaded.error().message;
+  EXPECT_EQ(loaded.error().file, dir / "bad.yaml");
+  EXPECT_EQ(loaded.error().line, 4) << loaded.error().format();
 }
 
 // What a Slurm job is told of a run (the executor's one-trial recipe): the

@@ -205,6 +205,28 @@ TEST(ReportStatus, CostByKindOfTrialAndAnEtaThatIncludesTheConfirmationStillToRu
   auto before_confirm = trials;
   before_confirm.pop_back();
   EXPECT_EQ(report::status(results::make_view(c, before_confirm), now).confirmation_left, 11);
+  // Past the planned candidates a fallback confirmation is under way (the
+  // next pick, when the confirmed ones broke a limit): what is left of its
+  // 2 x 5 runs, not 0; a fallback that has ended leaves nothing.
+  {
+    // The search ended at trial 7 (index 8 of the view): with confirm_top 1
+    // and 5 rounds the planned phase is its next 10 runs, a fallback 10 more.
+    auto view = results::make_view(c, trials).trials;
+    auto grow_to = [&](std::size_t phase_runs) {
+      while (view.size() < 8 + phase_runs) {
+        auto extra = view.back();
+        extra.seq += 1;
+        extra.kind = view.size() % 2 ? results::TrialKind::confirm : results::TrialKind::rebaseline;
+        view.push_back(extra);
+      }
+    };
+    grow_to(10);
+    EXPECT_EQ(results::remaining(view, 10, 1, 5, now).confirmation_left, 0) << "the planned runs done";
+    grow_to(13);
+    EXPECT_EQ(results::remaining(view, 10, 1, 5, now).confirmation_left, 7) << "3 of the fallback's 10 runs done";
+    grow_to(20);
+    EXPECT_EQ(results::remaining(view, 10, 1, 5, now).confirmation_left, 0) << "the fallback's 10 runs done";
+  }
   // Without a confirmation phase in the metadata the ETA is the search's alone.
   md.erase("confirmation");
   c.metadata_json = md.dump();

@@ -3,7 +3,7 @@
 // recipe with `kernel_source:` builds, for every trial, the kernel its
 // kconfig-domain values describe, and that image becomes the trial's boot
 // kernel. The stage wraps the recipe's target, so the campaign loop calls it
-// once (with_kernel_builds) and runs trials as before:
+// once (KernelStage::wrap) and runs trials as before:
 //
 //   trial → Builder::build(kconfig values of the trial)
 //         ├ configure/build failed → a `failed` trial (stage configure|build),
@@ -20,10 +20,11 @@
 //   timings["kernel_builds"]   1 when this trial ran make, else 0
 //   artifacts "build.log"      the make output (the last 512 KiB), when it built
 //             "kernel.config"  the full resolved .config (export reads it)
-// and the campaign metadata key `kernel_source` (kernel_source_metadata).
-// The trial runner (trial_runner.hpp) wraps every target it makes, so tune,
-// gate and verify build kernels the same way. Workers each wrap their own
-// target; they share one Builder per kernel_source (one build at a time).
+// and the campaign metadata key `kernel_source` (KernelStage::metadata).
+// The trial runner (trial_runner.hpp) owns the stage and wraps every target it
+// makes, so tune, gate and verify build kernels the same way. Workers each
+// wrap their own target; they share the stage's one Builder (one build at a
+// time). No process-global state: two runners of one recipe build apart.
 //
 // Bad input is refused before the campaign is created (invalid_input, exit
 // code 2): kconfig parameters without `kernel_source:`, a folder that is not a
@@ -38,18 +39,34 @@
 
 namespace kerntune::campaign {
 
-/// Returns `inner` unchanged when the recipe has no `kernel_source:` (and no
-/// kconfig parameters); otherwise a target that builds each trial's kernel
-/// first (the Builder is created here, once: source, Kconfig tree, base
-/// config). The wrapper reports inner's kind().
-util::Result<std::unique_ptr<targets::Target>> with_kernel_builds(const Recipe& recipe,
-                                                                  std::unique_ptr<targets::Target> inner);
+/// The kernel stage of one trial runner (trial_runner.hpp owns it): the
+/// recipe's `kernel_source:` (parsed once, with the recipe) made into a
+/// Builder once — source, Kconfig tree, base config, every kconfig
+/// parameter's values checked against its symbol — and shared by the
+/// targets of all the runner's workers (one build at a time).
+class KernelStage {
+ public:
+  /// Null (no stage) for a recipe without `kernel_source:` and without
+  /// kconfig parameters; bad input (located in the recipe) for kconfig
+  /// parameters without `kernel_source:`, a folder that is not a kernel tree,
+  /// an unknown symbol, a value of the wrong type.
+  static util::Result<std::shared_ptr<const KernelStage>> create(const Recipe& recipe);
 
-/// The kernel provenance for the campaign metadata key `kernel_source`, from
-/// the builder with_kernel_builds made for this recipe (while a target it
-/// wrapped lives): {tree, identity, commit, dirty, tarball_sha256, compiler,
-/// base, cache_dir, and git/ref for a git source}; null for a recipe without
-/// `kernel_source:`.
-nlohmann::json kernel_source_metadata(const Recipe& recipe);
+  /// A target that builds each run's kernel first (from the request's
+  /// kconfig values) and boots it on `inner`; it reports inner's kind().
+  std::unique_ptr<targets::Target> wrap(std::unique_ptr<targets::Target> inner) const;
+
+  /// The kernel provenance for the campaign metadata key `kernel_source`:
+  /// {tree, identity, commit, dirty, tarball_sha256, compiler, base,
+  /// cache_dir, and git/ref for a git source}.
+  nlohmann::json metadata() const;
+
+  struct SharedBuilder;
+
+ private:
+  explicit KernelStage(const space::Space& space) : space_(&space) {}
+  const space::Space* space_;
+  std::shared_ptr<SharedBuilder> shared_;
+};
 
 }  // namespace kerntune::campaign

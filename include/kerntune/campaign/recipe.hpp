@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "kerntune/bo/optimizer.hpp"
+#include "kerntune/kbuild/builder.hpp"
 #include "kerntune/space/space.hpp"
 #include "kerntune/util/result.hpp"
 #include "kerntune/workloads/workload.hpp"
@@ -68,7 +69,12 @@ struct Recipe {
   std::uint64_t seed = 0;
   space::Space space;
   YAML::Node target;       ///< the `target:` mapping (targets::make_target parses it)
-  YAML::Node kernel_source;  ///< the `kernel_source:` mapping for Kconfig campaigns (may be null)
+  /// `kernel_source:` of a Kconfig campaign, parsed with the recipe (paths
+  /// resolved, base and fragments checked); nullopt without one.
+  std::optional<kbuild::BuilderConfig> kernel_build;
+  /// The same mapping as written: its portable form, which the Slurm
+  /// executor copies into a job's one-trial recipe (null without one).
+  YAML::Node kernel_source;
   std::string workload;    ///< workload name or path ("" for the command target)
   int repeats = -1;        ///< -1: the workload's own
   int warmup = -1;

@@ -3,11 +3,13 @@
 // assignment of a recipe's space into a measured run.
 //
 //   recipe ─ TrialRunner::create ──► workload (loaded once)
+//          ├ KernelStage::create ─► the kernel stage (with `kernel_source:`)
 //          └ make_target(worker) ──► the worker's target: the recipe's
 //              `target:` (or, with `executor: slurm`, one Slurm job per run),
-//              wrapped by the kernel stage when the recipe has
+//              wrapped by the runner's kernel stage when the recipe has
 //              `kernel_source:` (kernel_stage.hpp: the run's Kconfig values
-//              are built, through the build cache, and that image boots)
+//              are built, through the build cache, and that image boots;
+//              all workers share the stage's one builder)
 //   TrialSpec ─ run(target, spec) ──► realize (cmdline, sysctl, sysfs,
 //              params) + workload, repeats, warm-up → Target::run_trial →
 //              TrialOutcome
@@ -23,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "kerntune/campaign/kernel_stage.hpp"
 #include "kerntune/campaign/recipe.hpp"
 #include "kerntune/space/space.hpp"
 #include "kerntune/targets/factory.hpp"
@@ -60,8 +63,9 @@ class TrialRunner {
     MakeTarget make_target;             ///< empty: from the recipe's `target:` and `executor:`
   };
 
-  /// Loads the recipe's workload (bad input located in the recipe). The
-  /// recipe must outlive the runner.
+  /// Loads the recipe's workload and, with `kernel_source:`, makes the
+  /// kernel stage (KernelStage::create: bad input located in the recipe, a
+  /// kernel tree that cannot be prepared). The recipe must outlive the runner.
   static util::Result<TrialRunner> create(const Recipe& recipe, Options options);
 
   /// Worker `index`'s target, in its own work folder (<work>/worker-<index>
@@ -81,12 +85,16 @@ class TrialRunner {
 
   const workloads::Workload* workload() const { return workload_ ? &*workload_ : nullptr; }
   const Recipe& recipe() const { return *recipe_; }
+  /// The kernel provenance for the campaign metadata (KernelStage::metadata);
+  /// null without `kernel_source:`.
+  nlohmann::json kernel_source_metadata() const { return kernel_ ? kernel_->metadata() : nlohmann::json(nullptr); }
 
  private:
   TrialRunner(const Recipe& recipe, Options options) : recipe_(&recipe), options_(std::move(options)) {}
   const Recipe* recipe_;
   Options options_;
   std::optional<workloads::Workload> workload_;
+  std::shared_ptr<const KernelStage> kernel_;  ///< null: no kernel builds
 };
 
 }  // namespace kerntune::campaign
