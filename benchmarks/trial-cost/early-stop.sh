@@ -8,16 +8,20 @@
 # measured seconds) and the final quality (the true f of the configuration
 # `best` recommends) as medians and ratios, into the block
 # "trial-cost-early-stop" of docs/benchmarks.md.
-#   benchmarks/trial-cost/early-stop.sh [--seeds N] [--sigma S] [--out DIR]   (default 8 seeds, sigma 0.1, build/early-stop)
+#   benchmarks/trial-cost/early-stop.sh [--seeds N] [--sigma S] [--repeats R] [--out DIR]
+#   (default 8 seeds, sigma 0.1, 5 repeats, build/early-stop; --repeats other than 5 writes block
+#   "trial-cost-early-stop-rR")
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 seeds=8
 sigma=0.1
+repeats=5
 out=$root/build/early-stop
 while [ $# -gt 0 ]; do
   case $1 in
     --seeds) seeds=$2; shift 2 ;;
     --sigma) sigma=$2; shift 2 ;;
+    --repeats) repeats=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     *) echo "early-stop.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -43,7 +47,7 @@ target:
   kind: command
   argv: [/usr/bin/python3, $root/benchmarks/trial-cost/noisy_eval.py]
   env: {BENCH_SEED: "$seed", NOISE_SIGMA: "$sigma"}
-repeats: 5
+repeats: $repeats
 objectives: [{metric: y, direction: minimize}]
 budget: {trials: 30}
 noise: {confirm_top: 2, confirm_rounds: 2, early_stop: $es}
@@ -53,6 +57,6 @@ YAML
   seed=$((seed + 1))
 done
 exec /usr/bin/python3 "$root/benchmarks/trial-cost/early_stop_report.py" --kerntune "$kt" --dir "$out" --seeds "$seeds" \
-  --sigma "$sigma" --eval "$root/benchmarks/trial-cost/noisy_eval.py" \
+  --sigma "$sigma" --repeats "$repeats" --eval "$root/benchmarks/trial-cost/noisy_eval.py" \
   --commit "$(git -C "$root" rev-parse --short HEAD)" \
   --load "$load_start → $(cut -d' ' -f1-3 /proc/loadavg)" --doc "$root/docs/benchmarks.md"

@@ -41,6 +41,7 @@ def main():
         ap.add_argument(k, required=True)
     ap.add_argument("--seeds", type=int, required=True)
     ap.add_argument("--sigma", required=True)
+    ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--load", default="")
     a = ap.parse_args()
     rows = {arm: [measure(a, arm, s) for s in range(1, a.seeds + 1)] for arm in ("off", "on")}
@@ -59,9 +60,9 @@ def main():
     goal = saving >= 0.30
     equal = st.median(q_on) <= st.median(q_off) * 1.02
     lines = [
-        f"Commit {a.commit}, `benchmarks/trial-cost/early-stop.sh --seeds {a.seeds} --sigma {a.sigma}` "
+        f"Commit {a.commit}, `benchmarks/trial-cost/early-stop.sh --seeds {a.seeds} --sigma {a.sigma} --repeats {a.repeats}` "
         f"(command target, f(x) = 1 + Σ(xᵢ − cᵢ)²/10 on [0, 10]⁴, optimum 1, times lognormal noise σ = {a.sigma}; "
-        f"5 repeats a trial, BO, 30 trials + confirmation of the best 2 on 2 rounds; host load averages {a.load}).",
+        f"{a.repeats} repeats a trial, BO, 30 trials + confirmation of the best 2 on 2 rounds; host load averages {a.load}).",
         "",
         "| | early stopping off | early stopping on (alpha 0.05, min_repeats 2) |",
         "|---|---|---|",
@@ -81,7 +82,8 @@ def main():
             "" if equal else " (the median true f is more than 2% worse with early stopping)") + ".",
     ]
     body = "\n".join(lines)
-    replace_block(a.doc, "trial-cost-early-stop", "benchmarks/trial-cost/early-stop.sh", body)
+    key = "trial-cost-early-stop" + ("" if a.repeats == 5 else f"-r{a.repeats}")
+    replace_block(a.doc, key, "benchmarks/trial-cost/early-stop.sh", body)
     print(body)
     for arm in ("off", "on"):
         for s, r in enumerate(rows[arm], 1):
