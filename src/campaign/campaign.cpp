@@ -308,6 +308,86 @@ util::Result<std::string> Runner::load_warm_start(std::vector<bo::Observation>& 
   return line;
 }
 
+void Runner::set_incumbent(TrialJob& job) const {
+  if (!recipe_.early_stop.on) return;
+  const auto optimized = recipe_.optimized();
+  if (optimized.size() != 1) return;
+  const Objective& main = optimized.front();
+  auto factor = [&](int seq) {
+    auto f = drift_factors(recipe_, trials_, seq);
+    return f.contains(main.metric) ? f.at(main.metric) : 1.0;
+  };
+  // Meets every limit as the search judges it (relative ones against the baseline levels at its time).
+  auto feasible = [&](const results::Trial& t) {
+    std::map<std::string, double> levels;
+    bool levels_read = false;
+    for (const auto& o : recipe_.objectives) {
+      if (o.limit_op.empty()) continue;
+      auto v = t.value(o.metric);
+      if (!v) return false;
+      double bound = o.limit;
+      if (o.limit_relative) {
+        if (!levels_read) levels = baseline_levels(recipe_, trials_, t.seq), levels_read = true;
+        if (!levels.contains(o.metric)) return false;
+        bound *= levels.at(o.metric);
+      }
+      if (o.limit_op == "<=" ? !(*v <= bound) : !(*v >= bound)) return false;
+    }
+    return true;
+  };
+  const results::Trial* best = nullptr;
+  double best_value = 0;
+  for (const auto& t : trials_) {
+    if (!t.ok || !t.early_stop.is_null()) continue;
+    if (!results::is_search(t.kind) && t.kind != results::TrialKind::rebaseline) continue;
+    auto it = t.samples.find(main.metric);
+    if (it == t.samples.end() || it->second.size() < 2 || !feasible(t)) continue;
+    const double v = t.metrics.at(main.metric) / factor(t.seq);
+    if (!best || (main.maximize ? v > best_value : v < best_value)) {
+      best = &t;
+      best_value = v;
+    }
+  }
+  if (!best) return;
+  // The incumbent's repeats as they would read at this trial's time (drift).
+  const double scale = factor(job.seq) / factor(best->seq);
+  job.incumbent = best->samples.at(main.metric);
+  for (double& v : job.incumbent) v *= scale;
+  job.incumbent_seq = best->seq;
+}
+
+std::function<std::string(const std::map<std::string, std::vector<double>>&)> Runner::early_stop_test(
+    const TrialJob& job, int planned) const {
+  // A look needs a repeat after it: with planned <= min_repeats nothing can be saved.
+  if (job.incumbent.empty() || job.kind != results::TrialKind::proposal || planned <= recipe_.early_stop.min_repeats)
+    return {};
+  const Objective main = recipe_.optimized().front();
+  stats::EarlyStopOptions o{.alpha = recipe_.early_stop.alpha,
+                            .min_repeats = recipe_.early_stop.min_repeats,
+                            .planned_repeats = planned,
+                            .maximize = main.maximize};
+  return [incumbent = job.incumbent, seq = job.incumbent_seq, metric = main.metric,
+          o](const std::map<std::string, std::vector<double>>& samples) -> std::string {
+    auto it = samples.find(metric);
+    if (it == samples.end()) return {};
+    auto d = stats::early_stop(incumbent, it->second, o);
+    if (!d || !d->stop) return {};
+    nlohmann::json j{{"after", d->n},
+                     {"of", o.planned_repeats},
+                     {"metric", metric},
+                     {"incumbent", seq},
+                     {"incumbent_repeats", d->incumbent_n},
+                     {"test", "pooled t, one-sided"},
+                     {"scale", d->log_scale ? "log" : "linear"},
+                     {"statistic", std::isfinite(d->statistic) ? nlohmann::json(d->statistic) : nlohmann::json()},
+                     {"threshold", d->threshold},
+                     {"alpha", o.alpha},
+                     {"looks", d->looks},
+                     {"why", fmt::format("worse than trial {}: {}", seq, d->brief())}};
+    return util::dump_json(j);
+  };
+}
+
 TrialResult Runner::execute(targets::Target& target, TrialJob job, int worker) const {
   TrialResult r{std::move(job), util::fail("not run", util::Error::Kind::internal), clock_.unix_seconds(), 0, worker};
   const double t0 = clock_.monotonic_seconds();
@@ -318,6 +398,7 @@ TrialResult Runner::execute(targets::Target& target, TrialJob job, int worker) c
   spec.on_stage = [this, seq = r.job.seq, worker](const std::string& stage) {
     progress_->stage(seq, pool_->size() > 1 ? fmt::format("{} (worker {})", stage, worker) : stage);
   };
+  if (!r.job.incumbent.empty()) spec.stop_after_repeat = early_stop_test(r.job, trial_runner_->request(spec).repeats);
   r.outcome = trial_runner_->run(target, spec);
   r.seconds = clock_.monotonic_seconds() - t0;
   return r;
@@ -349,7 +430,12 @@ util::Result<bool> Runner::record(const TrialResult& r) {
   rec.status = out.ok ? "ok" : "failed";
   rec.params_json = util::dump_json(space::to_json(r.job.assignment));
   const AppliedRecord applied = applied_record(recipe_.space, r.job.assignment, out);
-  rec.effective_json = util::dump_json(applied.effective);
+  nlohmann::json effective = applied.effective;
+  if (!out.stopped_early.empty()) {
+    auto why = nlohmann::json::parse(out.stopped_early, nullptr, false);
+    effective["early_stop"] = why.is_object() ? why : nlohmann::json{{"why", out.stopped_early}};
+  }
+  rec.effective_json = util::dump_json(effective);
   rec.failure_stage = out.failure_stage;
   rec.failure_reason = out.failure_reason;
   rec.timings = out.timings;
@@ -370,6 +456,13 @@ util::Result<bool> Runner::record(const TrialResult& r) {
   KT_TRY(std::int64_t id, store_.insert_trial(rec, artifacts));
   rec.id = id;
   KT_TRY_STATUS(note_adjusted(store_, campaign_.id, seq, applied.adjusted));
+  if (effective.contains("early_stop")) {
+    const auto& es = effective["early_stop"];
+    std::string msg = fmt::format("trial {}: stopped early after {} of {} repeats, {}", seq, es.value("after", 0),
+                                  es.value("of", 0), es.value("why", std::string()));
+    util::log_debug("{}", msg);
+    KT_TRY_STATUS(store_.add_event(campaign_.id, "info", msg));
+  }
   ++summary_.trials_run_now;
   results::Trial s = results::make_trial(rec);
   trials_.push_back(s);

@@ -48,6 +48,7 @@ AppliedRecord applied_record(const space::Space& space, const space::Assignment&
   AppliedRecord r;
   r.effective = out.effective.is_object() ? out.effective : nlohmann::json::object();
   r.effective.erase("adjusted");
+  r.effective.erase("early_stop");  // kerntune's own keys, never a target's
   space::Effective eff = space::compare_effective(space, proposed, r.effective, out.refused);
   // A failed trial may not have applied what it did not report: only an ok one fills in the proposal.
   for (const auto& [name, value] : eff.values)

@@ -216,6 +216,28 @@ util::Status parse_baseline(const YAML::Node& n, Recipe& r, const std::string& f
 }  // namespace
 
 namespace {
+/// `noise.early_stop: off | on | {alpha: A, min_repeats: N}`.
+util::Status parse_early_stop(const YAML::Node& es, const std::string& file, Recipe& r) {
+  if (es.IsScalar()) {
+    KT_TRY(bool on, util::as_bool(es, file, "early_stop"));
+    r.early_stop.on = on;
+    return {};
+  }
+  if (!es.IsMap()) return fail_at(es, file, "'early_stop' must be on, off or {alpha: 0.05, min_repeats: 2}");
+  KT_TRY_STATUS(util::check_keys(es, file, {"alpha", "min_repeats"}, "early_stop"));
+  r.early_stop.on = true;
+  if (auto a = es["alpha"]) {
+    KT_TRY(r.early_stop.alpha, util::as_double(a, file, "alpha"));
+    if (!(r.early_stop.alpha > 0 && r.early_stop.alpha < 0.5))
+      return fail_at(a, file, "'alpha' must be in (0, 0.5): the chance of stopping a trial no worse than the incumbent");
+  }
+  if (auto m = es["min_repeats"]) {
+    KT_TRY(r.early_stop.min_repeats, non_negative_int(m, file, "min_repeats"));
+    if (r.early_stop.min_repeats < 2) return fail_at(m, file, "'min_repeats' must be at least 2 (a spread needs two values)");
+  }
+  return {};
+}
+
 /// Kernel targets confirm by default (docs/recommendation.md): a campaign of
 /// at least kConfirmDefaultMinTrials trials on qemu/libvirt/ssh/lava that says nothing
 /// in `noise:` about confirmation re-measures its 2 best candidates on 3
@@ -335,7 +357,8 @@ util::Result<Recipe> load_recipe(const std::string& path) {
     }
   }
   if (auto noise = root["noise"]) {
-    KT_TRY_STATUS(util::check_keys(noise, file, {"baseline_every", "confirm_top", "confirm_rounds", "confirm_fallback"}, "noise"));
+    KT_TRY_STATUS(util::check_keys(noise, file, {"baseline_every", "confirm_top", "confirm_rounds", "confirm_fallback", "early_stop"}, "noise"));
+    if (auto es = noise["early_stop"]) KT_TRY_STATUS(parse_early_stop(es, file, r));
     if (auto n = noise["baseline_every"]) { KT_TRY(r.baseline_every, non_negative_int(n, file, "baseline_every")); }
     if (auto n = noise["confirm_top"]) { KT_TRY(r.confirm_top, non_negative_int(n, file, "confirm_top")); }
     if (auto n = noise["confirm_rounds"]) { KT_TRY(r.confirm_rounds, non_negative_int(n, file, "confirm_rounds")); }

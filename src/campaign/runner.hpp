@@ -37,6 +37,11 @@ struct TrialJob {
   results::TrialKind kind = results::TrialKind::proposal;
   double optimizer_seconds = 0;  ///< time ask() took for it
   int attempts = 0;              ///< earlier attempts lost to a worker error
+  /// `noise.early_stop`: the incumbent's repeats of the objective (drift-
+  /// adjusted to this trial's time) a proposal is tested against after each
+  /// repeat; empty: every repeat runs (baselines, confirmation, no incumbent).
+  std::vector<double> incumbent;
+  int incumbent_seq = -1;
 };
 
 /// A trial as a worker hands it back.
@@ -106,6 +111,15 @@ class Runner {
   /// dropped (a stop; no worker left: `fatal` set), or made a failed outcome
   /// at stage `worker`. true: store `done`.
   bool absorb_worker_error(TrialResult& done, Dispatch& d, std::optional<util::Error>& fatal);
+  /// The incumbent a proposal with sequence number `seq` is tested against
+  /// (`noise.early_stop`), into `job`: the ok, fully measured baseline or
+  /// proposal with the best median of the one optimized objective that meets
+  /// every limit. Nothing when early stopping is off or there are several
+  /// objectives, or no such trial has 2 repeats.
+  void set_incumbent(TrialJob& job) const;
+  /// The request's stop_after_repeat for `job` (empty without an incumbent).
+  std::function<std::string(const std::map<std::string, std::vector<double>>&)> early_stop_test(const TrialJob& job,
+                                                                                                 int planned) const;
   /// The progress stage of a trial running on `worker`.
   std::string run_stage(int worker) const;
   /// A relative limit without an ok run of the defaults: measure them again (rebaseline).

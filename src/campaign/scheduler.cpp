@@ -172,7 +172,9 @@ util::Result<std::optional<TrialJob>> Runner::next_job(Dispatch& d) {
     return util::fail(fmt::format("internal error: the optimizer proposed an invalid configuration: {}", v.error().message),
                       util::Error::Kind::internal);
   ++d.since_baseline;
-  return TrialJob{next_seq_++, std::move(a), results::TrialKind::proposal, ask_seconds, 0};
+  TrialJob job{next_seq_++, std::move(a), results::TrialKind::proposal, ask_seconds, 0};
+  set_incumbent(job);
+  return job;
 }
 
 // The proposal loop, with up to N trials in flight (N = 1: one at a time).

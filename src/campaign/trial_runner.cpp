@@ -58,6 +58,7 @@ targets::TrialRequest TrialRunner::request(const TrialSpec& spec) const {
   req.warmup = spec.warmup ? *spec.warmup : recipe.warmup >= 0 ? recipe.warmup : (w ? w->warmup : 0);
   if (!spec.kernel.empty()) req.boot.kernel = spec.kernel;
   req.on_stage = spec.on_stage;
+  req.stop_after_repeat = spec.stop_after_repeat;
   return req;
 }
 

@@ -200,6 +200,8 @@ void add_campaign_commands(CLI::App& app, int& exit_code) {
       std::cout << fmt::format("{:>5}  {:<10}  {:<6}  {:<30}  {}\n", t.seq, results::to_string(t.kind), t.status(),
                                util::trim(metrics), rest);
       for (const auto& a : t.adjusted) std::cout << fmt::format("{:>5}  adjusted: {}\n", "", space::describe_adjustment(a));
+      if (!t.early_stop.is_null())
+        std::cout << fmt::format("{:>5}  stopped early: {}\n", "", util::printable(results::describe_early_stop(t.early_stop)));
     }
   });
 

@@ -121,6 +121,8 @@ util::Status show_trial(const Source& s, int seq, bool no_artifacts) {
                            results::to_string(sum.kind), sum.status());
   if (!sum.ok)
     std::cout << fmt::format("  failed at {}: {}\n", printable(sum.failure_stage), printable(sum.failure_reason, true));
+  if (!sum.early_stop.is_null())
+    std::cout << fmt::format("  stopped early: {}\n", printable(results::describe_early_stop(sum.early_stop)));
   std::cout << fmt::format("  worker {}, {:.1f} s\n", sum.worker.empty() ? "-" : printable(sum.worker), sum.finished_at - sum.started_at);
   std::cout << "parameters (proposed → effective):\n";
   for (const auto& [k, v] : sum.params.items()) {

@@ -175,7 +175,9 @@ std::string trial_table(const std::vector<Trial>& trials, std::optional<std::siz
     else {
       std::string p;
       for (const auto& [k, v] : t.params.items()) p += fmt::format("{}{}={}", p.empty() ? "" : ", ", k, value_text(v));
-      s += "<td><code>" + esc(p) + "</code></td>";
+      s += "<td><code>" + esc(p) + "</code>";
+      if (!t.early_stop.is_null()) s += " <span class=\"note\">stopped early: " + esc(results::describe_early_stop(t.early_stop)) + "</span>";
+      s += "</td>";
     }
     s += "</tr>";
   }

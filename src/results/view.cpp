@@ -135,6 +135,13 @@ std::string format_limit(const LimitSpec& l) {
   return l.relative ? fmt::format("{} {:.10g}% baseline", l.op, l.value * 100.0) : fmt::format("{} {}", l.op, l.value);
 }
 
+std::string describe_early_stop(const json& es) {
+  if (!es.is_object()) return "";
+  auto number = [&](const char* k) { return es.contains(k) && es[k].is_number_integer() ? es[k].get<long long>() : 0LL; };
+  std::string why = es.contains("why") && es["why"].is_string() ? es["why"].get<std::string>() : "";
+  return fmt::format("after {} of {} repeats: {}", number("after"), number("of"), why);
+}
+
 json to_json(const Trial& t) {
   json j;
   j["seq"] = t.seq;
@@ -152,6 +159,7 @@ json to_json(const Trial& t) {
   j["worker"] = t.worker;
   j["started_at"] = t.started_at;
   j["finished_at"] = t.finished_at;
+  if (!t.early_stop.is_null()) j["early_stop"] = t.early_stop;
   return j;
 }
 
@@ -225,6 +233,10 @@ Trial make_trial(const store::TrialRecord& r) {
   t.effective = parse_object(r.effective_json);
   if (auto it = t.effective.find("adjusted"); it != t.effective.end()) {
     if (it->is_array()) t.adjusted = *it;
+    t.effective.erase(it);
+  }
+  if (auto it = t.effective.find("early_stop"); it != t.effective.end()) {
+    if (it->is_object()) t.early_stop = *it;
     t.effective.erase(it);
   }
   t.config = t.params.dump();

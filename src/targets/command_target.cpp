@@ -51,68 +51,99 @@ class CommandTarget final : public Target {
 
   std::string kind() const override { return "command"; }
 
+  // `argv` runs warm-up + repeats times (once by default), each run with
+  // KERNTUNE_REPEAT set; a failed run fails the trial. After each measured
+  // run but the last the request may stop the repeats (stop_after_repeat).
   util::Result<TrialOutcome> run_trial(const TrialRequest& request) override {
     std::error_code ec;
     fs::create_directories(o_.work_dir, ec);
     std::string params_path = (fs::path(o_.work_dir) / fmt::format("params-{}.json", request.seq)).string();
     KT_TRY_STATUS(util::write_file(params_path, util::dump_json(request.params, 2) + "\n"));
-
-    util::RunOptions ro;
-    ro.argv = o_.argv;
-    ro.cwd = o_.cwd;
-    ro.env = o_.env;
-    ro.env["KERNTUNE_PARAMS"] = params_path;
-    ro.env["KERNTUNE_TRIAL"] = std::to_string(request.seq);
-    if (request.read_current) ro.env["KERNTUNE_BASELINE"] = "target";
-    if (!request.boot.kernel.empty()) ro.env["KERNTUNE_KERNEL_IMAGE"] = request.boot.kernel;  // e.g. to deploy it
-    ro.timeout = o_.timeout;
-    request.stage("running");
-    auto run = util::run(ro);
-    fs::remove(params_path, ec);
-    if (!run) {
-      if (run.error().kind == util::Error::Kind::interrupted) return std::unexpected(run.error());
-      return TrialOutcome::failure("workload", run.error().message);
-    }
+    const int repeats = std::max(1, request.repeats);
+    const int warmup = std::max(0, request.warmup);
+    const int runs = warmup + repeats;
     TrialOutcome out;
     out.worker = "local";
-    out.timings["workload"] = run->seconds;
-    out.artifacts.push_back({"stdout", run->out});
-    if (!run->err.empty()) out.artifacts.push_back({"stderr", run->err});
-    if (!run->leftovers.empty()) {
-      std::string list = fmt::format("{}", fmt::join(run->leftovers, ", "));
-      util::log_warn("trial {}: the command left {} process(es) behind, killed: {}", request.seq,
-                     run->leftovers.size(), util::printable(list));
-      out.artifacts.push_back({"leftovers", "killed after the command exited: " + list + "\n"});
-    }
-    if (run->timed_out) {
-      out.failure_stage = "timeout";
-      out.failure_reason = fmt::format("command timed out after {} (recipe target.timeout)",
-                                       util::format_duration(o_.timeout.count() / 1000.0));
-      return out;
-    }
-    if (!run->ok()) {
-      out.failure_stage = "workload";
-      out.failure_reason = fmt::format("command failed: {}; stderr: {}", run->describe(), util::valid_utf8(tail_of(run->err, 300)));
-      return out;
-    }
-    auto metrics = workloads::parse_metric_lines(run->out);
-    for (const auto& m : o_.metrics) {
-      if (!metrics.contains(m)) {
-        out.failure_stage = "parse";
-        out.failure_reason = fmt::format("metric '{}' missing: no 'KERNTUNE_METRIC {} <value>' line on stdout", m, m);
-        return out;
+    out.timings["workload"] = 0;
+    std::string stdout_all, stderr_all, leftovers_all;
+    nlohmann::json effective = request.read_current ? nlohmann::json::object() : request.params;
+    auto finish = [&](TrialOutcome o) {
+      fs::remove(params_path, ec);
+      o.artifacts.push_back({"stdout", stdout_all});
+      if (!stderr_all.empty()) o.artifacts.push_back({"stderr", stderr_all});
+      if (!leftovers_all.empty()) o.artifacts.push_back({"leftovers", leftovers_all});
+      return o;
+    };
+    for (int i = 0; i < runs; ++i) {
+      const std::string label = runs == 1 ? "" : i < warmup ? fmt::format("warm-up {}/{}", i + 1, warmup)
+                                                            : fmt::format("repeat {}/{}", i - warmup + 1, repeats);
+      util::RunOptions ro;
+      ro.argv = o_.argv;
+      ro.cwd = o_.cwd;
+      ro.env = o_.env;
+      ro.env["KERNTUNE_PARAMS"] = params_path;
+      ro.env["KERNTUNE_TRIAL"] = std::to_string(request.seq);
+      ro.env["KERNTUNE_REPEAT"] = std::to_string(i - warmup);  // 0-based; negative for warm-up runs
+      if (request.read_current) ro.env["KERNTUNE_BASELINE"] = "target";
+      if (!request.boot.kernel.empty()) ro.env["KERNTUNE_KERNEL_IMAGE"] = request.boot.kernel;  // e.g. to deploy it
+      ro.timeout = o_.timeout;
+      request.stage(runs == 1 ? "running" : "running, " + label);
+      auto run = util::run(ro);
+      if (!run) {
+        fs::remove(params_path, ec);
+        if (run.error().kind == util::Error::Kind::interrupted) return std::unexpected(run.error());
+        return TrialOutcome::failure("workload", run.error().message);
+      }
+      const std::string head = runs == 1 ? "" : fmt::format("== {} ==\n", label);
+      out.timings["workload"] += run->seconds;
+      stdout_all += head + run->out;
+      if (!run->err.empty()) stderr_all += head + run->err;
+      if (!run->leftovers.empty()) {
+        std::string list = fmt::format("{}", fmt::join(run->leftovers, ", "));
+        util::log_warn("trial {}: the command left {} process(es) behind, killed: {}", request.seq,
+                       run->leftovers.size(), util::printable(list));
+        leftovers_all += head + "killed after the command exited: " + list + "\n";
+      }
+      const std::string in = runs == 1 ? "" : " (" + label + ")";
+      if (run->timed_out) {
+        out.failure_stage = "timeout";
+        out.failure_reason = fmt::format("command timed out after {}{} (recipe target.timeout)",
+                                         util::format_duration(o_.timeout.count() / 1000.0), in);
+        return finish(std::move(out));
+      }
+      if (!run->ok()) {
+        out.failure_stage = "workload";
+        out.failure_reason = fmt::format("command failed{}: {}; stderr: {}", in, run->describe(),
+                                         util::valid_utf8(tail_of(run->err, 300)));
+        return finish(std::move(out));
+      }
+      // The command may report what it actually applied (KERNTUNE_EFFECTIVE lines);
+      // reading the current values, only what it reports counts.
+      for (const auto& [name, value] : parse_effective_lines(run->out)) effective[name] = value;
+      if (i < warmup) continue;
+      auto metrics = workloads::parse_metric_lines(run->out);
+      for (const auto& m : o_.metrics) {
+        if (!metrics.contains(m)) {
+          out.failure_stage = "parse";
+          out.failure_reason =
+              fmt::format("metric '{}' missing{}: no 'KERNTUNE_METRIC {} <value>' line on stdout", m, in, m);
+          return finish(std::move(out));
+        }
+      }
+      for (const auto& [name, vu] : metrics) {
+        out.samples[name].push_back(vu.first);
+        if (!vu.second.empty()) out.units[name] = vu.second;
+      }
+      if (i + 1 < runs) {
+        if (std::string why = request.should_stop(out.samples); !why.empty()) {
+          out.stopped_early = std::move(why);
+          break;
+        }
       }
     }
-    for (const auto& [name, vu] : metrics) {
-      out.samples[name].push_back(vu.first);
-      if (!vu.second.empty()) out.units[name] = vu.second;
-    }
-    // The command may report what it actually applied (KERNTUNE_EFFECTIVE lines);
-    // reading the current values, only what it reports counts.
-    out.effective = request.read_current ? nlohmann::json::object() : request.params;
-    for (const auto& [name, value] : parse_effective_lines(run->out)) out.effective[name] = value;
+    out.effective = std::move(effective);
     out.ok = true;
-    return out;
+    return finish(std::move(out));
   }
 
  private:

@@ -194,6 +194,13 @@ util::Result<bool> GuestSession::run_workload(GuestLink& g, GuestLink& runner, c
     auto metrics = workloads::extract_metrics(w, r->output);
     if (!metrics) return t.fail("parse", fmt::format("workload '{}' ({}): {}", wname, label, metrics.error().message));
     record_samples(*metrics, r->metrics, t.out);
+    if (i + 1 < warmup + repeats) {
+      if (std::string why = request.should_stop(t.out.samples); !why.empty()) {
+        t.log += fmt::format("== stopped early after {} of {} repeats ==\n", i - warmup + 1, repeats);
+        t.out.stopped_early = std::move(why);
+        break;
+      }
+    }
   }
   record_units(w, t.out);
   t.out.timings["workload"] = since(t_work);

@@ -61,6 +61,8 @@ struct Action {
   std::string stage = "workload";
   util::Error::Kind kind = util::Error::Kind::io;
   int times = -1;
+  /// measure: the repeats' values of y, in order (cycled); empty: the function above.
+  std::vector<double> values;
 };
 
 /// The value the fake measures for a configuration (the optimum is x = 2, m = b).
@@ -143,10 +145,17 @@ class Script {
     targets::TrialOutcome out;
     out.ok = true;
     const double y = objective(req.params);
-    for (int r = 0; r < std::max(1, req.repeats); ++r) {
-      req.stage(fmt::format("repeat {}/{}", r + 1, std::max(1, req.repeats)));
-      out.samples["y"].push_back(y + 0.001 * r);
+    const int repeats = std::max(1, req.repeats);
+    for (int r = 0; r < repeats; ++r) {
+      req.stage(fmt::format("repeat {}/{}", r + 1, repeats));
+      out.samples["y"].push_back(a.values.empty() ? y + 0.001 * r : a.values[static_cast<std::size_t>(r) % a.values.size()]);
       if (z) out.samples["z"].push_back(z(req.params, req.seq));
+      if (r + 1 < repeats) {  // as a real target asks (TrialRequest::stop_after_repeat)
+        if (std::string why = req.should_stop(out.samples); !why.empty()) {
+          out.stopped_early = std::move(why);
+          break;
+        }
+      }
     }
     out.timings["workload"] = kTrialSeconds;
     out.worker = fmt::format("fake-{}", worker);

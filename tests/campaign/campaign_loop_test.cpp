@@ -7,9 +7,11 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fmt/ranges.h>
 
 #include "campaign_fakes.hpp"
 #include "kerntune/campaign/campaign.hpp"
+#include "kerntune/campaign/observe.hpp"
 #include "kerntune/campaign/recipe.hpp"
 #include "kerntune/results/recommend.hpp"
 #include "kerntune/results/view.hpp"
@@ -37,6 +39,9 @@ struct Spec {
   bool z_limit = false;  ///< an outcome metric z with `limit: <z_bound>`
   std::string z_bound = ">= 0.5";
   int confirm_fallback = -1;  ///< noise.confirm_fallback (-1: the default)
+  std::string early_stop;     ///< noise.early_stop's text ("": absent)
+  int repeats = 3;
+  std::string drift;          ///< the objective's `drift:` ("": the default)
 };
 
 std::string recipe_text(const Spec& s) {
@@ -46,15 +51,17 @@ std::string recipe_text(const Spec& s) {
       "  - {name: x, domain: generic, type: real, range: [-5, 10], default: 0}\n"
       "  - {name: m, domain: generic, type: choice, values: [a, b, c], default: a}\n"
       "target: {kind: command, argv: [never-run]}\n"
-      "repeats: 3\n"
+      + fmt::format("repeats: {}\n", s.repeats)
       + (s.z_limit ? fmt::format("objectives: [{{metric: y, direction: minimize}}, {{metric: z, limit: \"{}\"}}]\n", s.z_bound)
-                   : std::string("objectives: [{metric: y, direction: minimize}]\n"));
+                   : fmt::format("objectives: [{{metric: y, direction: minimize{}}}]\n",
+                                 s.drift.empty() ? "" : ", drift: " + s.drift));
   text += fmt::format("budget: {{trials: {}}}\nworkers: {}\n", s.budget, s.workers);
   text += "optimizer: {kind: " + s.optimizer + (s.initial ? fmt::format(", initial: {}", s.initial) : "") + "}\n";
-  if (s.baseline_every || s.confirm_top)
-    text += fmt::format("noise: {{baseline_every: {}, confirm_top: {}, confirm_rounds: {}{}}}\n", s.baseline_every,
+  if (s.baseline_every || s.confirm_top || !s.early_stop.empty())
+    text += fmt::format("noise: {{baseline_every: {}, confirm_top: {}, confirm_rounds: {}{}{}}}\n", s.baseline_every,
                         s.confirm_top, s.confirm_rounds,
-                        s.confirm_fallback >= 0 ? fmt::format(", confirm_fallback: {}", s.confirm_fallback) : "");
+                        s.confirm_fallback >= 0 ? fmt::format(", confirm_fallback: {}", s.confirm_fallback) : "",
+                        s.early_stop.empty() ? "" : ", early_stop: " + s.early_stop);
   return text;
 }
 
@@ -624,6 +631,135 @@ TEST_F(CampaignLoop, OneWorkerEndsFailedOnAPersistentInfrastructureErrorAndResum
   EXPECT_TRUE(resumed->finished);
   EXPECT_EQ(c.trials().size(), 5u);
   EXPECT_EQ(c.trials()[3].status, "ok");
+}
+
+// ---- early stopping (noise.early_stop) --------------------------------------
+
+/// The script of the early-stopping cases: five repeats a trial, a re-baseline
+/// every 2 proposals, one confirmation round; y's repeats per seq.
+void script_early_stop(Script& s) {
+  auto v = [](std::vector<double> x) { return Action{.values = std::move(x)}; };
+  s.on_seq(0, v({1.00, 1.02, 0.98, 1.01, 0.99}));  // baseline
+  s.on_seq(1, v({2.00, 2.04, 1.96, 2.02, 1.98}));  // clearly worse than the baseline
+  s.on_seq(2, v({1.01, 0.99, 1.02, 1.00, 0.98}));  // as good: a close contender
+  s.on_seq(3, v({1.50, 1.52, 1.48, 1.51, 1.49}));  // re-baseline, worse than the incumbent
+  s.on_seq(4, v({0.50, 0.51, 0.49, 0.50, 0.50}));  // better: the new incumbent
+  s.on_seq(5, v({0.80, 0.82, 0.78, 0.81, 0.79}));  // worse than trial 4 (not than the baseline)
+  s.on_seq(6, v({1.50, 1.52, 1.48, 1.51, 1.49}));  // confirmation's re-baseline
+  s.on_seq(7, v({3.00, 3.10, 2.90, 3.05, 2.95}));  // confirmation run, worse than anything
+}
+
+Spec early_stop_spec(std::string early_stop) {
+  return {.budget = 5, .baseline_every = 2, .confirm_top = 1, .confirm_rounds = 1, .early_stop = std::move(early_stop),
+          .repeats = 5, .drift = "none"};
+}
+
+TEST_F(CampaignLoop, EarlyStoppingRecordsWhatItStoppedAndWhy) {
+  Campaign c(early_stop_spec("{alpha: 0.05, min_repeats: 2}"));
+  script_early_stop(c.script);
+  auto s = c.tune();
+  ASSERT_TRUE(s) << s.error().format();
+  auto t = c.trials();
+  ASSERT_EQ(kinds(t), (std::vector<std::string>{"baseline", "proposal", "proposal", "rebaseline", "proposal",
+                                                "proposal", "rebaseline", "confirm"}));
+  auto early = [&](std::size_t i) {
+    return kerntune::results::make_trial(t[i]).early_stop;
+  };
+  // Clearly worse: stopped after min_repeats, stored ok with its 2 repeats and why.
+  EXPECT_EQ(t[1].status, "ok");
+  EXPECT_EQ(t[1].measurements.size(), 2u);
+  const nlohmann::json es = early(1);
+  ASSERT_TRUE(es.is_object()) << t[1].effective_json;
+  EXPECT_EQ(es["after"], 2);
+  EXPECT_EQ(es["of"], 5);
+  EXPECT_EQ(es["metric"], "y");
+  EXPECT_EQ(es["incumbent"], 0);
+  EXPECT_EQ(es["incumbent_repeats"], 5);
+  EXPECT_EQ(es["scale"], "log");
+  EXPECT_EQ(es["looks"], 3);  // after repeats 2, 3 and 4
+  EXPECT_DOUBLE_EQ(es["alpha"].get<double>(), 0.05);
+  EXPECT_GT(es["statistic"].get<double>(), es["threshold"].get<double>());
+  EXPECT_NE(es["why"].get<std::string>().find("worse than trial 0: pooled t on log values"), std::string::npos) << es;
+  // The parameters the trial applied are what they were; the record is not one of them.
+  auto eff = kerntune::results::make_trial(t[1]).effective;
+  EXPECT_FALSE(eff.contains("early_stop"));
+  EXPECT_TRUE(eff.contains("x"));
+  // ...and the optimizer learns from it: the median of the repeats it has.
+  auto recipe = campaign::load_recipe(c.db().substr(0, c.db().rfind('/')) + "/recipe.yaml");
+  ASSERT_TRUE(recipe);
+  auto o = campaign::observation(*recipe, kerntune::results::make_trial(t[1]), {});
+  ASSERT_TRUE(o);
+  EXPECT_TRUE(o->ok);
+  EXPECT_DOUBLE_EQ(o->objectives.at(0), 2.02);
+  // A close contender runs every repeat; so does the new incumbent.
+  EXPECT_EQ(t[2].measurements.size(), 5u);
+  EXPECT_TRUE(early(2).is_null());
+  EXPECT_EQ(t[4].measurements.size(), 5u);
+  // Worse than the incumbent of its time (trial 4), though better than the baseline.
+  EXPECT_EQ(t[5].measurements.size(), 2u);
+  EXPECT_EQ(early(5)["incumbent"], 4);
+  // Re-baselines and the confirmation run are never stopped, however bad.
+  for (std::size_t i : {0u, 3u, 6u, 7u}) {
+    EXPECT_EQ(t[i].measurements.size(), 5u) << "trial " << i;
+    EXPECT_TRUE(early(i).is_null()) << "trial " << i;
+  }
+  // Said in the campaign's events and in words for trials/show/report.
+  auto ev = c.events();
+  EXPECT_TRUE(std::any_of(ev.begin(), ev.end(), [](const std::string& e) {
+    return e.starts_with("info: trial 1: stopped early after 2 of 5 repeats, worse than trial 0");
+  })) << fmt::format("{}", fmt::join(ev, "\n"));
+  EXPECT_TRUE(kerntune::results::describe_early_stop(es).starts_with("after 2 of 5 repeats: worse than trial 0"));
+  EXPECT_EQ(kerntune::results::to_json(kerntune::results::make_trial(t[1]))["early_stop"], es);
+  EXPECT_FALSE(kerntune::results::to_json(kerntune::results::make_trial(t[2])).contains("early_stop"));
+}
+
+TEST_F(CampaignLoop, WithoutEarlyStoppingEveryRepeatRunsAndMinRepeatsIsHonoured) {
+  {
+    Campaign c(early_stop_spec(""));
+    script_early_stop(c.script);
+    ASSERT_TRUE(c.tune());
+    for (const auto& t : c.trials()) {
+      EXPECT_EQ(t.measurements.size(), 5u) << "trial " << t.seq;
+      EXPECT_TRUE(kerntune::results::make_trial(t).early_stop.is_null());
+    }
+  }
+  Campaign c(early_stop_spec("{min_repeats: 3}"));
+  script_early_stop(c.script);
+  ASSERT_TRUE(c.tune());
+  auto t = c.trials();
+  ASSERT_GE(t.size(), 6u);
+  EXPECT_EQ(t[1].measurements.size(), 3u);
+  EXPECT_EQ(kerntune::results::make_trial(t[1]).early_stop["looks"], 2);
+  EXPECT_EQ(t[2].measurements.size(), 5u);
+}
+
+TEST_F(CampaignLoop, EarlyStopOptionsAreChecked) {
+  auto dir = *kerntune::util::make_temp_dir("kt-early-stop");
+  kerntune::util::TempDirGuard guard(dir);
+  auto load = [&](const std::string& es) {
+    Spec spec = early_stop_spec(es);
+    EXPECT_TRUE(kerntune::util::write_file(dir + "/r.yaml", recipe_text(spec)));
+    return campaign::load_recipe(dir + "/r.yaml");
+  };
+  auto r = load("on");
+  ASSERT_TRUE(r) << r.error().format();
+  EXPECT_TRUE(r->early_stop.on);
+  EXPECT_DOUBLE_EQ(r->early_stop.alpha, 0.05);
+  EXPECT_EQ(r->early_stop.min_repeats, 2);
+  r = load("off");
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->early_stop.on);
+  r = load("{alpha: 0.01, min_repeats: 3}");
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->early_stop.on);
+  EXPECT_DOUBLE_EQ(r->early_stop.alpha, 0.01);
+  EXPECT_EQ(r->early_stop.min_repeats, 3);
+  for (const char* bad : {"{alpha: 0.7}", "{min_repeats: 1}", "{alpha: 0.05, after: 2}", "sometimes"}) {
+    r = load(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().kind, kerntune::util::Error::Kind::invalid_input);
+    EXPECT_GT(r.error().line, 0) << bad;
+  }
 }
 
 }  // namespace

@@ -92,6 +92,14 @@ struct Recipe {
   /// how many more to confirm, each the one `best` would then recommend.
   int confirm_fallback = 2;
   bool confirm_by_default = false;  ///< confirm_top/rounds came from the kernel-target default
+  /// `noise.early_stop`: a proposal whose first repeats are clearly worse than
+  /// the incumbent stops (stats::early_stop); baselines and confirmation
+  /// runs always run every repeat. Off by default (docs/recipes.md).
+  struct EarlyStop {
+    bool on = false;
+    double alpha = 0.05;
+    int min_repeats = 2;
+  } early_stop;
   int workers = 1;         ///< trials in flight at once (docs/workers.md)
   int workers_line = 0;    ///< where `workers:` stands (0: absent), for located errors
   int workers_column = 0;

@@ -20,6 +20,7 @@
 // pool shuts it down on the thread that spawned its VMs); run() touches no
 // shared state and may be called from several threads at once.
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,6 +53,8 @@ struct TrialSpec {
   std::string kernel;
   /// Told each stage the run enters (TrialRequest::on_stage); may be empty.
   std::function<void(const std::string&)> on_stage;
+  /// Asked after each repeat whether to stop (TrialRequest::stop_after_repeat); may be empty.
+  std::function<std::string(const std::map<std::string, std::vector<double>>&)> stop_after_repeat;
 };
 
 class TrialRunner {

@@ -69,6 +69,9 @@ struct Trial {
   std::map<std::string, double> timings;
   std::string worker;
   double started_at = 0, finished_at = 0;
+  /// `noise.early_stop` stopped its repeats: {after, of, metric, incumbent,
+  /// statistic, threshold, alpha, looks, why, ...} (docs/json-output.md); null: every repeat ran.
+  nlohmann::json early_stop;
   /// The run's median of `metric` when the trial is ok and measured it.
   std::optional<double> value(const std::string& metric) const;
   /// "ok" | "failed", as stored and printed.
@@ -78,6 +81,9 @@ struct Trial {
   /// The recorded adjustment of parameter `name` (clamped, refused, unreadable), or nullptr.
   const nlohmann::json* adjustment(const std::string& name) const;
 };
+
+/// A trial's early_stop record in words: "after 2 of 5 repeats: worse than trial 3: pooled t …".
+std::string describe_early_stop(const nlohmann::json& early_stop);
 
 /// The end of the search phase in `trials` (in seq order): one past its last
 /// baseline or proposal. What follows is the confirmation phase.

@@ -141,4 +141,42 @@ struct RepeatsEstimate {
 util::Result<RepeatsEstimate> required_repeats(const std::vector<double>& a, const std::vector<double>& b,
                                                bool paired, const RepeatsOptions& options = {});
 
+/// Early stopping of a trial that is clearly worse than the incumbent (the
+/// best configuration measured so far), asked after each measured repeat.
+struct EarlyStopOptions {
+  /// The chance, over all the looks at one trial, of stopping a trial that is
+  /// in truth no worse than the incumbent (split evenly over the looks).
+  double alpha = 0.05;
+  int min_repeats = 2;      ///< no look before this many repeats of the trial
+  int planned_repeats = 0;  ///< the trial's repeats (looks after min..planned-1); < min_repeats: one look
+  bool maximize = false;    ///< direction of the objective
+};
+
+struct EarlyStopDecision {
+  bool stop = false;
+  bool looked = false;       ///< false: fewer than min_repeats repeats so far
+  bool log_scale = true;     ///< the test ran on log values (every value > 0)
+  double statistic = 0;      ///< t of "trial worse than incumbent" (> 0: worse)
+  double threshold = 0;      ///< the one-sided critical value at alpha_per_look
+  double alpha_per_look = 0;
+  int looks = 0;             ///< looks the alpha was split over
+  double df = 0;             ///< degrees of freedom of the pooled t
+  int n = 0;                 ///< repeats of the trial
+  int incumbent_n = 0;       ///< repeats of the incumbent
+  /// "pooled t on log values: t = 6.1 > 3.5 (one-sided, alpha 0.05 over 3 looks, 2 vs 5 repeats)"
+  std::string brief() const;
+};
+
+/// Should a trial stop now? A one-sided two-sample t test (pooled variance)
+/// of H0 "the trial is no worse than the incumbent" on log values —
+/// multiplicative noise, the same relative spread for every configuration —
+/// or on the values themselves when any is <= 0; stop when H0 is rejected at
+/// alpha / looks (Bonferroni over the looks a trial gets, so the stated alpha
+/// bounds the whole sequence). With no spread at all (every value equal on
+/// both sides) a trial stops when its mean is worse. Errors (invalid_input):
+/// an incumbent with fewer than 2 values, non-finite values, alpha outside
+/// (0, 1), min_repeats < 2. Fewer than min_repeats trial values: no look.
+util::Result<EarlyStopDecision> early_stop(const std::vector<double>& incumbent, const std::vector<double>& trial,
+                                           const EarlyStopOptions& options);
+
 }  // namespace kerntune::stats

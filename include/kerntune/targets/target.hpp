@@ -54,6 +54,15 @@ struct TrialRequest {
   void stage(const std::string& name) const {
     if (on_stage) on_stage(name);
   }
+  /// Asked after each measured repeat but the last with the samples so far
+  /// (metric → one value per repeat): a non-empty answer stops the repeats
+  /// there, and the target hands it back unread as TrialOutcome::stopped_early.
+  /// The caller decides why (campaign: a sequential test against the
+  /// incumbent); a target only asks. May be empty (every repeat runs).
+  std::function<std::string(const std::map<std::string, std::vector<double>>&)> stop_after_repeat;
+  std::string should_stop(const std::map<std::string, std::vector<double>>& samples) const {
+    return stop_after_repeat ? stop_after_repeat(samples) : std::string();
+  }
 };
 
 struct Artifact {
@@ -80,6 +89,9 @@ struct TrialOutcome {
   std::map<std::string, double> timings;
   std::vector<Artifact> artifacts;
   std::string worker;  ///< which worker/VM/host ran it
+  /// TrialRequest::stop_after_repeat's answer when it stopped the repeats
+  /// early (samples then hold fewer than the requested repeats); else empty.
+  std::string stopped_early;
 
   static TrialOutcome failure(std::string stage, std::string reason) {
     TrialOutcome o;
