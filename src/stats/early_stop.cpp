@@ -20,10 +20,10 @@ std::string EarlyStopDecision::brief() const {
 
 util::Result<EarlyStopDecision> early_stop(const std::vector<double>& incumbent, const std::vector<double>& trial,
                                            const EarlyStopOptions& o) {
-  if (!(o.alpha > 0 && o.alpha < 1)) return util::fail(fmt::format("alpha must be in (0, 1), got {}", o.alpha));
-  if (o.min_repeats < 2) return util::fail(fmt::format("min_repeats must be at least 2, got {}", o.min_repeats));
+  if (!(o.alpha > 0 && o.alpha < 1)) return util::invalid_input(fmt::format("alpha must be in (0, 1), got {}", o.alpha));
+  if (o.min_repeats < 2) return util::invalid_input(fmt::format("min_repeats must be at least 2, got {}", o.min_repeats));
   if (incumbent.size() < 2)
-    return util::fail(fmt::format("the incumbent needs at least 2 values, got {}", incumbent.size()));
+    return util::invalid_input(fmt::format("the incumbent needs at least 2 values, got {}", incumbent.size()));
   KT_TRY_STATUS(detail::check_finite(incumbent, "incumbent"));
   KT_TRY_STATUS(detail::check_finite(trial, "trial"));
   EarlyStopDecision d;
