@@ -219,15 +219,28 @@ util::Result<bool> QemuTarget::ensure_vm(const TrialRequest& request, const std:
   while (true) {
     auto disk = fresh_swap_disk();
     if (!disk) return st.fail("boot", disk.error().message);
-    KT_TRY(guest::GuestChannel channel, launcher_->start(VmBoot{accel_, kernel, initramfs, cmdline, *disk}));
+    // accel: auto picked KVM but no KVM boot has worked yet: a short first try, then TCG.
+    bool probing = options_.accel == "auto" && accel_ == "kvm" && !kvm_verified_;
+    auto started = launcher_->start(VmBoot{accel_, kernel, initramfs, cmdline, *disk});
+    if (!started) {
+      // A launcher that waits for QEMU (libvirt's `virsh create` waits for
+      // its monitor) sees a KVM abort as a failed start, not as a boot that
+      // never answers; which one it sees depends on how fast QEMU aborts.
+      if (probing && started.error().kind == util::Error::Kind::io) {
+        util::log_warn("{}: KVM did not start the guest ({}); using TCG from now on", kind(), started.error().message);
+        accel_ = "tcg";
+        remember_kvm_broken();
+        continue;
+      }
+      return std::unexpected(started.error());
+    }
+    guest::GuestChannel channel = std::move(*started);
     ++boots_;
     util::log_info("{}: boot {} ({}, {} vCPU, {}): {}", kind(), boots_, accel_, options_.cpus, options_.memory,
                    cmdline);
     vm_ = std::make_unique<Vm>(Vm{std::move(channel), {}});
     session_->reset(key);
     st.log_mark = 0;
-    // accel: auto picked KVM but no KVM boot has worked yet: a short first try, then TCG.
-    bool probing = options_.accel == "auto" && accel_ == "kvm" && !kvm_verified_;
     auto limit = probing ? std::min(options_.boot_timeout, kKvmProbe) : options_.boot_timeout;
     auto r = vm_->channel.wait_ready(limit);
     if (r) {
