@@ -1,5 +1,7 @@
 #include "command_target.hpp"
 
+#include "guest_session.hpp"
+
 #include <filesystem>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -75,8 +77,7 @@ class CommandTarget final : public Target {
       return o;
     };
     for (int i = 0; i < runs; ++i) {
-      const std::string label = runs == 1 ? "" : i < warmup ? fmt::format("warm-up {}/{}", i + 1, warmup)
-                                                            : fmt::format("repeat {}/{}", i - warmup + 1, repeats);
+      const std::string label = runs == 1 ? "" : guest::repeat_label(i, warmup, repeats);
       util::RunOptions ro;
       ro.argv = o_.argv;
       ro.cwd = o_.cwd;
