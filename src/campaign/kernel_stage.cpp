@@ -21,9 +21,8 @@ constexpr std::size_t kMaxLogArtifact = 512u << 10;
 
 }  // namespace
 
-/// The stage's Builder: the workers' targets, which each wrap their own
-/// target, share it, and its mutex keeps one build at a time in the cache's
-/// work folder.
+/// The stage's Builder: the runner's workers share it, and its mutex keeps
+/// one build at a time in the cache's work folder.
 struct KernelStage::SharedBuilder {
   SharedBuilder(kbuild::Builder b, kbuild::BuilderConfig c) : builder(std::move(b)), config(std::move(c)) {}
   kbuild::Builder builder;
@@ -88,60 +87,45 @@ std::string log_tail(const std::string& path) {
          text->substr(text->size() - kMaxLogArtifact);
 }
 
-class KernelBuildTarget final : public targets::Target {
- public:
-  using SharedBuilder = KernelStage::SharedBuilder;
-  KernelBuildTarget(std::shared_ptr<SharedBuilder> shared, const space::Space& space,
-                    std::unique_ptr<targets::Target> inner)
-      : shared_(std::move(shared)), space_(space), inner_(std::move(inner)) {}
-
-  util::Result<targets::TrialOutcome> run_trial(const targets::TrialRequest& request) override {
-    // A run that names its own kernel image (a gate side `kernel PATH`) boots it as given.
-    if (!request.boot.kernel.empty()) return inner_->run_trial(request);
-    KT_TRY(space::Assignment all, space_.from_json(request.params));
-    space::Assignment kconfig;
-    for (const auto& p : space_.parameters())
-      if (p.domain == space::Domain::kconfig && all.contains(p.name)) kconfig[p.name] = all.at(p.name);
-
-    util::Result<kbuild::BuildOutcome> built = [&] {
-      request.stage("waiting for the kernel builder");
-      std::lock_guard lock(shared_->mutex);
-      request.stage("building kernel");
-      return shared_->builder.build(kconfig);
-    }();
-    if (!built) return std::unexpected(built.error());  // bad input, infrastructure, or a stop request
-    const kbuild::BuildOutcome& b = *built;
-
-    targets::TrialOutcome out;
-    if (b.ok) {
-      targets::TrialRequest req = request;
-      req.boot.kernel = b.kernel_image;
-      KT_TRY(out, inner_->run_trial(req));
-    } else {
-      out = targets::TrialOutcome::failure(kbuild::to_string(b.stage), b.reason);
-      util::log_warn("kconfig: trial {}: {} failed: {}", request.seq, kbuild::to_string(b.stage), b.reason);
-    }
-    for (const auto& [name, value] : b.effective) out.effective[name] = space::to_json(value);
-    if (!b.not_stuck.empty()) out.effective["kconfig_not_stuck"] = b.not_stuck;
-    out.timings["build"] = b.seconds;
-    out.timings["cache_hit"] = b.cache_hit ? 1.0 : 0.0;
-    out.timings["kernel_builds"] = b.cache_hit || b.log.empty() ? 0.0 : 1.0;
-    if (std::string log = log_tail(b.log); !log.empty()) out.artifacts.push_back({"build.log", std::move(log)});
-    if (!b.config_path.empty())
-      if (auto cfg = util::read_file(b.config_path)) out.artifacts.push_back({"kernel.config", *cfg});
-    return out;
-  }
-
-  void shutdown() override { inner_->shutdown(); }
-  std::string kind() const override { return inner_->kind(); }
-
- private:
-  std::shared_ptr<SharedBuilder> shared_;
-  const space::Space& space_;
-  std::unique_ptr<targets::Target> inner_;
-};
-
 }  // namespace
+
+util::Result<targets::TrialOutcome> KernelStage::run(const space::Assignment& assignment,
+                                                     const targets::TrialRequest& request,
+                                                     targets::Target& target) const {
+  // A run that names its own kernel image (a gate side `kernel PATH`) boots it as given.
+  if (!request.boot.kernel.empty()) return target.run_trial(request);
+  space::Assignment kconfig;
+  for (const auto& p : space_->parameters())
+    if (p.domain == space::Domain::kconfig && assignment.contains(p.name)) kconfig[p.name] = assignment.at(p.name);
+
+  util::Result<kbuild::BuildOutcome> built = [&] {
+    request.stage("waiting for the kernel builder");
+    std::lock_guard lock(shared_->mutex);
+    request.stage("building kernel");
+    return shared_->builder.build(kconfig);
+  }();
+  if (!built) return std::unexpected(built.error());  // bad input, infrastructure, or a stop request
+  const kbuild::BuildOutcome& b = *built;
+
+  targets::TrialOutcome out;
+  if (b.ok) {
+    targets::TrialRequest req = request;
+    req.boot.kernel = b.kernel_image;
+    KT_TRY(out, target.run_trial(req));
+  } else {
+    out = targets::TrialOutcome::failure(kbuild::to_string(b.stage), b.reason);
+    util::log_warn("kconfig: trial {}: {} failed: {}", request.seq, kbuild::to_string(b.stage), b.reason);
+  }
+  for (const auto& [name, value] : b.effective) out.effective[name] = space::to_json(value);
+  if (!b.not_stuck.empty()) out.effective["kconfig_not_stuck"] = b.not_stuck;
+  out.timings["build"] = b.seconds;
+  out.timings["cache_hit"] = b.cache_hit ? 1.0 : 0.0;
+  out.timings["kernel_builds"] = b.cache_hit || b.log.empty() ? 0.0 : 1.0;
+  if (std::string log = log_tail(b.log); !log.empty()) out.artifacts.push_back({"build.log", std::move(log)});
+  if (!b.config_path.empty())
+    if (auto cfg = util::read_file(b.config_path)) out.artifacts.push_back({"kernel.config", *cfg});
+  return out;
+}
 
 util::Result<std::shared_ptr<const KernelStage>> KernelStage::create(const Recipe& recipe) {
   const space::Parameter* first = nullptr;
@@ -173,10 +157,6 @@ util::Result<std::shared_ptr<const KernelStage>> KernelStage::create(const Recip
   // (prepare_source warns about a dirty git tree; the metadata records it)
   util::log_info("kconfig: kernel source {}", stage->shared_->builder.source().describe());
   return std::shared_ptr<const KernelStage>(std::move(stage));
-}
-
-std::unique_ptr<targets::Target> KernelStage::wrap(std::unique_ptr<targets::Target> inner) const {
-  return std::make_unique<KernelBuildTarget>(shared_, *space_, std::move(inner));
 }
 
 nlohmann::json KernelStage::metadata() const { return shared_->metadata(); }

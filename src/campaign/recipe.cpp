@@ -247,8 +247,7 @@ constexpr int kConfirmDefaultMinTrials = 10;
 void apply_confirmation_default(Recipe& r, const YAML::Node& root) {
   const YAML::Node noise = root["noise"];
   if (noise && noise.IsMap() && (noise["confirm_top"] || noise["confirm_rounds"])) return;
-  const YAML::Node kind = r.target && r.target.IsMap() ? r.target["kind"] : YAML::Node();
-  const std::string k = kind && kind.IsScalar() ? kind.Scalar() : "";
+  const std::string& k = r.target_spec.kind();
   if ((k == "qemu" || k == "libvirt" || k == "ssh" || k == "lava") && r.budget_trials >= kConfirmDefaultMinTrials) {
     r.confirm_top = 2;
     r.confirm_rounds = 3;
@@ -386,6 +385,11 @@ util::Result<Recipe> load_recipe(const std::string& path) {
     if (!fs::exists(w.db)) return fail_at(ws["db"], file, fmt::format("warm-start database '{}' not found", w.db));
     r.warm_start = w;
   }
+  // The target last: its checks (files, programs, pool sizes) need `workers:`,
+  // and a recipe's own faults read first.
+  targets::TargetContext where{r.file, r.dir, "", {}, 0, r.workers, r.workers_line, r.workers_column};
+  where.recipe_file = file;
+  KT_TRY(r.target_spec, targets::parse_target(r.target, where));
   apply_confirmation_default(r, root);
   return r;
 }

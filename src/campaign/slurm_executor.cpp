@@ -58,32 +58,12 @@ void emit_value(YAML::Emitter& e, const nlohmann::json& v) {
 }
 
 // Relative paths of the recipe's target made absolute (the job's recipe lives elsewhere).
-util::Result<YAML::Node> portable_target(const Recipe& recipe, const targets::TargetContext& ctx) {
-  YAML::Node t = YAML::Clone(recipe.target);
-  std::string kind = t["kind"] ? t["kind"].Scalar() : "";
-  if (kind == "qemu") {
-    KT_TRY(targets::QemuOptions o, targets::parse_qemu_options(recipe.target, ctx));
-    t["kernel"] = o.kernel;
-    if (!o.modules_dir.empty()) t["modules_dir"] = o.modules_dir;
-  } else if (kind == "command") {
-    // As the command target resolves them: the program when it has a '/', an
-    // argument when it names a file in the recipe's folder; cwd defaults there.
-    YAML::Node argv = t["argv"];
-    for (std::size_t i = 0; argv.IsSequence() && i < argv.size(); ++i) {
-      std::string a = argv[i].Scalar();
-      if (a.empty() || fs::path(a).is_absolute()) continue;
-      fs::path candidate = fs::path(recipe.dir) / a;
-      std::error_code ec;  // an inline script too long for a file name names no file
-      if ((i == 0 && a.find('/') != std::string::npos) || (i > 0 && fs::exists(candidate, ec)))
-        argv[i] = fs::absolute(candidate).lexically_normal().string();
-    }
-    std::string cwd = t["cwd"] ? t["cwd"].Scalar() : "";
-    t["cwd"] = cwd.empty() ? recipe.dir : fs::path(cwd).is_absolute() ? cwd : (fs::path(recipe.dir) / cwd).string();
-  } else {
+util::Result<YAML::Node> portable_target(const Recipe& recipe) {
+  // The spec parsed with the recipe carries its portable form (paths absolute).
+  if (!recipe.target_spec.portable())
     return util::fail_at(recipe.target, recipe.file,
-                         fmt::format("executor: slurm runs qemu (or command) targets, not '{}'", kind));
-  }
-  return t;
+                         fmt::format("executor: slurm runs qemu (or command) targets, not '{}'", recipe.target_spec.kind()));
+  return YAML::Clone(recipe.target_spec.portable());
 }
 
 class SlurmTarget final : public targets::Target {
@@ -112,7 +92,7 @@ class SlurmTarget final : public targets::Target {
         return util::io_error(fmt::format("cannot copy the kernel image '{}' into the job folder: {}",
                                           request.boot.kernel, ec.message()));
     }
-    KT_TRY(std::string text, one_trial_recipe(recipe_, ctx_, run, name));
+    KT_TRY(std::string text, one_trial_recipe(recipe_, run, name));
     KT_TRY_STATUS(util::write_file((dir / "recipe.yaml").string(), text));
     KT_TRY_STATUS(util::write_file((dir / "kerntune.path").string(), self_exe() + "\n"));
     KT_TRY_STATUS(util::write_file((dir / "job.sh").string(), kJobScript));
@@ -264,10 +244,9 @@ class SlurmTarget final : public targets::Target {
 
 }  // namespace
 
-util::Result<std::string> one_trial_recipe(const Recipe& recipe, const targets::TargetContext& ctx,
-                                           const OneTrial& run, const std::string& name) {
+util::Result<std::string> one_trial_recipe(const Recipe& recipe, const OneTrial& run, const std::string& name) {
   const nlohmann::json& params = run.params;
-  KT_TRY(YAML::Node target, portable_target(recipe, ctx));
+  KT_TRY(YAML::Node target, portable_target(recipe));
   const bool prebuilt = !run.kernel.empty();
   if (prebuilt) target["kernel"] = run.kernel;
   YAML::Emitter e;
@@ -340,16 +319,19 @@ util::Result<std::unique_ptr<targets::Target>> make_slurm_target(const Recipe& r
       return util::io_error(fmt::format("executor: slurm needs '{}' in PATH (apt-get install slurm-client; "
                                         "scripts/slurm-start runs a one-node Slurm)",
                                         tool));
-  // The recipe's own target must be valid here already (errors located in the recipe).
-  KT_TRY(auto inner, targets::make_target(recipe.target, ctx));
-  KT_TRY(YAML::Node portable, portable_target(recipe, ctx));
-  (void)portable;
+  // The recipe's own target was checked with the recipe (errors located in it);
+  // its portable form must be writable into a job's recipe.
+  KT_TRY(YAML::Node portable, portable_target(recipe));
+  if (recipe.target_spec.kind() == "qemu" && !portable["kernel"])  // none found when the recipe was parsed
+    return util::fail_at(recipe.target, recipe.file,
+                         "no kernel image: set target.kernel, set KERNTUNE_KERNEL, or run scripts/fetch-kernel "
+                         "(a Slurm job boots the image this machine names)");
   std::string base = recipe.executor.shared_dir.empty() ? ctx.work_dir : recipe.executor.shared_dir;
   std::string jobs = (fs::path(base) / "slurm-jobs" / fmt::format("{}-w{}", ::getpid(), worker)).string();
   std::error_code ec;
   fs::create_directories(jobs, ec);
   if (ec) return util::io_error(fmt::format("cannot create the Slurm job folder '{}': {}", jobs, ec.message()));
-  return std::unique_ptr<targets::Target>(std::make_unique<SlurmTarget>(recipe, ctx, jobs, inner->kind()));
+  return std::unique_ptr<targets::Target>(std::make_unique<SlurmTarget>(recipe, ctx, jobs, recipe.target_spec.kind()));
 }
 
 }  // namespace kerntune::campaign

@@ -42,9 +42,8 @@ util::Result<std::unique_ptr<targets::Target>> TrialRunner::make_target(int inde
   } else if (recipe.executor.kind == "slurm") {
     KT_TRY(inner, make_slurm_target(recipe, ctx, index));
   } else {
-    KT_TRY(inner, targets::make_target(recipe.target, ctx));
+    KT_TRY(inner, recipe.target_spec.make(ctx));
   }
-  if (kernel_) return kernel_->wrap(std::move(inner));  // kernel_source: build each run's kernel
   return inner;
 }
 
@@ -63,6 +62,7 @@ targets::TrialRequest TrialRunner::request(const TrialSpec& spec) const {
 }
 
 util::Result<targets::TrialOutcome> TrialRunner::run(targets::Target& target, const TrialSpec& spec) const {
+  if (kernel_ && spec.kernel.empty()) return kernel_->run(spec.assignment, request(spec), target);  // kernel_source:
   return target.run_trial(request(spec));
 }
 

@@ -217,7 +217,7 @@ util::Result<campaign::Recipe> load_as(const fs::path& out, const std::string& t
     ctx.recipe_dir = r->dir;
     ctx.work_dir = work_dir;
     ctx.required_metrics = r->metric_names();
-    if (auto t = targets::make_target(r->target, ctx); !t) return std::unexpected(about(t.error(), tmp, out.string()));
+    if (auto t = r->target_spec.make(ctx); !t) return std::unexpected(about(t.error(), tmp, out.string()));
   }
   return r;
 }

@@ -157,7 +157,7 @@ std::unique_ptr<Target> make_command_target(CommandTargetOptions options) {
   return std::make_unique<CommandTarget>(std::move(options));
 }
 
-util::Result<std::unique_ptr<Target>> make_command_target(const YAML::Node& node, const TargetContext& ctx) {
+util::Result<CommandTargetOptions> parse_command_options(const YAML::Node& node, const TargetContext& ctx) {
   const std::string& file = ctx.recipe_file;
   KT_TRY_STATUS(util::check_keys(node, file, {"kind", "argv", "timeout", "cwd", "env"}, "target"));
   CommandTargetOptions o;
@@ -206,7 +206,21 @@ util::Result<std::unique_ptr<Target>> make_command_target(const YAML::Node& node
   }
   o.metrics = ctx.required_metrics;
   o.work_dir = ctx.work_dir;
-  return make_command_target(std::move(o));
+  return o;
+}
+
+util::Result<TargetSpec> parse_command_target(const YAML::Node& node, const TargetContext& ctx) {
+  KT_TRY(CommandTargetOptions parsed, parse_command_options(node, ctx));
+  YAML::Node portable = YAML::Clone(node);
+  portable["argv"] = parsed.argv;
+  portable["cwd"] = parsed.cwd;
+  auto make = [parsed](const TargetContext& worker) -> util::Result<std::unique_ptr<Target>> {
+    CommandTargetOptions o = parsed;
+    o.metrics = worker.required_metrics;
+    o.work_dir = worker.work_dir;
+    return make_command_target(std::move(o));
+  };
+  return TargetSpec("command", make, portable);
 }
 
 }  // namespace kerntune::targets

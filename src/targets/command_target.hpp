@@ -22,6 +22,10 @@ struct CommandTargetOptions {
 };
 
 std::unique_ptr<Target> make_command_target(CommandTargetOptions options);
-util::Result<std::unique_ptr<Target>> make_command_target(const YAML::Node& node, const TargetContext& ctx);
+/// Parses `target:` (kind: command): argv (resolved), timeout, cwd, env.
+util::Result<CommandTargetOptions> parse_command_options(const YAML::Node& node, const TargetContext& ctx);
+/// The factory entry for `kind: command`: its options, and targets that
+/// write parameter files in the worker's folder and require its metrics.
+util::Result<TargetSpec> parse_command_target(const YAML::Node& node, const TargetContext& ctx);
 
 }  // namespace kerntune::targets

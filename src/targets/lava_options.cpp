@@ -139,14 +139,18 @@ util::Result<LavaOptions> parse_lava_options(const YAML::Node& node, const Targe
     }
     if (!util::which(o.curl)) return util::fail_at(node, file, "curl is not installed (the server mode talks REST through it)");
   }
-  if (!ctx.work_dir.empty()) o.work_dir = (fs::path(ctx.work_dir) / "lava").string();
+  if (!ctx.work_dir.empty()) o.work_dir = fields::work_subdir(ctx.work_dir, "lava");
   if (auto why = o.validate(); !why.empty()) return util::fail_at(node, file, why);
   return o;
 }
 
-util::Result<std::unique_ptr<Target>> make_lava_target(const YAML::Node& node, const TargetContext& ctx) {
-  KT_TRY(LavaOptions o, parse_lava_options(node, ctx));
-  return std::unique_ptr<Target>(std::make_unique<LavaTarget>(std::move(o)));
+util::Result<TargetSpec> parse_lava_target(const YAML::Node& node, const TargetContext& ctx) {
+  KT_TRY(LavaOptions parsed, parse_lava_options(node, ctx));
+  return TargetSpec("lava", [parsed](const TargetContext& worker) -> util::Result<std::unique_ptr<Target>> {
+    LavaOptions o = parsed;
+    if (!worker.work_dir.empty()) o.work_dir = fields::work_subdir(worker.work_dir, "lava");
+    return std::unique_ptr<Target>(std::make_unique<LavaTarget>(std::move(o)));
+  });
 }
 
 }  // namespace kerntune::targets

@@ -82,7 +82,8 @@ class LavaTarget final : public Target {
   int jobs_ = 0;
 };
 
-/// The factory entry for `kind: lava`.
-util::Result<std::unique_ptr<Target>> make_lava_target(const YAML::Node& node, const TargetContext& ctx);
+/// The factory entry for `kind: lava`: its options, and targets whose job
+/// files and outputs live in <worker's folder>/lava.
+util::Result<TargetSpec> parse_lava_target(const YAML::Node& node, const TargetContext& ctx);
 
 }  // namespace kerntune::targets

@@ -186,9 +186,9 @@ util::Result<LibvirtOptions> parse_libvirt_options(const YAML::Node& node, const
                                      o.name_prefix));
   if (has_control(o.vm.cmdline_base))
     return util::fail_at(node["cmdline_base"], file, "cmdline_base must not hold control characters");
-  if (!ctx.work_dir.empty()) o.vm.work_dir = (fs::path(ctx.work_dir) / "libvirt").string();
+  if (!ctx.work_dir.empty()) o.vm.work_dir = fields::work_subdir(ctx.work_dir, "libvirt");
   if (o.vm.work_dir.empty()) o.vm.work_dir = (fs::temp_directory_path() / "kerntune-libvirt").string();
-  if (auto why = o.vm.validate(); !why.empty()) return util::fail_at(node, file, why);
+  if (auto why = o.vm.validate(/*need_kernel=*/false); !why.empty()) return util::fail_at(node, file, why);
   return o;
 }
 
@@ -196,10 +196,16 @@ std::unique_ptr<VmLauncher> libvirt_launcher(const LibvirtOptions& options) {
   return std::make_unique<LibvirtLauncher>(options);
 }
 
-util::Result<std::unique_ptr<Target>> make_libvirt_target(const YAML::Node& node, const TargetContext& ctx) {
-  KT_TRY(LibvirtOptions o, parse_libvirt_options(node, ctx));
-  QemuOptions vm = o.vm;
-  return std::unique_ptr<Target>(std::make_unique<QemuTarget>(std::move(vm), libvirt_launcher(o)));
+util::Result<TargetSpec> parse_libvirt_target(const YAML::Node& node, const TargetContext& ctx) {
+  KT_TRY(LibvirtOptions parsed, parse_libvirt_options(node, ctx));
+  return TargetSpec("libvirt", [parsed, where = KernelSearch::at(node, ctx)](const TargetContext& worker)
+                                   -> util::Result<std::unique_ptr<Target>> {
+    LibvirtOptions o = parsed;
+    KT_TRY_STATUS(late_default_kernel(o.vm, where));
+    if (!worker.work_dir.empty()) o.vm.work_dir = fields::work_subdir(worker.work_dir, "libvirt");
+    QemuOptions vm = o.vm;
+    return std::unique_ptr<Target>(std::make_unique<QemuTarget>(std::move(vm), libvirt_launcher(o)));
+  });
 }
 
 }  // namespace kerntune::targets

@@ -38,7 +38,8 @@ std::string domain_xml(const LibvirtOptions& o, const std::string& name, const V
 /// The libvirt launcher (libvirt_target.cpp).
 std::unique_ptr<VmLauncher> libvirt_launcher(const LibvirtOptions& options);
 
-/// The factory entry for `kind: libvirt`.
-util::Result<std::unique_ptr<Target>> make_libvirt_target(const YAML::Node& node, const TargetContext& ctx);
+/// The factory entry for `kind: libvirt`: its options, and targets whose
+/// domain files and logs live in <worker's folder>/libvirt.
+util::Result<TargetSpec> parse_libvirt_target(const YAML::Node& node, const TargetContext& ctx);
 
 }  // namespace kerntune::targets

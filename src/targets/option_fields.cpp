@@ -35,4 +35,8 @@ util::Status optional_duration(const YAML::Node& node, const std::string& file, 
   return {};
 }
 
+std::string work_subdir(const std::string& work_dir, const char* sub) {
+  return work_dir.empty() ? std::string() : (std::filesystem::path(work_dir) / sub).string();
+}
+
 }  // namespace kerntune::targets::fields

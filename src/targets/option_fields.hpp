@@ -24,4 +24,7 @@ util::Status optional_string(const YAML::Node& node, const std::string& file, co
 util::Status optional_duration(const YAML::Node& node, const std::string& file, const char* key,
                                std::chrono::milliseconds& out, bool require_positive = true);
 
+/// `sub` inside `work_dir` (a worker's work folder), or "" without one.
+std::string work_subdir(const std::string& work_dir, const char* sub);
+
 }  // namespace kerntune::targets::fields

@@ -24,8 +24,8 @@ using fields::resolve_path;
 
 }  // namespace
 
-std::string QemuOptions::validate() const {
-  if (kernel.empty()) return "no kernel image";
+std::string QemuOptions::validate(bool need_kernel) const {
+  if (need_kernel && kernel.empty()) return "no kernel image";
   if (cpus < 1 || cpus > 64) return fmt::format("cpus must be 1..64, not {}", cpus);
   static const std::regex mem_re("^[0-9]+[MG]?$");
   if (!std::regex_match(memory, mem_re)) return fmt::format("memory must look like 512M or 2G, not '{}'", memory);
@@ -108,14 +108,16 @@ util::Status parse_vm_keys(const YAML::Node& node, const TargetContext& ctx, Qem
                            fmt::format("kernel image '{}' does not exist (run scripts/fetch-kernel, or fix target.kernel)",
                                        o.kernel));
   } else {
+    // No kernel here yet (a recipe `kerntune init` wrote before
+    // scripts/fetch-kernel ran) is not an error of the recipe: the target
+    // looks again when it is made (late_default_kernel).
     auto found = default_kernel({ctx.recipe_dir, fs::current_path().string()});
-    if (!found)
-      return util::fail_at(node, file,
-                           "no kernel image: set target.kernel, set KERNTUNE_KERNEL, or run scripts/fetch-kernel "
-                           "(which fills .cache/kernel/)");
-    o.kernel = *found;
-    if (!fs::is_regular_file(o.kernel))
-      return util::fail_at(node, file, fmt::format("kernel image '{}' (from KERNTUNE_KERNEL) does not exist", o.kernel));
+    if (found) {
+      o.kernel = *found;
+      if (!fs::is_regular_file(o.kernel))
+        return util::fail_at(node, file,
+                             fmt::format("kernel image '{}' (from KERNTUNE_KERNEL) does not exist", o.kernel));
+    }
   }
   if (auto m = node["modules_dir"]) {
     KT_TRY(std::string dir, util::as_string(m, file, "modules_dir"));
@@ -162,9 +164,27 @@ util::Result<QemuOptions> parse_qemu_options(const YAML::Node& node, const Targe
     }
   }
   KT_TRY_STATUS(fields::optional_string(node, file, "qemu", o.qemu_binary));
-  if (!ctx.work_dir.empty()) o.work_dir = (fs::path(ctx.work_dir) / "qemu").string();
-  if (auto why = o.validate(); !why.empty()) return util::fail_at(node, file, why);
+  if (!ctx.work_dir.empty()) o.work_dir = fields::work_subdir(ctx.work_dir, "qemu");
+  if (auto why = o.validate(/*need_kernel=*/false); !why.empty()) return util::fail_at(node, file, why);
   return o;
+}
+
+util::Status late_default_kernel(QemuOptions& o, const KernelSearch& where) {
+  if (!o.kernel.empty()) return {};
+  auto found = default_kernel({where.recipe_dir, fs::current_path().string()});
+  if (!found)
+    return util::fail_at(where.file, where.line, where.column,
+                         "no kernel image: set target.kernel, set KERNTUNE_KERNEL, or run scripts/fetch-kernel "
+                         "(which fills .cache/kernel/)");
+  if (!fs::is_regular_file(*found))
+    return util::fail_at(where.file, where.line, where.column,
+                         fmt::format("kernel image '{}' (from KERNTUNE_KERNEL) does not exist", *found));
+  o.kernel = *found;
+  return {};
+}
+
+KernelSearch KernelSearch::at(const YAML::Node& node, const TargetContext& ctx) {
+  return {ctx.recipe_file, ctx.recipe_dir, node.Mark().line + 1, node.Mark().column + 1};
 }
 
 namespace {
@@ -195,9 +215,19 @@ class QemuLauncher final : public VmLauncher {
 
 std::unique_ptr<VmLauncher> qemu_launcher(const QemuOptions& options) { return std::make_unique<QemuLauncher>(options); }
 
-util::Result<std::unique_ptr<Target>> make_qemu_target(const YAML::Node& node, const TargetContext& ctx) {
-  KT_TRY(QemuOptions o, parse_qemu_options(node, ctx));
-  return std::unique_ptr<Target>(std::make_unique<QemuTarget>(std::move(o)));
+util::Result<TargetSpec> parse_qemu_target(const YAML::Node& node, const TargetContext& ctx) {
+  KT_TRY(QemuOptions parsed, parse_qemu_options(node, ctx));
+  YAML::Node portable = YAML::Clone(node);  // the kernel found here (default_kernel) travels by path
+  if (!parsed.kernel.empty()) portable["kernel"] = parsed.kernel;
+  if (!parsed.modules_dir.empty()) portable["modules_dir"] = parsed.modules_dir;
+  auto make = [parsed, where = KernelSearch::at(node, ctx)](const TargetContext& worker)
+      -> util::Result<std::unique_ptr<Target>> {
+    QemuOptions o = parsed;
+    KT_TRY_STATUS(late_default_kernel(o, where));
+    if (!worker.work_dir.empty()) o.work_dir = fields::work_subdir(worker.work_dir, "qemu");
+    return std::unique_ptr<Target>(std::make_unique<QemuTarget>(std::move(o)));
+  };
+  return TargetSpec("qemu", make, portable);
 }
 
 }  // namespace kerntune::targets

@@ -239,40 +239,60 @@ util::Result<SshOptions> parse_ssh_options(const YAML::Node& node, const TargetC
   KT_TRY_STATUS(fields::optional_duration(node, file, "recovery_timeout", o.recovery_timeout));
   KT_TRY_STATUS(fields::optional_duration(node, file, "command_timeout", o.command_timeout));
   KT_TRY_STATUS(fields::optional_string(node, file, "ssh", o.ssh_binary));
-  if (!ctx.work_dir.empty()) o.work_dir = (fs::path(ctx.work_dir) / "ssh").string();
+  if (!ctx.work_dir.empty()) o.work_dir = fields::work_subdir(ctx.work_dir, "ssh");
   if (auto why = o.validate(); !why.empty()) return util::fail_at(node, file, why);
   return o;
 }
+
+namespace {
 
 // With `workers: N` each worker owns its own target hosts (the k-th target host
 // goes to worker k mod N), so no host ever runs two trials (two kexecs) at
 // once, and a worker whose hosts are all lost stops without touching the
 // others' hosts (docs/workers.md, "ssh host pools").
-util::Result<SshOptions> hosts_for_worker(SshOptions o, const YAML::Node& node, const TargetContext& ctx) {
-  if (ctx.worker_count <= 1) return o;
+/// Where a pool-size error points: `workers:` when the recipe has it, else the target.
+struct PoolPlace {
+  std::string file;
+  int line = 0;
+  int column = 0;
+};
+
+util::Status check_pool_size(const SshOptions& o, int workers, const PoolPlace& at) {
+  if (workers <= 1) return {};
   int targets = 0;
   for (const auto& h : o.hosts) targets += h.role == "target" ? 1 : 0;
-  if (ctx.worker_count > targets) {
-    std::string msg = fmt::format("workers: {} but the ssh pool has {} target host{}: each host runs one trial at a "
-                                  "time, so use at most workers: {} or add hosts", ctx.worker_count, targets,
-                                  targets == 1 ? "" : "s", targets);
-    if (ctx.workers_line > 0) return util::fail_at(ctx.recipe_file, ctx.workers_line, ctx.workers_column, msg);
-    return util::fail_at(node, ctx.recipe_file, msg);
-  }
-  std::vector<SshHost> mine;
-  int k = 0;
-  for (auto& h : o.hosts) {
-    if (h.role != "target") mine.push_back(std::move(h));
-    else if (k++ % ctx.worker_count == ctx.worker_index) mine.push_back(std::move(h));
-  }
-  o.hosts = std::move(mine);
-  return o;
+  if (workers <= targets) return {};
+  return util::fail_at(at.file, at.line, at.column,
+                       fmt::format("workers: {} but the ssh pool has {} target host{}: each host runs one trial at a "
+                                   "time, so use at most workers: {} or add hosts",
+                                   workers, targets, targets == 1 ? "" : "s", targets));
 }
 
-util::Result<std::unique_ptr<Target>> make_ssh_target(const YAML::Node& node, const TargetContext& ctx) {
+std::vector<SshHost> hosts_for_worker(const std::vector<SshHost>& hosts, int worker, int workers) {
+  if (workers <= 1) return hosts;
+  std::vector<SshHost> mine;
+  int k = 0;
+  for (const auto& h : hosts) {
+    if (h.role != "target") mine.push_back(h);
+    else if (k++ % workers == worker) mine.push_back(h);
+  }
+  return mine;
+}
+
+}  // namespace
+
+util::Result<TargetSpec> parse_ssh_target(const YAML::Node& node, const TargetContext& ctx) {
   KT_TRY(SshOptions parsed, parse_ssh_options(node, ctx));
-  KT_TRY(SshOptions o, hosts_for_worker(std::move(parsed), node, ctx));
-  return std::unique_ptr<Target>(std::make_unique<SshTarget>(std::move(o)));
+  PoolPlace at{ctx.recipe_file, ctx.workers_line, ctx.workers_column};
+  if (at.line == 0) at = {ctx.recipe_file, node.Mark().line + 1, node.Mark().column + 1};
+  KT_TRY_STATUS(check_pool_size(parsed, ctx.worker_count, at));
+  return TargetSpec("ssh", [parsed, at](const TargetContext& worker) -> util::Result<std::unique_ptr<Target>> {
+    KT_TRY_STATUS(check_pool_size(parsed, worker.worker_count, at));  // a runner of more workers than the recipe's
+    SshOptions o = parsed;
+    o.hosts = hosts_for_worker(parsed.hosts, worker.worker_index, worker.worker_count);
+    if (!worker.work_dir.empty()) o.work_dir = fields::work_subdir(worker.work_dir, "ssh");
+    return std::unique_ptr<Target>(std::make_unique<SshTarget>(std::move(o)));
+  });
 }
 
 }  // namespace kerntune::targets

@@ -144,7 +144,9 @@ class SshTarget final : public Target {
   int boots_ = 0;
 };
 
-/// The factory entry for `kind: ssh`.
-util::Result<std::unique_ptr<Target>> make_ssh_target(const YAML::Node& node, const TargetContext& ctx);
+/// The factory entry for `kind: ssh`: its options (a pool too small for the
+/// recipe's `workers:` is refused here), and targets that each own their
+/// worker's share of the pool's target hosts, logging in <worker's folder>/ssh.
+util::Result<TargetSpec> parse_ssh_target(const YAML::Node& node, const TargetContext& ctx);
 
 }  // namespace kerntune::targets

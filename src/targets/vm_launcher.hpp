@@ -48,6 +48,20 @@ std::unique_ptr<VmLauncher> qemu_launcher(const QemuOptions& options);
 /// The recipe keys both VM kinds share, read into `o`: kernel (or the default
 /// kernel), modules_dir, memory, cpus, accel, boot_timeout, cmdline_base,
 /// swap_disk, reuse_vm. Each bad value is reported at its key.
+/// No default kernel found at parse time leaves o.kernel empty.
 util::Status parse_vm_keys(const YAML::Node& node, const TargetContext& ctx, QemuOptions& o);
+
+/// Where a target without `kernel:` was parsed: the search's start and the
+/// place its error names.
+struct KernelSearch {
+  std::string file, recipe_dir;
+  int line = 0, column = 0;
+  static KernelSearch at(const YAML::Node& node, const TargetContext& ctx);
+};
+
+/// A target parsed before any kernel was there looks again when it is made
+/// (default_kernel from the recipe's folder and the current one); no image is
+/// the invalid_input error the recipe would have had, at its target mapping.
+util::Status late_default_kernel(QemuOptions& o, const KernelSearch& where);
 
 }  // namespace kerntune::targets

@@ -50,7 +50,7 @@ std::string recipe_text(const Spec& s) {
       "parameters:\n"
       "  - {name: x, domain: generic, type: real, range: [-5, 10], default: 0}\n"
       "  - {name: m, domain: generic, type: choice, values: [a, b, c], default: a}\n"
-      "target: {kind: command, argv: [never-run]}\n"
+      "target: {kind: command, argv: [/bin/false]}\n"  // never run: FakeTarget stands in
       + fmt::format("repeats: {}\n", s.repeats)
       + (s.z_limit ? fmt::format("objectives: [{{metric: y, direction: minimize}}, {{metric: z, limit: \"{}\"}}]\n", s.z_bound)
                    : fmt::format("objectives: [{{metric: y, direction: minimize{}}}]\n",

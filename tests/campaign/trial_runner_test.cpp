@@ -221,10 +221,9 @@ TEST(TrialRunner, SlurmJobRecipeCarriesTheRunsRepeatsWarmupAndKernel) {
   text.replace(text.find(kProgram), std::string(kProgram).size(),
                "target: {kind: qemu, kernel: vmlinuz, memory: 256M}\nrepeats: 5\nwarmup: 2\n");
   campaign::Recipe r = load(dir, text);
-  kerntune::targets::TargetContext ctx{r.file, r.dir, dir / "work", r.metric_names()};
   json params = {{"vm.swappiness", 7}, {"mitigations", "auto"}, {"FAST", true}};
 
-  auto plain = campaign::one_trial_recipe(r, ctx, {params, 0, -1, false, ""}, "t");
+  auto plain = campaign::one_trial_recipe(r, {params, 0, -1, false, ""}, "t");
   ASSERT_TRUE(plain) << plain.error().format();
   YAML::Node p = YAML::Load(*plain);
   EXPECT_EQ(p["repeats"].as<int>(), 5);  // the recipe's
@@ -234,7 +233,7 @@ TEST(TrialRunner, SlurmJobRecipeCarriesTheRunsRepeatsWarmupAndKernel) {
   EXPECT_EQ(p["parameters"].size(), 3u);
   EXPECT_EQ(p["target"]["kernel"].as<std::string>(), dir / "vmlinuz");
 
-  auto run = campaign::one_trial_recipe(r, ctx, {params, 1, 0, true, "/shared/job/bzImage"}, "t");
+  auto run = campaign::one_trial_recipe(r, {params, 1, 0, true, "/shared/job/bzImage"}, "t");
   ASSERT_TRUE(run) << run.error().format();
   YAML::Node j = YAML::Load(*run);
   EXPECT_EQ(j["repeats"].as<int>(), 1);
@@ -263,7 +262,7 @@ TEST(TrialRunner, ALongInlineScriptIsAnArgumentNotAFileName) {
   auto out = runner.run(**target, spec);
   ASSERT_TRUE(out && out->ok);
   EXPECT_EQ(metric(*out, "swappiness"), 5);
-  auto job = campaign::one_trial_recipe(r, {r.file, r.dir, dir / "work", r.metric_names()}, {}, "t");
+  auto job = campaign::one_trial_recipe(r, {}, "t");
   ASSERT_TRUE(job) << job.error().format();
   EXPECT_EQ(YAML::Load(*job)["target"]["argv"][2].as<std::string>(), script);
 }
@@ -282,4 +281,37 @@ TEST(TrialRunner, SlurmExecutorWithoutSbatchIsAnInfrastructureFailure) {
   ASSERT_FALSE(target);
   EXPECT_EQ(target.error().kind, kerntune::util::Error::Kind::io) << target.error().format();
   EXPECT_NE(target.error().message.find("needs 'sbatch' in PATH"), std::string::npos) << target.error().message;
+}
+
+// The recipe's `target:` is parsed once, at load: a fault in it is a located
+// load error, and the runner makes its targets from the typed spec without
+// reading the mapping again (a changed mapping after load changes nothing;
+// the program file's path was resolved then, against the recipe's folder).
+TEST(TrialRunner, TheTargetIsParsedWithTheRecipeAndMadeFromItsSpec) {
+  TempDir dir;
+  std::string bad = recipe_text();
+  bad.replace(bad.find(kProgram), std::string(kProgram).size(), "target: {kind: command, timeout: 20s, argv: [./nope.sh]}\n");
+  write(dir / "bad.yaml", bad);
+  auto refused = campaign::load_recipe(dir / "bad.yaml");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().kind, kerntune::util::Error::Kind::invalid_input);
+  const int target_line = 1 + static_cast<int>(std::count(bad.begin(), bad.begin() + bad.find("[./nope.sh]"), '\n'));
+  EXPECT_EQ(refused.error().line, target_line) << refused.error().format();
+  EXPECT_NE(refused.error().message.find("does not exist"), std::string::npos) << refused.error().message;
+
+  campaign::Recipe r = load(dir, recipe_text());
+  EXPECT_EQ(r.target_spec.kind(), "command");
+  ASSERT_TRUE(r.target_spec.portable());
+  EXPECT_EQ(r.target_spec.portable()["argv"][1].as<std::string>(), (dir.path / "probe.sh").string());
+  r.target["argv"] = std::vector<std::string>{"false"};  // the mapping as written, changed after load
+  auto runner = make_runner(r, dir / "work");
+  auto target = runner.make_target(0);
+  ASSERT_TRUE(target) << target.error().format();
+  campaign::TrialSpec spec;
+  spec.assignment = r.space.defaults();
+  spec.assignment["vm.swappiness"] = 33LL;
+  auto out = runner.run(**target, spec);
+  ASSERT_TRUE(out) << out.error().format();
+  ASSERT_TRUE(out->ok) << out->failure_stage << ": " << out->failure_reason;
+  EXPECT_EQ(metric(*out, "swappiness"), 33);
 }

@@ -127,6 +127,34 @@ TEST(QemuOptions, DefaultKernelIsFoundAboveTheRecipe) {
   EXPECT_EQ(fs::canonical(*k), fs::canonical(t.path / ".cache" / "kernel" / "vmlinuz"));
 }
 
+TEST(QemuOptions, WithoutAKernelYetTheRecipeParsesAndTheTargetLooksAgainWhenMade) {
+  // A recipe `kerntune init` wrote before scripts/fetch-kernel ran: parsing
+  // it is no error; making the target is, until .cache/kernel/ has an image.
+  TempDir t;
+  ::unsetenv("KERNTUNE_KERNEL");
+  ::unsetenv("KERNTUNE_KERNEL_DIR");
+  const fs::path cwd = fs::current_path();
+  fs::current_path(t.path);  // the search also starts at the current folder
+  const std::string file = (t.path / "recipe.yaml").string();
+  auto node = util::load_yaml_string("name: n\ntarget:\n  kind: qemu\n  accel: tcg\n", file);
+  ASSERT_TRUE(node.has_value());
+  targets::TargetContext ctx{file, t.path.string(), (t.path / "w").string()};
+  auto spec = targets::parse_target((*node)["target"], ctx);
+  ASSERT_TRUE(spec.has_value()) << spec.error().format();
+  EXPECT_FALSE(spec->portable()["kernel"]) << "no kernel found here travels as none";
+  auto none = spec->make(ctx);
+  ASSERT_FALSE(none.has_value());
+  EXPECT_EQ(none.error().kind, util::Error::Kind::invalid_input);
+  EXPECT_EQ(none.error().file, file);
+  EXPECT_EQ(none.error().line, 3) << none.error().format();
+  EXPECT_NE(none.error().message.find("no kernel image"), std::string::npos) << none.error().format();
+  touch(t.path / ".cache" / "kernel" / "vmlinuz");
+  auto made = spec->make(ctx);
+  fs::current_path(cwd);
+  ASSERT_TRUE(made.has_value()) << made.error().format();
+  EXPECT_EQ((*made)->kind(), "qemu");
+}
+
 TEST(QemuOptions, ModulesDirBesideAnUnpackedKernel) {
   TempDir t;
   touch(t.path / "root" / "boot" / "vmlinuz-6.1.0-99-amd64");

@@ -2,15 +2,15 @@
 // The kernel stage of a Kconfig campaign (docs/kconfig.md, "Campaigns"): a
 // recipe with `kernel_source:` builds, for every trial, the kernel its
 // kconfig-domain values describe, and that image becomes the trial's boot
-// kernel. The stage wraps the recipe's target, so the campaign loop calls it
-// once (KernelStage::wrap) and runs trials as before:
+// kernel. The trial runner owns the stage and hands it each run's assignment
+// (KernelStage::run) with the worker's target:
 //
-//   trial → Builder::build(kconfig values of the trial)
+//   trial → Builder::build(kconfig values of the assignment)
 //         ├ configure/build failed → a `failed` trial (stage configure|build),
 //         │                          which the optimizer's feasibility model learns
-//         └ ok → request.boot.kernel = the cached bzImage → inner target
+//         └ ok → request.boot.kernel = the cached bzImage → the target
 //   a request that already names a kernel image (TrialSpec::kernel, a gate
-//   side `kernel PATH`) goes to the inner target as it is: nothing is built.
+//   side `kernel PATH`) goes to the target as it is: nothing is built.
 //
 // What each trial records (beside the target's own outcome):
 //   effective[SYMBOL]          the value Kconfig kept (proposed stays in params)
@@ -21,10 +21,10 @@
 //   artifacts "build.log"      the make output (the last 512 KiB), when it built
 //             "kernel.config"  the full resolved .config (export reads it)
 // and the campaign metadata key `kernel_source` (KernelStage::metadata).
-// The trial runner (trial_runner.hpp) owns the stage and wraps every target it
-// makes, so tune, gate and verify build kernels the same way. Workers each
-// wrap their own target; they share the stage's one Builder (one build at a
-// time). No process-global state: two runners of one recipe build apart.
+// The trial runner (trial_runner.hpp) owns the stage and runs every trial
+// through it, so tune, gate and verify build kernels the same way. Workers
+// share the stage's one Builder (one build at a time). No process-global
+// state: two runners of one recipe build apart.
 //
 // Bad input is refused before the campaign is created (invalid_input, exit
 // code 2): kconfig parameters without `kernel_source:`, a folder that is not a
@@ -34,6 +34,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kerntune/campaign/recipe.hpp"
+#include "kerntune/space/space.hpp"
 #include "kerntune/targets/target.hpp"
 #include "kerntune/util/result.hpp"
 
@@ -52,9 +53,13 @@ class KernelStage {
   /// an unknown symbol, a value of the wrong type.
   static util::Result<std::shared_ptr<const KernelStage>> create(const Recipe& recipe);
 
-  /// A target that builds each run's kernel first (from the request's
-  /// kconfig values) and boots it on `inner`; it reports inner's kind().
-  std::unique_ptr<targets::Target> wrap(std::unique_ptr<targets::Target> inner) const;
+  /// Builds the kernel of the assignment's kconfig values (through the build
+  /// cache), then runs `request` on `target` booting that image; a request
+  /// that names its own kernel runs as it is. A failed configure or build is
+  /// a failed outcome (stage configure|build), not an error. Safe to call
+  /// from several workers at once (one build at a time).
+  util::Result<targets::TrialOutcome> run(const space::Assignment& assignment, const targets::TrialRequest& request,
+                                          targets::Target& target) const;
 
   /// The kernel provenance for the campaign metadata key `kernel_source`:
   /// {tree, identity, commit, dirty, tarball_sha256, compiler, base,

@@ -13,6 +13,7 @@
 #include "kerntune/bo/optimizer.hpp"
 #include "kerntune/kbuild/builder.hpp"
 #include "kerntune/space/space.hpp"
+#include "kerntune/targets/factory.hpp"
 #include "kerntune/util/result.hpp"
 #include "kerntune/workloads/workload.hpp"
 
@@ -68,7 +69,13 @@ struct Recipe {
   std::string description;
   std::uint64_t seed = 0;
   space::Space space;
-  YAML::Node target;       ///< the `target:` mapping (targets::make_target parses it)
+  /// `target:` parsed with the recipe (targets::parse_target: kind and typed
+  /// options, paths resolved and checked); the trial runner makes each
+  /// worker's target from it without reading YAML again.
+  targets::TargetSpec target_spec;
+  /// The same mapping as written: its portable form, which the Slurm
+  /// executor copies into a job's one-trial recipe.
+  YAML::Node target;
   /// `kernel_source:` of a Kconfig campaign, parsed with the recipe (paths
   /// resolved, base and fragments checked); nullopt without one.
   std::optional<kbuild::BuilderConfig> kernel_build;

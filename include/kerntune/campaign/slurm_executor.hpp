@@ -51,7 +51,6 @@ struct OneTrial {
 /// with absolute paths, its workload file, the run's repeats/warmup,
 /// objectives, and one parameter per active value of `run.params` with that
 /// value as default.
-util::Result<std::string> one_trial_recipe(const Recipe& recipe, const targets::TargetContext& ctx,
-                                           const OneTrial& run, const std::string& name);
+util::Result<std::string> one_trial_recipe(const Recipe& recipe, const OneTrial& run, const std::string& name);
 
 }  // namespace kerntune::campaign

@@ -4,14 +4,14 @@
 //
 //   recipe ─ TrialRunner::create ──► workload (loaded once)
 //          ├ KernelStage::create ─► the kernel stage (with `kernel_source:`)
-//          └ make_target(worker) ──► the worker's target: the recipe's
-//              `target:` (or, with `executor: slurm`, one Slurm job per run),
-//              wrapped by the runner's kernel stage when the recipe has
-//              `kernel_source:` (kernel_stage.hpp: the run's Kconfig values
-//              are built, through the build cache, and that image boots;
-//              all workers share the stage's one builder)
+//          └ make_target(worker) ──► the worker's target, made from the
+//              recipe's parsed target spec (Recipe::target_spec; or, with
+//              `executor: slurm`, one Slurm job per run)
 //   TrialSpec ─ run(target, spec) ──► realize (cmdline, sysctl, sysfs,
-//              params) + workload, repeats, warm-up → Target::run_trial →
+//              params) + workload, repeats, warm-up → [with `kernel_source:`
+//              the kernel stage builds the assignment's Kconfig values through
+//              the build cache, and that image boots (kernel_stage.hpp; all
+//              workers share its one builder)] → Target::run_trial →
 //              TrialOutcome
 //
 // A spec that names its own kernel image (a gate side `kernel PATH`) boots
@@ -37,7 +37,7 @@
 namespace kerntune::campaign {
 
 /// Makes the target of worker ctx.worker_index in place of the recipe's
-/// `target:`/`executor:` (in-process tests); the kernel stage still wraps it.
+/// `target:`/`executor:` (in-process tests); run() still builds kernels for it.
 using MakeTarget = std::function<util::Result<std::unique_ptr<targets::Target>>(const targets::TargetContext&)>;
 
 /// One run of one configuration.
@@ -73,16 +73,17 @@ class TrialRunner {
 
   /// Worker `index`'s target, in its own work folder (<work>/worker-<index>
   /// with several workers, else the work folder): local, or Slurm jobs with
-  /// `executor: slurm`; with `kernel_source:` wrapped by the kernel stage
-  /// (workers share one builder, one build at a time). Errors: bad input
+  /// `executor: slurm`. Errors: bad input
   /// (invalid_input, located in the recipe), a folder that cannot be made (io).
   util::Result<std::unique_ptr<targets::Target>> make_target(int index) const;
 
   /// The request `spec` becomes (no I/O).
   targets::TrialRequest request(const TrialSpec& spec) const;
 
-  /// Realizes `spec` and runs it on `target` (one of make_target's). A failed
-  /// run is an outcome; an Error is infrastructure (io, timeout), a stop
+  /// Realizes `spec` and runs it on `target` (one of make_target's); with
+  /// `kernel_source:` through the kernel stage (the kernel of the
+  /// assignment's Kconfig values first, unless spec.kernel names one). A failed
+  /// run (a failed build too) is an outcome; an Error is infrastructure (io, timeout), a stop
   /// (interrupted) or bad input found only at run time.
   util::Result<targets::TrialOutcome> run(targets::Target& target, const TrialSpec& spec) const;
 

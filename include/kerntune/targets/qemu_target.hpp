@@ -61,14 +61,16 @@ struct QemuOptions {
   /// Timeout of one knob write/read in the guest.
   std::chrono::milliseconds command_timeout{30000};
 
-  /// Empty when valid, else why not.
-  std::string validate() const;
+  /// Empty when valid, else why not. need_kernel=false while parsing a recipe
+  /// whose default kernel is looked for again when the target is made.
+  std::string validate(bool need_kernel = true) const;
 };
 
 /// Parses `target:` (kind: qemu). Keys: kernel, modules_dir, memory, cpus,
-/// accel, qemu_options, boot_timeout, cmdline_base, qemu (binary), swap_disk, reuse_vm. A missing
-/// kernel is an error located at the key (or at the target when no default
-/// exists). Relative paths resolve against the recipe's folder.
+/// accel, qemu_options, boot_timeout, cmdline_base, qemu (binary), swap_disk, reuse_vm. A named
+/// kernel that is missing is an error located at the key; with no `kernel:`
+/// and no default kernel yet, `kernel` stays empty and the spec's make looks
+/// again (parse_qemu_target). Relative paths resolve against the recipe's folder.
 util::Result<QemuOptions> parse_qemu_options(const YAML::Node& node, const TargetContext& ctx);
 
 /// The kernel used when a recipe names none: $KERNTUNE_KERNEL, else
@@ -137,7 +139,8 @@ class QemuTarget final : public Target {
   std::string swap_disk_path_;  ///< this target's swap disk file ("" until the first boot)
 };
 
-/// The factory entry for `kind: qemu`.
-util::Result<std::unique_ptr<Target>> make_qemu_target(const YAML::Node& node, const TargetContext& ctx);
+/// The factory entry for `kind: qemu`: its options, and targets whose
+/// initramfs cache and console logs live in <worker's folder>/qemu.
+util::Result<TargetSpec> parse_qemu_target(const YAML::Node& node, const TargetContext& ctx);
 
 }  // namespace kerntune::targets
