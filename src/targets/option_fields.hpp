@@ -27,4 +27,18 @@ util::Status optional_duration(const YAML::Node& node, const std::string& file, 
 /// `sub` inside `work_dir` (a worker's work folder), or "" without one.
 std::string work_subdir(const std::string& work_dir, const char* sub);
 
+/// A place in the recipe kept past parsing, for an error a target reports
+/// when it is made (no YAML node is held that long).
+struct Place {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  static Place of(const YAML::Node& node, const std::string& file) {
+    return {file, node.Mark().line + 1, node.Mark().column + 1};
+  }
+  std::unexpected<util::Error> fail(std::string message) const {
+    return util::fail_at(file, line, column, std::move(message));
+  }
+};
+
 }  // namespace kerntune::targets::fields

@@ -173,18 +173,12 @@ util::Status late_default_kernel(QemuOptions& o, const KernelSearch& where) {
   if (!o.kernel.empty()) return {};
   auto found = default_kernel({where.recipe_dir, fs::current_path().string()});
   if (!found)
-    return util::fail_at(where.file, where.line, where.column,
-                         "no kernel image: set target.kernel, set KERNTUNE_KERNEL, or run scripts/fetch-kernel "
+    return where.target.fail("no kernel image: set target.kernel, set KERNTUNE_KERNEL, or run scripts/fetch-kernel "
                          "(which fills .cache/kernel/)");
   if (!fs::is_regular_file(*found))
-    return util::fail_at(where.file, where.line, where.column,
-                         fmt::format("kernel image '{}' (from KERNTUNE_KERNEL) does not exist", *found));
+    return where.target.fail(fmt::format("kernel image '{}' (from KERNTUNE_KERNEL) does not exist", *found));
   o.kernel = *found;
   return {};
-}
-
-KernelSearch KernelSearch::at(const YAML::Node& node, const TargetContext& ctx) {
-  return {ctx.recipe_file, ctx.recipe_dir, node.Mark().line + 1, node.Mark().column + 1};
 }
 
 namespace {

@@ -250,20 +250,13 @@ namespace {
 // goes to worker k mod N), so no host ever runs two trials (two kexecs) at
 // once, and a worker whose hosts are all lost stops without touching the
 // others' hosts (docs/workers.md, "ssh host pools").
-/// Where a pool-size error points: `workers:` when the recipe has it, else the target.
-struct PoolPlace {
-  std::string file;
-  int line = 0;
-  int column = 0;
-};
-
-util::Status check_pool_size(const SshOptions& o, int workers, const PoolPlace& at) {
+/// `at`: where a pool-size error points, `workers:` when the recipe has it, else the target.
+util::Status check_pool_size(const SshOptions& o, int workers, const fields::Place& at) {
   if (workers <= 1) return {};
   int targets = 0;
   for (const auto& h : o.hosts) targets += h.role == "target" ? 1 : 0;
   if (workers <= targets) return {};
-  return util::fail_at(at.file, at.line, at.column,
-                       fmt::format("workers: {} but the ssh pool has {} target host{}: each host runs one trial at a "
+  return at.fail(fmt::format("workers: {} but the ssh pool has {} target host{}: each host runs one trial at a "
                                    "time, so use at most workers: {} or add hosts",
                                    workers, targets, targets == 1 ? "" : "s", targets));
 }
@@ -283,8 +276,8 @@ std::vector<SshHost> hosts_for_worker(const std::vector<SshHost>& hosts, int wor
 
 util::Result<TargetSpec> parse_ssh_target(const YAML::Node& node, const TargetContext& ctx) {
   KT_TRY(SshOptions parsed, parse_ssh_options(node, ctx));
-  PoolPlace at{ctx.recipe_file, ctx.workers_line, ctx.workers_column};
-  if (at.line == 0) at = {ctx.recipe_file, node.Mark().line + 1, node.Mark().column + 1};
+  fields::Place at{ctx.recipe_file, ctx.workers_line, ctx.workers_column};
+  if (at.line == 0) at = fields::Place::of(node, ctx.recipe_file);
   KT_TRY_STATUS(check_pool_size(parsed, ctx.worker_count, at));
   return TargetSpec("ssh", [parsed, at](const TargetContext& worker) -> util::Result<std::unique_ptr<Target>> {
     KT_TRY_STATUS(check_pool_size(parsed, worker.worker_count, at));  // a runner of more workers than the recipe's

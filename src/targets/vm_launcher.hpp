@@ -16,6 +16,7 @@
 #include "kerntune/targets/guest_channel.hpp"
 #include "kerntune/targets/qemu_target.hpp"
 #include "kerntune/util/result.hpp"
+#include "option_fields.hpp"
 
 namespace kerntune::targets {
 
@@ -54,9 +55,11 @@ util::Status parse_vm_keys(const YAML::Node& node, const TargetContext& ctx, Qem
 /// Where a target without `kernel:` was parsed: the search's start and the
 /// place its error names.
 struct KernelSearch {
-  std::string file, recipe_dir;
-  int line = 0, column = 0;
-  static KernelSearch at(const YAML::Node& node, const TargetContext& ctx);
+  std::string recipe_dir;
+  fields::Place target;  ///< the `target:` mapping
+  static KernelSearch at(const YAML::Node& node, const TargetContext& ctx) {
+    return {ctx.recipe_dir, fields::Place::of(node, ctx.recipe_file)};
+  }
 };
 
 /// A target parsed before any kernel was there looks again when it is made
