@@ -9,7 +9,10 @@ namespace kerntune::results {
 
 std::string cost_kind(const Trial& t) {
   auto stage = [&](const char* name) { return t.timings.contains(name) && t.timings.at(name) > 0; };
-  return stage("build") ? "kernel build" : stage("boot") ? "reboot" : "reused";
+  return stage("build")           ? "kernel build"
+         : stage("boot")          ? "reboot"
+         : stage("snapshot_load") ? "restored"
+                                  : "reused";
 }
 
 std::vector<TrialCost> trial_costs(const std::vector<Trial>& trials) {

@@ -87,6 +87,10 @@ class GuestSession {
   /// A new boot (or the backend no longer knows what runs): forgets the
   /// knobs' boot values, the setups run and the unknown boot parameters.
   void reset(std::string key);
+  /// The backend loaded the snapshot it took right after this boot, before
+  /// any trial: the guest is as it booted (knobs at their boot values, no
+  /// setup run yet); the boot's unknown parameters stay what they were.
+  void snapshot_loaded() { setup_done_.clear(); }
   /// Names the running boot once the backend has verified it.
   void set_key(std::string key) { key_ = std::move(key); }
 

@@ -158,11 +158,18 @@ util::Result<LibvirtOptions> parse_libvirt_options(const YAML::Node& node, const
   if (!node || !node.IsMap()) return util::fail_at(node, file, "'target' must be a mapping");
   KT_TRY_STATUS(util::check_keys(node, file,
                                  {"kind", "kernel", "modules_dir", "memory", "cpus", "accel", "boot_timeout",
-                                  "cmdline_base", "swap_disk", "reuse_vm", "uri", "virsh", "socat", "emulator",
+                                  "cmdline_base", "swap_disk", "reuse_vm", "between_trials", "uri", "virsh", "socat", "emulator",
                                   "name_prefix"},
                                  "libvirt target"));
   LibvirtOptions o;
   KT_TRY_STATUS(parse_vm_keys(node, ctx, o.vm));
+  // Snapshots go through QEMU's own monitor, which a libvirt domain keeps to
+  // libvirt: a domain is reused (the default) or rebooted.
+  if (!node["between_trials"] && !node["reuse_vm"]) o.vm.between_trials = QemuOptions::BetweenTrials::reuse;
+  if (o.vm.between_trials == QemuOptions::BetweenTrials::restore)
+    return util::fail_at(node["between_trials"], file,
+                         "between_trials: restore is the qemu target's (a snapshot through QEMU's monitor); a "
+                         "libvirt domain is reused or rebooted (between_trials: reuse or reboot)");
   KT_TRY_STATUS(fields::optional_string(node, file, "uri", o.uri));
   if (!util::starts_with(o.uri, "qemu:///") || has_control(o.uri))
     return util::fail_at(node["uri"], file,

@@ -5,11 +5,13 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <regex>
 
 #include "option_fields.hpp"
+#include "qmp.hpp"
 #include "vm_launcher.hpp"
 #include "kerntune/targets/qemu_target.hpp"
 #include "kerntune/util/text.hpp"
@@ -83,6 +85,15 @@ std::string detect_accel() {
   return ok ? "kvm" : "tcg";
 }
 
+std::string to_string(QemuOptions::BetweenTrials b) {
+  switch (b) {
+    case QemuOptions::BetweenTrials::restore: return "restore";
+    case QemuOptions::BetweenTrials::reuse: return "reuse";
+    case QemuOptions::BetweenTrials::reboot: return "reboot";
+  }
+  return "?";
+}
+
 std::vector<std::string> qemu_argv(const QemuOptions& o, const std::string& accel, const std::string& kernel,
                                    const std::string& initramfs, const std::string& cmdline) {
   std::vector<std::string> argv = {o.qemu_binary, "-nodefaults", "-no-user-config", "-display", "none",
@@ -141,8 +152,22 @@ util::Status parse_vm_keys(const YAML::Node& node, const TargetContext& ctx, Qem
   KT_TRY_STATUS(fields::optional_duration(node, file, "boot_timeout", o.boot_timeout, /*require_positive=*/false));
   KT_TRY_STATUS(fields::optional_string(node, file, "cmdline_base", o.cmdline_base));
   KT_TRY_STATUS(fields::optional_string(node, file, "swap_disk", o.swap_disk));
+  auto between = node["between_trials"];
   if (auto r = node["reuse_vm"]) {
-    KT_TRY(o.reuse_vm, util::as_bool(r, file, "reuse_vm"));
+    if (between)
+      return util::fail_at(r, file, "reuse_vm and between_trials say the same thing: keep between_trials "
+                                    "(restore, reuse or reboot)");
+    KT_TRY(bool reuse, util::as_bool(r, file, "reuse_vm"));
+    o.between_trials = reuse ? QemuOptions::BetweenTrials::reuse : QemuOptions::BetweenTrials::reboot;
+  }
+  if (between) {
+    KT_TRY(std::string b, util::as_string(between, file, "between_trials"));
+    if (b == "restore") o.between_trials = QemuOptions::BetweenTrials::restore;
+    else if (b == "reuse") o.between_trials = QemuOptions::BetweenTrials::reuse;
+    else if (b == "reboot") o.between_trials = QemuOptions::BetweenTrials::reboot;
+    else
+      return util::fail_at(between, file,
+                           fmt::format("between_trials must be restore, reuse or reboot, not '{}'", b));
   }
   return {};
 }
@@ -152,7 +177,7 @@ util::Result<QemuOptions> parse_qemu_options(const YAML::Node& node, const Targe
   if (!node || !node.IsMap()) return util::fail_at(node, file, "'target' must be a mapping");
   KT_TRY_STATUS(util::check_keys(node, file,
                                  {"kind", "kernel", "modules_dir", "memory", "cpus", "accel", "qemu_options",
-                                  "boot_timeout", "cmdline_base", "qemu", "swap_disk", "reuse_vm"},
+                                  "boot_timeout", "cmdline_base", "qemu", "swap_disk", "reuse_vm", "between_trials"},
                                  "qemu target"));
   QemuOptions o;
   KT_TRY_STATUS(parse_vm_keys(node, ctx, o));
@@ -183,26 +208,72 @@ util::Status late_default_kernel(QemuOptions& o, const KernelSearch& where) {
 
 namespace {
 
+// QEMU's option syntax doubles a comma inside a value.
+std::string option_value(const std::string& v) {
+  std::string out;
+  for (char c : v) out += c == ',' ? std::string(",,") : std::string(1, c);
+  return out;
+}
+
+constexpr std::chrono::milliseconds kMonitorConnect{10000};
+// A snapshot of a 1–2 GiB guest writes its RAM: allow for a slow disk.
+constexpr std::chrono::milliseconds kSnapshotTimeout{300000};
+
 class QemuLauncher final : public VmLauncher {
  public:
   explicit QemuLauncher(QemuOptions o) : o_(std::move(o)) {}
+  ~QemuLauncher() override { stop(); }
   std::string kind() const override { return "qemu"; }
   util::Result<guest::GuestChannel> start(const VmBoot& b) override {
+    stop();
     util::Child::Options co;
     co.argv = qemu_argv(o_, b.accel, b.kernel, b.initramfs, b.cmdline);
-    if (!b.swap_disk.empty()) {
-      // QEMU's option syntax doubles a comma inside a value.
-      std::string file;
-      for (char c : b.swap_disk) file += c == ',' ? std::string(",,") : std::string(1, c);
-      co.argv.insert(co.argv.end(), {"-drive", "file=" + file + ",if=virtio,format=raw,cache=unsafe"});
+    if (!b.swap_disk.empty())
+      co.argv.insert(co.argv.end(), {"-drive", "file=" + option_value(b.swap_disk) + ",if=virtio,format=" +
+                                                   (b.snapshots ? "qcow2" : "raw") + ",cache=unsafe"});
+    if (b.snapshots) {
+      // The monitor socket lives in the temp folder: a unix socket's path
+      // has at most 107 bytes, a work folder's may be longer.
+      static std::atomic<int> serial{0};
+      qmp_path_ = (fs::temp_directory_path() / fmt::format("kerntune-qmp-{}-{}.sock", getpid(), serial++)).string();
+      std::error_code ec;
+      fs::remove(qmp_path_, ec);
+      co.argv.insert(co.argv.end(), {"-qmp", "unix:" + option_value(qmp_path_) + ",server=on,wait=off"});
+      if (b.swap_disk.empty() && !b.state_disk.empty())
+        co.argv.insert(co.argv.end(),
+                       {"-drive", "file=" + option_value(b.state_disk) + ",if=none,id=kt-state,format=qcow2"});
     }
     co.merge_stderr = true;
     KT_TRY(util::Child child, util::Child::spawn(co));
     return guest::GuestChannel(std::move(child));
   }
+  void stop() override {
+    qmp_ = Qmp();
+    if (!qmp_path_.empty()) {
+      std::error_code ec;
+      fs::remove(qmp_path_, ec);
+      qmp_path_.clear();
+    }
+  }
+  bool can_snapshot() const override { return true; }
+  util::Status save_snapshot() override { return monitor("savevm kerntune"); }
+  util::Status load_snapshot() override { return monitor("loadvm kerntune"); }
 
  private:
+  util::Status monitor(const std::string& command) {
+    if (qmp_path_.empty()) return util::io_error("this VM was started without its monitor (no snapshots)");
+    if (!qmp_.connected()) {
+      KT_TRY(Qmp q, Qmp::connect(qmp_path_, kMonitorConnect));
+      qmp_ = std::move(q);
+    }
+    KT_TRY(std::string said, qmp_.human(command, kSnapshotTimeout));
+    said = util::trim(said);
+    if (!said.empty()) return util::io_error(fmt::format("QEMU's '{}' said: {}", command, said));
+    return {};
+  }
   QemuOptions o_;
+  std::string qmp_path_;
+  Qmp qmp_;
 };
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "vm_launcher.hpp"
 #include "kerntune/util/log.hpp"
 #include "kerntune/util/stop.hpp"
+#include "kerntune/util/subprocess.hpp"
 #include "kerntune/util/text.hpp"
 #include "kerntune/workloads/workload.hpp"
 
@@ -79,6 +80,13 @@ QemuTarget::QemuTarget(QemuOptions options, std::unique_ptr<VmLauncher> launcher
       guest::SessionOptions{options_.command_timeout, options_.agent_grace, launcher_->kind()});
   if (options_.work_dir.empty()) options_.work_dir = (fs::temp_directory_path() / "kerntune-qemu").string();
   accel_ = options_.accel == "auto" ? detect_accel() : options_.accel;
+  if (options_.between_trials == QemuOptions::BetweenTrials::restore && launcher_->can_snapshot() &&
+      !util::which("qemu-img")) {
+    util::log_warn("{}: between_trials: restore needs qemu-img (Debian package qemu-utils) for the snapshot's "
+                   "image; reusing the VM between trials instead",
+                   launcher_->kind());
+    snapshots_broken_ = true;
+  }
   if (options_.accel == "auto" && accel_ == "kvm") {
     auto memo = util::read_file(kvm_memo_path());
     if (memo && util::trim(*memo) == kvm_memo_key()) accel_ = "tcg";
@@ -112,13 +120,44 @@ void QemuTarget::shutdown() {
     launcher_->stop();
   }
   vm_.reset();
-  if (!swap_disk_path_.empty()) {
-    std::error_code ec;
-    fs::remove(swap_disk_path_, ec);
-  }
+  snapshot_taken_ = false;
+  std::error_code ec;
+  if (!swap_disk_path_.empty()) fs::remove(swap_disk_path_, ec);
+  if (!state_disk_path_.empty()) fs::remove(state_disk_path_, ec);
 }
 
-util::Result<std::string> QemuTarget::fresh_swap_disk() {
+namespace {
+
+// An empty qcow2 image of `size` ("256M", "16M") at `path`, by qemu-img.
+util::Status create_qcow2(const std::string& path, const std::string& size) {
+  util::RunOptions ro;
+  ro.argv = {"qemu-img", "create", "-q", "-f", "qcow2", path, size};
+  ro.timeout = std::chrono::seconds(60);
+  ro.merge_stderr = true;
+  auto r = util::run(ro);
+  if (!r)
+    return util::io_error(fmt::format("cannot run qemu-img (Debian package qemu-utils) to create {}: {}", path,
+                                      r.error().message));
+  if (!r->ok())
+    return util::io_error(fmt::format("qemu-img could not create {}: {}: {}", path, r->describe(), util::trim(r->out)));
+  return {};
+}
+
+}  // namespace
+
+util::Result<std::string> QemuTarget::fresh_state_disk() {
+  if (state_disk_path_.empty()) {
+    static std::atomic<int> serial{0};
+    state_disk_path_ = (fs::path(options_.work_dir) / fmt::format("state-{}-{}.qcow2", getpid(), serial++)).string();
+  }
+  std::error_code ec;
+  fs::create_directories(options_.work_dir, ec);
+  fs::remove(state_disk_path_, ec);
+  KT_TRY_STATUS(create_qcow2(state_disk_path_, "16M"));
+  return state_disk_path_;
+}
+
+util::Result<std::string> QemuTarget::fresh_swap_disk(bool qcow2) {
   if (options_.swap_disk.empty()) return std::string();
   if (swap_disk_path_.empty()) {
     static std::atomic<int> serial{0};
@@ -130,6 +169,10 @@ util::Result<std::string> QemuTarget::fresh_swap_disk() {
   std::error_code ec;
   fs::create_directories(options_.work_dir, ec);
   fs::remove(swap_disk_path_, ec);
+  if (qcow2) {  // the snapshot holds the disk's blocks with the RAM that refers to them
+    KT_TRY_STATUS(create_qcow2(swap_disk_path_, options_.swap_disk));
+    return swap_disk_path_;
+  }
   { std::ofstream create(swap_disk_path_); }
   fs::resize_file(swap_disk_path_, bytes, ec);
   if (ec)
@@ -142,6 +185,7 @@ void QemuTarget::kill_vm(TrialState* st) {
   if (!vm_) return;
   vm_->channel.kill();
   launcher_->stop();
+  snapshot_taken_ = false;
   if (st) {
     st->console = vm_->channel.console().log_since(st->log_mark);
     st->console_captured = true;
@@ -207,21 +251,46 @@ util::Result<bool> QemuTarget::ensure_vm(const TrialRequest& request, const std:
   if (!fs::is_regular_file(kernel)) return st.fail("boot", fmt::format("kernel image '{}' does not exist", kernel));
   std::string cmdline = util::trim(options_.cmdline_base + " " + request.boot.cmdline);
   std::string key = kernel + "\n" + initramfs + "\n" + cmdline;
-  if (options_.reuse_vm && vm_ && session_->serves(key) && vm_->channel.alive()) {
+  if (options_.reuses() && vm_ && session_->serves(key) && vm_->channel.alive()) {
     st.log_mark = vm_->channel.console().log_total();
-    st.out.timings["boot"] = 0;
-    st.out.effective["cmdline"] = vm_->cmdline;
-    return true;
+    bool reused = true;
+    if (snapshots() && snapshot_taken_) {
+      request.stage("loading snapshot");
+      auto t = Clock::now();
+      auto loaded = launcher_->load_snapshot();
+      if (loaded) {
+        session_->snapshot_loaded();
+        st.out.timings["snapshot_load"] = since(t);
+      } else {
+        util::log_warn("{}: loading the booted VM's snapshot failed ({}); booting afresh, and reusing the VM "
+                       "between trials from now on",
+                       kind(), loaded.error().message);
+        snapshots_broken_ = true;
+        reused = false;
+      }
+    }
+    if (reused) {
+      st.out.timings["boot"] = 0;
+      st.out.effective["cmdline"] = vm_->cmdline;
+      return true;
+    }
   }
   kill_vm();
   request.stage("booting");
   auto t0 = Clock::now();
   while (true) {
-    auto disk = fresh_swap_disk();
+    const bool snap = snapshots();
+    auto disk = fresh_swap_disk(snap);
     if (!disk) return st.fail("boot", disk.error().message);
+    std::string state_disk;
+    if (snap && disk->empty()) {
+      auto sd = fresh_state_disk();
+      if (!sd) return st.fail("boot", sd.error().message);
+      state_disk = *sd;
+    }
     // accel: auto picked KVM but no KVM boot has worked yet: a short first try, then TCG.
     bool probing = options_.accel == "auto" && accel_ == "kvm" && !kvm_verified_;
-    auto started = launcher_->start(VmBoot{accel_, kernel, initramfs, cmdline, *disk});
+    auto started = launcher_->start(VmBoot{accel_, kernel, initramfs, cmdline, *disk, snap, state_disk});
     if (!started) {
       // A launcher that waits for QEMU (libvirt's `virsh create` waits for
       // its monitor) sees a KVM abort as a failed start, not as a boot that
@@ -266,7 +335,26 @@ util::Result<bool> QemuTarget::ensure_vm(const TrialRequest& request, const std:
   if (!probed) return false;
   st.out.timings["boot"] = since(t0);
   st.out.effective["cmdline"] = vm_->cmdline;
+  if (snapshots()) take_snapshot(st);
   return true;
+}
+
+bool QemuTarget::snapshots() const {
+  return options_.between_trials == QemuOptions::BetweenTrials::restore && launcher_->can_snapshot() &&
+         !snapshots_broken_;
+}
+
+void QemuTarget::take_snapshot(TrialState& st) {
+  auto t = Clock::now();
+  auto saved = launcher_->save_snapshot();
+  if (!saved) {
+    util::log_warn("{}: saving the booted VM's snapshot failed ({}); reusing the VM between trials instead",
+                   kind(), saved.error().message);
+    snapshots_broken_ = true;
+    return;
+  }
+  snapshot_taken_ = true;
+  st.out.timings["snapshot_save"] = since(t);
 }
 
 util::Result<TrialOutcome> QemuTarget::run_trial(const TrialRequest& request) {
@@ -293,7 +381,8 @@ util::Result<TrialOutcome> QemuTarget::run_trial(const TrialRequest& request) {
   }
   // Restore after success and after apply/parse failures (the VM is sound);
   // the other failures have killed it already.
-  if (vm_) {
+  // With a snapshot the next trial of this boot loads it: nothing to write back.
+  if (vm_ && !(snapshot_taken_ && snapshots())) {
     auto t = Clock::now();
     if (!st.touched.empty()) request.stage("restoring");
     Link link(*this, st);
@@ -307,9 +396,9 @@ util::Result<TrialOutcome> QemuTarget::run_trial(const TrialRequest& request) {
   st.out.worker = fmt::format("{}-{}-boot{}", kind(), accel_, boots_);
   st.out.timings["total"] = since(t0);
   auto tm = [&](const char* k) { return st.out.timings.contains(k) ? st.out.timings[k] : 0.0; };
-  util::log_info("{}: trial {} {}: total {:.1f} s (boot {:.1f}, apply {:.2f}, setup {:.1f}, workload {:.1f}, restore {:.2f})",
+  util::log_info("{}: trial {} {}: total {:.1f} s (boot {:.1f}, snapshot load {:.2f}, apply {:.2f}, setup {:.1f}, workload {:.1f}, restore {:.2f})",
                  kind(), request.seq, st.out.ok ? "ok" : "failed at " + st.out.failure_stage, tm("total"), tm("boot"),
-                 tm("apply"), tm("setup"), tm("workload"), tm("restore"));
+                 tm("snapshot_load"), tm("apply"), tm("setup"), tm("workload"), tm("restore"));
   return std::move(st.out);
 }
 

@@ -26,7 +26,12 @@ struct VmBoot {
   std::string kernel;     ///< kernel image
   std::string initramfs;  ///< the initramfs with the agent
   std::string cmdline;    ///< the whole kernel command line
-  std::string swap_disk;  ///< a fresh empty raw disk file for /dev/vda; "" = none
+  std::string swap_disk;  ///< a fresh empty disk file for /dev/vda; "" = none
+  /// The machine must be able to save and load a snapshot (can_snapshot()):
+  /// swap_disk is then a qcow2 image, which holds the snapshot, or without
+  /// one `state_disk` is an empty qcow2 image for it.
+  bool snapshots = false;
+  std::string state_disk;
 };
 
 class VmLauncher {
@@ -41,6 +46,14 @@ class VmLauncher {
   /// The channel of the last start is killed or powered off: remove what is
   /// left of the machine (libvirt destroys its domain). Safe to call twice.
   virtual void stop() {}
+  /// True when a machine started with VmBoot::snapshots can save and load.
+  virtual bool can_snapshot() const { return false; }
+  /// Saves the running machine (RAM, devices, disks) as its one snapshot,
+  /// replacing an earlier one; the machine runs on. An io Error when it cannot.
+  virtual util::Status save_snapshot() { return util::io_error(kind() + " cannot save a snapshot"); }
+  /// Puts the running machine back to the snapshot; the console channel
+  /// stays connected. An io Error when it cannot.
+  virtual util::Status load_snapshot() { return util::io_error(kind() + " cannot load a snapshot"); }
 };
 
 /// The launcher of `kind: qemu`: qemu_argv() plus the swap disk's -drive.
@@ -48,7 +61,7 @@ std::unique_ptr<VmLauncher> qemu_launcher(const QemuOptions& options);
 
 /// The recipe keys both VM kinds share, read into `o`: kernel (or the default
 /// kernel), modules_dir, memory, cpus, accel, boot_timeout, cmdline_base,
-/// swap_disk, reuse_vm. Each bad value is reported at its key.
+/// swap_disk, between_trials (or reuse_vm). Each bad value is reported at its key.
 /// No default kernel found at parse time leaves o.kernel empty.
 util::Status parse_vm_keys(const YAML::Node& node, const TargetContext& ctx, QemuOptions& o);
 

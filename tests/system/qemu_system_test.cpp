@@ -30,7 +30,9 @@ double contention() {
   return std::max(1.0, load[0] / static_cast<double>(cores > 0 ? cores : 1));
 }
 
-std::unique_ptr<targets::QemuTarget> make_target() {
+std::unique_ptr<targets::QemuTarget> make_target(
+    targets::QemuOptions::BetweenTrials between = targets::QemuOptions::BetweenTrials::restore,
+    const std::string& memory = "512M") {
   auto kernel = targets::default_kernel({KERNTUNE_SOURCE_DIR});
   if (!kernel || !fs::exists(*kernel)) {
     ADD_FAILURE() << "no kernel image: run scripts/fetch-kernel (system tests need a real kernel)";
@@ -44,6 +46,8 @@ std::unique_ptr<targets::QemuTarget> make_target() {
   o.kernel = *kernel;
   o.work_dir = std::string(KERNTUNE_BINARY_DIR) + "/qemu-system-work";
   o.boot_timeout = 120s;  // a loaded 2-core TCG host can take a while
+  o.between_trials = between;
+  o.memory = memory;
   if (const char* a = std::getenv("KERNTUNE_TEST_ACCEL")) o.accel = a;
   EXPECT_EQ(o.validate(), "");
   return std::make_unique<targets::QemuTarget>(o);
@@ -97,7 +101,7 @@ double sample(const TrialOutcome& o, const std::string& metric) {
 }  // namespace
 
 TEST(QemuSystem, SysctlAndSysfsAreAppliedReadBackRestoredAndTheVmIsReused) {
-  auto t = make_target();
+  auto t = make_target(targets::QemuOptions::BetweenTrials::reuse);
   ASSERT_TRUE(t);
   // thp: 0 always, 1 madvise, 2 never (with 512 MB the kernel starts with never).
   auto w = shell_probe(
@@ -152,6 +156,55 @@ TEST(QemuSystem, SysctlAndSysfsAreAppliedReadBackRestoredAndTheVmIsReused) {
   EXPECT_EQ(sample(out0, "preempt_full"), 0);  // Debian 6.1 boots with voluntary
   EXPECT_EQ(sample(out2, "preempt_full"), 0);
   t->shutdown();
+}
+
+// between_trials: restore starts every trial of a boot from the snapshot
+// taken right after it booted: a file, the memory it held and a knob the
+// previous trial wrote are gone, and the guest's free memory is what the
+// first trial of the boot saw. A reused VM keeps all three.
+TEST(QemuSystem, ARestoredTrialStartsFromTheBootedVmAndAReusedOneFromThePreviousTrial) {
+  using B = targets::QemuOptions::BetweenTrials;
+  // Before anything: is the previous trial's file there, free memory, the
+  // knob; then leave 24 MiB in the initramfs' RAM-backed root.
+  auto w = shell_probe(
+      "if [ -e /kt-left ]; then echo KERNTUNE_METRIC left 1; else echo KERNTUNE_METRIC left 0; fi;"
+      "echo KERNTUNE_METRIC memfree $(awk '/^MemFree:/{print $2}' /proc/meminfo);"
+      "echo KERNTUNE_METRIC swappiness $(cat /proc/sys/vm/swappiness);"
+      "dd if=/dev/zero of=/kt-left bs=1M count=24 2>/dev/null",
+      {"left", "memfree", "swappiness"});
+  std::map<B, std::vector<TrialOutcome>> runs;
+  for (B mode : {B::restore, B::reuse}) {
+    auto t = make_target(mode, "256M");
+    ASSERT_TRUE(t);
+    TrialRequest first;
+    first.workload = &w;
+    first.sysctls = {{"vm.swappiness", "23"}};
+    TrialRequest second;
+    second.workload = &w;
+    runs[mode].push_back(trial(*t, first));
+    runs[mode].push_back(trial(*t, second));
+    for (auto& o : runs[mode]) ASSERT_TRUE(o.ok) << targets::to_string(mode) << ": " << why(o);
+    EXPECT_EQ(t->boot_count(), 1) << targets::to_string(mode);  // neither mode boots again
+    t->shutdown();
+  }
+  const auto& r = runs[B::restore];
+  EXPECT_GT(r[0].timings.at("boot"), 0);
+  EXPECT_GT(r[0].timings.at("snapshot_save"), 0);
+  EXPECT_EQ(r[1].timings.at("boot"), 0);
+  EXPECT_GT(r[1].timings.at("snapshot_load"), 0);
+  EXPECT_LT(r[1].timings.at("snapshot_load"), r[0].timings.at("boot"));
+  EXPECT_EQ(sample(r[0], "left"), 0);
+  EXPECT_EQ(sample(r[1], "left"), 0);              // the file is gone
+  EXPECT_EQ(sample(r[0], "swappiness"), 23);
+  EXPECT_EQ(sample(r[1], "swappiness"), 60);      // the boot's value, not written back: loaded
+  EXPECT_NEAR(sample(r[1], "memfree"), sample(r[0], "memfree"), 4 * 1024);  // kB: as the boot left it
+  const auto& u = runs[B::reuse];
+  EXPECT_FALSE(u[1].timings.contains("snapshot_load"));
+  EXPECT_EQ(sample(u[1], "left"), 1);             // the previous trial's file is still there
+  EXPECT_EQ(sample(u[1], "swappiness"), 60);      // written back by the restore stage
+  EXPECT_LT(sample(u[1], "memfree"), sample(u[0], "memfree") - 16 * 1024);  // and the memory it holds
+  std::cout << "restored trial: snapshot load " << r[1].timings.at("snapshot_load") << " s, save "
+            << r[0].timings.at("snapshot_save") << " s, boot " << r[0].timings.at("boot") << " s\n";
 }
 
 TEST(QemuSystem, BootParameterAppearsInTheGuestCmdlineAndAChangeReboots) {

@@ -61,7 +61,7 @@ TEST(LibvirtOptions, DefaultsShareTheQemuKeys) {
   EXPECT_EQ(o->vm.memory, "256M");
   EXPECT_EQ(o->vm.cpus, 2);
   EXPECT_EQ(o->vm.accel, "tcg");
-  EXPECT_FALSE(o->vm.reuse_vm);
+  EXPECT_EQ(o->vm.between_trials, targets::QemuOptions::BetweenTrials::reboot);
   EXPECT_EQ(o->vm.cmdline_base, "console=ttyS0 panic=-1 quiet");
   EXPECT_EQ(o->vm.work_dir, (t.path / "w" / "libvirt").string());
 }
@@ -90,6 +90,19 @@ TEST(LibvirtOptions, BadValuesNameTheFileLineAndKey) {
   EXPECT_NE(e.message.find("did you mean 'uri'"), std::string::npos) << e.message;
   e = error_of("  cmdline_base: quiet\n", t.path);
   EXPECT_NE(e.message.find("console=ttyS0"), std::string::npos) << e.message;
+  e = error_of("  between_trials: restore\n", t.path);  // snapshots are the qemu target's
+  EXPECT_EQ(e.line, 4);
+  EXPECT_NE(e.message.find("a libvirt domain is reused or rebooted"), std::string::npos) << e.message;
+}
+
+TEST(LibvirtOptions, ADomainIsReusedUnlessTheRecipeSaysReboot) {
+  TempDir t;
+  auto d = parse("  memory: 256\n", t.path);
+  ASSERT_TRUE(d.has_value()) << d.error().format();
+  EXPECT_EQ(d->vm.between_trials, targets::QemuOptions::BetweenTrials::reuse);
+  auto r = parse("  between_trials: reboot\n", t.path);
+  ASSERT_TRUE(r.has_value()) << r.error().format();
+  EXPECT_EQ(r->vm.between_trials, targets::QemuOptions::BetweenTrials::reboot);
 }
 
 TEST(LibvirtOptions, TheFactoryKnowsKindLibvirt) {

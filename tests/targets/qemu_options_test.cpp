@@ -176,17 +176,36 @@ TEST(QemuOptions, FactoryKnowsKindQemu) {
   EXPECT_EQ((*target)->kind(), "qemu");
 }
 
-TEST(QemuOptions, SwapDiskAndReuseVm) {
+TEST(QemuOptions, SwapDiskAndBetweenTrials) {
+  using B = targets::QemuOptions::BetweenTrials;
   TempDir t;
   touch(t.path / "k");
   auto d = parse("target:\n  kind: qemu\n  kernel: k\n", t.path);
   ASSERT_TRUE(d) << d.error().format();
   EXPECT_EQ(d->swap_disk, "");
-  EXPECT_TRUE(d->reuse_vm);
+  EXPECT_EQ(d->between_trials, B::restore);  // the default: a snapshot of the booted VM
   auto o = parse("target:\n  kind: qemu\n  kernel: k\n  swap_disk: 256M\n  reuse_vm: false\n", t.path);
   ASSERT_TRUE(o) << o.error().format();
   EXPECT_EQ(o->swap_disk, "256M");
-  EXPECT_FALSE(o->reuse_vm);
+  EXPECT_EQ(o->between_trials, B::reboot);
+  auto r = parse("target:\n  kind: qemu\n  kernel: k\n  reuse_vm: true\n", t.path);
+  ASSERT_TRUE(r) << r.error().format();
+  EXPECT_EQ(r->between_trials, B::reuse);
+  for (auto [text, want] : {std::pair{"restore", B::restore}, std::pair{"reuse", B::reuse}, std::pair{"reboot", B::reboot}}) {
+    auto b = parse(std::string("target:\n  kind: qemu\n  kernel: k\n  between_trials: ") + text + "\n", t.path);
+    ASSERT_TRUE(b) << b.error().format();
+    EXPECT_EQ(b->between_trials, want) << text;
+    EXPECT_EQ(targets::to_string(b->between_trials), text);
+  }
+  auto unknown = parse("target:\n  kind: qemu\n  kernel: k\n  between_trials: resume\n", t.path);
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.error().format().find("recipe.yaml:4:"), std::string::npos) << unknown.error().format();
+  EXPECT_NE(unknown.error().format().find("between_trials must be restore, reuse or reboot, not 'resume'"),
+            std::string::npos)
+      << unknown.error().format();
+  auto both = parse("target:\n  kind: qemu\n  kernel: k\n  between_trials: reuse\n  reuse_vm: true\n", t.path);
+  ASSERT_FALSE(both);
+  EXPECT_NE(both.error().format().find("recipe.yaml:5:"), std::string::npos) << both.error().format();
   auto bad = parse("target:\n  kind: qemu\n  kernel: k\n  swap_disk: 256\n", t.path);
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().format().find("swap_disk must look like 256M or 1G, not '256'"), std::string::npos)

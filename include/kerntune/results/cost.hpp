@@ -12,8 +12,9 @@
 namespace kerntune::results {
 
 /// What a stored trial had to do: "kernel build" (a build stage), "reboot"
-/// (a boot stage, no build) or "reused" (neither: knobs applied on a booted
-/// target).
+/// (a boot stage, no build), "restored" (the booted VM's snapshot loaded:
+/// qemu's between_trials: restore) or "reused" (none: knobs applied on a
+/// booted target).
 std::string cost_kind(const Trial& t);
 
 struct TrialCost {

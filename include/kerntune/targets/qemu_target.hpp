@@ -52,10 +52,17 @@ struct QemuOptions {
   /// boot as the guest's /dev/vda (a sparse file in work_dir); "" = none. A
   /// workload makes it swap (mkswap + swapon in its setup).
   std::string swap_disk;
-  /// false: every trial boots a fresh VM (no state carried between trials,
-  /// e.g. pages swapped out by the previous trial); true: reuse when the
-  /// kernel, initramfs and command line match.
-  bool reuse_vm = true;
+  /// What a trial whose boot key (kernel, initramfs, command line) matches
+  /// the running VM starts from (docs/qemu-target.md, "Between trials"):
+  ///   restore — the VM as it stood booted and idle, loaded from the snapshot
+  ///             taken right after its boot: no state of an earlier trial is
+  ///             left (page cache, swap, setup), at a fraction of a boot;
+  ///   reuse   — the VM as the previous trial left it (knobs written back);
+  ///   reboot  — a fresh boot for every trial.
+  /// Recipe key `between_trials:`; the older `reuse_vm: true/false` is reuse/reboot.
+  enum class BetweenTrials { restore, reuse, reboot };
+  BetweenTrials between_trials = BetweenTrials::restore;
+  bool reuses() const { return between_trials != BetweenTrials::reboot; }
   /// How long past a command's own timeout the host waits for the agent.
   std::chrono::milliseconds agent_grace{30000};
   /// Timeout of one knob write/read in the guest.
@@ -67,7 +74,8 @@ struct QemuOptions {
 };
 
 /// Parses `target:` (kind: qemu). Keys: kernel, modules_dir, memory, cpus,
-/// accel, qemu_options, boot_timeout, cmdline_base, qemu (binary), swap_disk, reuse_vm. A named
+/// accel, qemu_options, boot_timeout, cmdline_base, qemu (binary), swap_disk,
+/// between_trials (or reuse_vm). A named
 /// kernel that is missing is an error located at the key; with no `kernel:`
 /// and no default kernel yet, `kernel` stays empty and the spec's make looks
 /// again (parse_qemu_target). Relative paths resolve against the recipe's folder.
@@ -85,6 +93,9 @@ std::optional<std::string> modules_dir_for_kernel(const std::string& kernel);
 /// still falls back to TCG when the first KVM boot does not reach the agent
 /// within 20 s, and remembers that in <work_dir>/kvm-broken.)
 std::string detect_accel();
+
+/// "restore" / "reuse" / "reboot".
+std::string to_string(QemuOptions::BetweenTrials b);
 
 /// The QEMU argv for one boot (no shell; values are separate arguments).
 std::vector<std::string> qemu_argv(const QemuOptions& options, const std::string& accel,
@@ -126,7 +137,16 @@ class QemuTarget final : public Target {
   std::string kvm_memo_key() const;
   void remember_kvm_broken();
   /// The swap disk's file, created empty (sparse) now; "" without swap_disk.
-  util::Result<std::string> fresh_swap_disk();
+  /// With snapshots it is a qcow2 image (the snapshot holds its blocks too).
+  util::Result<std::string> fresh_swap_disk(bool qcow2);
+  /// The qcow2 image that holds the snapshot when there is no swap disk.
+  util::Result<std::string> fresh_state_disk();
+  /// True when this target restores snapshots (between_trials: restore, a
+  /// launcher that can, qemu-img present, and no snapshot has failed yet).
+  bool snapshots() const;
+  /// Saves the booted, idle VM as its snapshot; a failure turns snapshots
+  /// off for this target (logged) and the trials reuse the VM instead.
+  void take_snapshot(TrialState& st);
 
   QemuOptions options_;
   std::unique_ptr<VmLauncher> launcher_;
@@ -137,6 +157,9 @@ class QemuTarget final : public Target {
   bool kvm_verified_ = false;  ///< a KVM boot has reached the agent
   std::map<std::string, Initramfs> initramfs_cache_;  // by workload inputs
   std::string swap_disk_path_;  ///< this target's swap disk file ("" until the first boot)
+  std::string state_disk_path_;  ///< the snapshot's qcow2 without a swap disk ("" until needed)
+  bool snapshot_taken_ = false;  ///< the running VM has its snapshot
+  bool snapshots_broken_ = false;  ///< a save or load failed: reuse from now on
 };
 
 /// The factory entry for `kind: qemu`: its options, and targets whose
