@@ -395,6 +395,8 @@ TrialResult Runner::execute(targets::Target& target, TrialJob job, int worker) c
   spec.seq = r.job.seq;
   spec.assignment = r.job.assignment;
   spec.read_current = recipe_.baseline_from_target && r.job.kind == results::TrialKind::baseline;
+  // A confirmation round's two runs are independent replicates: fresh boots.
+  spec.independent = r.job.kind == results::TrialKind::confirm || r.job.kind == results::TrialKind::rebaseline;
   spec.on_stage = [this, seq = r.job.seq, worker](const std::string& stage) {
     progress_->stage(seq, pool_->size() > 1 ? fmt::format("{} (worker {})", stage, worker) : stage);
   };

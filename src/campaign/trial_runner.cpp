@@ -53,6 +53,7 @@ targets::TrialRequest TrialRunner::request(const TrialSpec& spec) const {
   targets::TrialRequest req = realize(recipe.space, spec.assignment, spec.seq);
   req.workload = w;
   req.read_current = spec.read_current;
+  req.independent = spec.independent;
   req.repeats = spec.repeats ? *spec.repeats : recipe.repeats > 0 ? recipe.repeats : (w ? w->repeats : 1);
   req.warmup = spec.warmup ? *spec.warmup : recipe.warmup >= 0 ? recipe.warmup : (w ? w->warmup : 0);
   if (!spec.kernel.empty()) req.boot.kernel = spec.kernel;

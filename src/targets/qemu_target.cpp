@@ -251,7 +251,7 @@ util::Result<bool> QemuTarget::ensure_vm(const TrialRequest& request, const std:
   if (!fs::is_regular_file(kernel)) return st.fail("boot", fmt::format("kernel image '{}' does not exist", kernel));
   std::string cmdline = util::trim(options_.cmdline_base + " " + request.boot.cmdline);
   std::string key = kernel + "\n" + initramfs + "\n" + cmdline;
-  if (options_.reuses() && vm_ && session_->serves(key) && vm_->channel.alive()) {
+  if (options_.reuses() && !request.independent && vm_ && session_->serves(key) && vm_->channel.alive()) {
     st.log_mark = vm_->channel.console().log_total();
     bool reused = true;
     if (snapshots() && snapshot_taken_) {

@@ -79,6 +79,7 @@ class Script {
     int worker = 0;
     int seq = 0;
     nlohmann::json params;
+    bool independent = false;  ///< TrialRequest::independent: asked for a fresh boot
   };
   static constexpr double kTrialSeconds = 10.0;
 
@@ -123,7 +124,7 @@ class Script {
     {
       std::lock_guard lock(mu_);
       const int attempt = attempts_[req.seq]++;
-      calls_.push_back({worker, req.seq, req.params});
+      calls_.push_back({worker, req.seq, req.params, req.independent});
       if (auto it = by_seq_.find(req.seq); it != by_seq_.end()) a = it->second;
       if (broken_.contains(worker)) a = Action{.what = Action::What::error};
       if (a.what == Action::What::error && a.times >= 0 && attempt >= a.times) a = Action{};

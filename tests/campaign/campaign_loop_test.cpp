@@ -273,6 +273,10 @@ TEST_F(CampaignLoop, ConfirmsTheTopCandidatesInterleavedWithTheBaseline) {
   const auto t = c.trials();
   ASSERT_EQ(t.size(), 6u + 8u);   // 2 candidates x 2 rounds, each an A B pair
   for (std::size_t i = 6; i < t.size(); ++i) EXPECT_EQ(t[i].kind, i % 2 == 0 ? "rebaseline" : "confirm");
+  // Each confirmation run is an independent replicate: the target is told to
+  // boot afresh for it (no reused or restored VM); search trials are not.
+  for (const auto& call : c.script.calls())
+    EXPECT_EQ(call.independent, call.seq >= 6) << "trial " << call.seq;
   const auto conf = confirmed(t, 6);
   ASSERT_EQ(conf.size(), 4u);
   EXPECT_NE(conf[0], conf[1]);  // two distinct candidates, the same order in both rounds

@@ -185,6 +185,15 @@ TEST(QemuSystem, ARestoredTrialStartsFromTheBootedVmAndAReusedOneFromThePrevious
     runs[mode].push_back(trial(*t, second));
     for (auto& o : runs[mode]) ASSERT_TRUE(o.ok) << targets::to_string(mode) << ": " << why(o);
     EXPECT_EQ(t->boot_count(), 1) << targets::to_string(mode);  // neither mode boots again
+    if (mode == B::restore) {  // a confirmation run (an independent replicate) boots afresh
+      TrialRequest replicate = second;
+      replicate.independent = true;
+      auto o = trial(*t, replicate);
+      ASSERT_TRUE(o.ok) << why(o);
+      EXPECT_EQ(t->boot_count(), 2);
+      EXPECT_GT(o.timings.at("boot"), 0);
+      EXPECT_EQ(sample(o, "left"), 0);
+    }
     t->shutdown();
   }
   const auto& r = runs[B::restore];

@@ -46,6 +46,8 @@ struct TrialSpec {
   space::Assignment assignment;  ///< active parameters of the recipe's space
   /// Write nothing, read the knobs' current values (`baseline: target`).
   bool read_current = false;
+  /// An independent replicate: boot afresh (TrialRequest::independent).
+  bool independent = false;
   std::optional<int> repeats;  ///< measured repeats; nullopt: the recipe's `repeats:`, else the workload's
   std::optional<int> warmup;   ///< warm-up repeats; nullopt: the recipe's `warmup:`, else the workload's
   /// A kernel image to boot as given (no build); empty: the target's own, or

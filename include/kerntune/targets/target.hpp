@@ -47,6 +47,10 @@ struct TrialRequest {
   /// command target sets KERNTUNE_BASELINE=target and reports only what the
   /// program prints as KERNTUNE_EFFECTIVE lines.
   bool read_current = false;
+  /// This run is one independent replicate (a confirmation round): a VM
+  /// target boots afresh for it, never reusing or restoring a running boot —
+  /// a fresh boot is the unit of replication (docs/recommendation.md).
+  bool independent = false;
   /// Told each stage the trial enters ("building kernel", "booting",
   /// "applying", "setup", "warm-up 1/2", "repeat 2/5", "restoring"), for a
   /// progress display. Called on the thread that runs the trial; may be empty.
