@@ -2,6 +2,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <array>
 #include <cctype>
 #include <filesystem>
@@ -212,10 +214,25 @@ util::Result<Store> Store::open(const std::string& given, const OpenOptions& opt
   Connection writer;
   KT_TRY_STATUS(connect(writer, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, options.busy_timeout_ms));
   {
-    KT_TRY(auto mode, detail::Statement::prepare(writer.db, "PRAGMA journal_mode = WAL"));
-    KT_TRY(bool row, mode.step());
-    if (!row || mode.column_text(0) != "wal")
-      return std::unexpected(Error{Kind::io, "cannot switch the database to WAL mode", path, 0, 0});
+    // Two processes opening a new file at once: SQLite answers the second's
+    // switch to WAL with "database is locked" at once, without calling the
+    // busy handler (a lock upgrade that would deadlock). Try again until the
+    // busy timeout, as the handler would have waited.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.busy_timeout_ms);
+    while (true) {
+      KT_TRY(auto mode, detail::Statement::prepare(writer.db, "PRAGMA journal_mode = WAL"));
+      auto row = mode.step();
+      if (!row) {
+        if (std::chrono::steady_clock::now() < deadline) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(10));
+          continue;
+        }
+        return std::unexpected(row.error());
+      }
+      if (!*row || mode.column_text(0) != "wal")
+        return std::unexpected(Error{Kind::io, "cannot switch the database to WAL mode", path, 0, 0});
+      break;
+    }
   }
   KT_TRY_STATUS(detail::exec(writer.db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL",
                              "setting connection pragmas"));
