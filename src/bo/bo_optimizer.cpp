@@ -40,6 +40,7 @@ class BoOptimizer final : public Optimizer {
   BoOptimizer(Options options, Problem problem)
       : opt_(std::move(options)), prob_(std::move(problem)) {}
   void tell(const Observation& obs) override { obs_.push_back(obs); }
+  void set_cost_context(CostContext context) override { cost_ = std::move(context); }
   util::Result<std::vector<Point>> ask(int q, const std::vector<Point>& pending) override;
   std::string name() const override { return "bo"; }
 
@@ -61,8 +62,17 @@ class BoOptimizer final : public Optimizer {
            opt_.n_objectives <= 3 && opt_.prior.empty();
   }
 
+  /// Cost-aware search (docs/bo.md §16): the proposal `found` of the full
+  /// space against the best ones with the dear coordinates held at the
+  /// target's state, each judged by acquisition − log(cost); the winner.
+  std::optional<SearchResult> cost_aware(const Acquisition& acq, const SearchSpec& spec,
+                                         const std::vector<Point>& excluded, std::optional<SearchResult> found) const;
+  /// The cost tier a trial at x pays from the cost context's state.
+  int change_tier(const Point& x) const;
+
   Options opt_;
   Problem prob_;
+  CostContext cost_;
   std::vector<Observation> obs_;
   std::shared_ptr<const Gp> prior_cache_;  ///< pure function of options.prior
 };
@@ -396,6 +406,62 @@ std::optional<SearchResult> BoOptimizer::maximize_in_branch(Models& m, const Bra
   return found;
 }
 
+int BoOptimizer::change_tier(const Point& x) const {
+  const int top = static_cast<int>(cost_.cost.size()) - 1;
+  if (cost_.state.size() != x.size()) return top;
+  int tier = 0;
+  for (std::size_t j = 0; j < x.size(); ++j) {
+    const double a = x[j], b = cost_.state[j];
+    const bool same = (std::isnan(a) && std::isnan(b)) || a == b;
+    if (!same) tier = std::max(tier, std::clamp(prob_.dims[j].cost_tier, 0, top));
+  }
+  return tier;
+}
+
+std::optional<SearchResult> BoOptimizer::cost_aware(const Acquisition& acq, const SearchSpec& spec,
+                                                    const std::vector<Point>& excluded,
+                                                    std::optional<SearchResult> found) const {
+  const std::vector<double>& cost = cost_.cost;
+  const std::size_t d = prob_.dims.size();
+  if (cost.size() < 2 || cost_.state.size() != d || opt_.acquisition == Options::Acquisition::ucb) return found;
+  if (std::any_of(cost.begin(), cost.end(), [](double c) { return !(c > 0) || !std::isfinite(c); })) return found;
+  if (std::all_of(cost.begin(), cost.end(), [&](double c) { return c == cost.front(); })) return found;
+  auto score = [&](const SearchResult& r) { return r.value - std::log(cost[static_cast<std::size_t>(change_tier(r.x))]); };
+  std::optional<SearchResult> best = found;
+  int best_tier = found ? change_tier(found->x) : -1;
+  // Held searches, cheapest first: tier k and below move, the rest stay.
+  for (int k = 0; k + 1 < static_cast<int>(cost.size()); ++k) {
+    if (found && best_tier <= k) break;  // the free proposal is already this cheap
+    bool any_held = false, any_free = false;
+    for (const Dim& dim : prob_.dims) (dim.cost_tier > k ? any_held : any_free) = true;
+    if (!any_held || !any_free) continue;
+    Problem held = prob_;
+    held.repair = [this, k, repair = prob_.repair](const Point& x) {
+      Point y = x;
+      for (std::size_t j = 0; j < y.size(); ++j)
+        if (prob_.dims[j].cost_tier > k) y[j] = cost_.state[j];
+      return repair ? repair(y) : y;
+    };
+    held.sample = [&held, sample = prob_.sample](std::mt19937_64& rng) { return held.repair(sample(rng)); };
+    SearchSpec s = spec;
+    s.anchors.insert(s.anchors.begin(), cost_.state);
+    if (s.box) {  // the box bounds the moving coordinates only
+      for (std::size_t j = 0; j < d; ++j)
+        if (prob_.dims[j].cost_tier > k) s.box->lo[j] = 0, s.box->hi[j] = 1;
+    }
+    auto r = maximize(held, acq, s, excluded);
+    if (!r) continue;
+    const int tier = change_tier(r->x);
+    util::log_debug("bo: cost-aware: holding tiers > {}: acquisition {:.4g}, cost {:.3g}", k, r->value,
+                    cost[static_cast<std::size_t>(tier)]);
+    if (!best || score(*r) > score(*best)) best = r, best_tier = tier;
+  }
+  if (best && found)
+    util::log_debug("bo: cost-aware: free proposal {:.4g} at cost {:.3g}; chose tier {} ({:.4g} per log cost)",
+                    found->value, cost[static_cast<std::size_t>(change_tier(found->x))], best_tier, score(*best));
+  return best;
+}
+
 SearchSpec BoOptimizer::search_spec(const Targets& t, std::size_t n_pending, int index) const {
   SearchSpec s;
   std::size_t n = obs_.size() + n_pending;
@@ -472,11 +538,13 @@ util::Result<std::vector<Point>> BoOptimizer::ask(int q, const std::vector<Point
     }
     std::optional<SearchResult> found;
     if (turn && i == 0 && !exploring) found = maximize_in_branch(m, *turn, spec, excluded);
+    const bool turned = found.has_value();
     if (!found) found = maximize(prob_, acq, spec, excluded);
     if (!found && box) {  // the box may be exhausted: search everywhere
       spec.box.reset();
       found = maximize(prob_, acq, spec, excluded);
     }
+    if (i == 0 && !exploring && !turned) found = cost_aware(acq, spec, excluded, std::move(found));
     if (found) util::log_debug("bo: acquisition value {:.4g}{}", found->value,
                                m.feasibility ? fmt::format(" (log P(feasible) {:.3g}, gate {:.3g})",
                                                            feasibility_log_p(m, found->x), m.feasibility_gate)

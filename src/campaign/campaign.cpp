@@ -228,6 +228,14 @@ util::Status Runner::start_optimizer(std::vector<bo::Observation> prior) {
   bo_opts.multi_objective = recipe_.multi_objective;
   bo_opts.prior = std::move(prior);
   KT_TRY(optimizer_, bo::make_optimizer(bo_opts, problem_));
+  // Cost-aware search (docs/bo.md §16): auto is on for the model-based
+  // optimizer when some parameters change at run time and others need a
+  // boot or a build.
+  bool cheap = false, dear = false;
+  for (const auto& dim : problem_.dims) (dim.cost_tier > 0 ? dear : cheap) = true;
+  cost_aware_ = recipe_.cost_aware == Recipe::CostAware::on ||
+                (recipe_.cost_aware == Recipe::CostAware::automatic && recipe_.optimizer == bo::Options::Kind::bo &&
+                 cheap && dear);
   // Replay history: the optimizer's state is a function of its trials. A
   // stored trial this space cannot place is skipped (and said so, once).
   std::vector<int> unplaced;

@@ -9,12 +9,26 @@
 
 namespace kerntune::campaign {
 
+int cost_tier(space::Domain d) {
+  switch (d) {
+    case space::Domain::kconfig: return 2;
+    case space::Domain::cmdline: return 1;
+    default: return 0;
+  }
+}
+
 bo::Problem make_problem(const space::Space& space) {
   bo::Problem p;
   // Conditional groups (docs/bo.md §2): parameters with the same `when:` text
   // are switched on and off together, and the GP compares them only between
   // points where both have them on. The recommender builds the same dims.
   p.dims = results::model_dims(space);
+  // Cost tiers (docs/bo.md §16): a new command line costs a boot, a new
+  // Kconfig value a build and a boot; sysctls, sysfs and generic parameters
+  // change on the running target.
+  const auto& params = space.parameters();
+  for (std::size_t i = 0; i < p.dims.size() && i < params.size(); ++i)
+    p.dims[i].cost_tier = cost_tier(params[i].domain);
   const space::Space* s = &space;
   // decode() snaps integers, clamps and drops inactive parameters; a NaN in an
   // active coordinate is filled from the default by decode's contract.

@@ -334,7 +334,7 @@ util::Result<Recipe> load_recipe(const std::string& path) {
   if (r.budget_trials < 1) return fail_at(budget["trials"], file, "'trials' must be at least 1 (the baseline)");
 
   if (auto opt = root["optimizer"]) {
-    KT_TRY_STATUS(util::check_keys(opt, file, {"kind", "initial", "trust_region", "multi_objective"}, "optimizer"));
+    KT_TRY_STATUS(util::check_keys(opt, file, {"kind", "initial", "trust_region", "multi_objective", "cost_aware"}, "optimizer"));
     if (auto k = opt["kind"]) {
       KT_TRY(std::string kind, util::as_string(k, file, "kind"));
       auto parsed = bo::parse_kind(kind);
@@ -353,6 +353,13 @@ util::Result<Recipe> load_recipe(const std::string& path) {
       auto parsed = bo::parse_multi_objective(v);
       if (!parsed) return fail_at(mo, file, parsed.error().message);
       r.multi_objective = *parsed;
+    }
+    if (auto ca = opt["cost_aware"]) {
+      KT_TRY(std::string v, util::as_string(ca, file, "cost_aware"));
+      if (v == "auto") r.cost_aware = Recipe::CostAware::automatic;
+      else if (v == "on" || v == "true") r.cost_aware = Recipe::CostAware::on;
+      else if (v == "off" || v == "false") r.cost_aware = Recipe::CostAware::off;
+      else return fail_at(ca, file, fmt::format("'cost_aware' must be auto, on or off, not '{}'", v));
     }
   }
   if (auto noise = root["noise"]) {

@@ -61,6 +61,9 @@ struct Dispatch {
   std::deque<TrialJob> retry;         ///< lost to a worker error, to run again once
   int since_baseline = 0;             ///< budget trials dispatched since the last (re)baseline
   std::vector<int> errors_in_a_row;   ///< per worker: infrastructure errors since its last good trial
+  /// Per worker: the assignment of the last trial it ran or runs, whose boot
+  /// its target holds (cost-aware search, docs/bo.md §16); nullopt: none yet.
+  std::vector<std::optional<space::Assignment>> held;
 };
 
 class Runner {
@@ -106,7 +109,11 @@ class Runner {
   /// The proposal loop until the budget is spent or a stop (scheduler.cpp).
   util::Status run_proposals(int since_baseline);
   /// The one "next job" decision of the proposal loop; nullopt: budget spent.
-  util::Result<std::optional<TrialJob>> next_job(Dispatch& d);
+  util::Result<std::optional<TrialJob>> next_job(Dispatch& d, int worker);
+  /// Cost-aware search: what a trial on `worker` costs by what it changes
+  /// from the boot that worker holds (results::change_costs over the stored
+  /// trials), told to the optimizer before it is asked.
+  void tell_cost_context(const Dispatch& d, int worker);
   /// A trial whose worker returned an Error: queued for its one retry, or
   /// dropped (a stop; no worker left: `fatal` set), or made a failed outcome
   /// at stage `worker`. true: store `done`.
@@ -150,6 +157,7 @@ class Runner {
   std::unique_ptr<WorkerPool> pool_;  ///< one target per worker thread (workers: 1 → one)
   std::unique_ptr<bo::Optimizer> optimizer_;
   bo::Problem problem_;
+  bool cost_aware_ = false;  ///< recipe optimizer.cost_aware, resolved (start_optimizer)
   std::unique_ptr<Progress> progress_;
   std::string work_dir_;
   std::string target_kind_;

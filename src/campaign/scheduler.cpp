@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "kerntune/campaign/problem.hpp"
+#include "kerntune/results/cost.hpp"
 #include "kerntune/util/log.hpp"
 #include "kerntune/util/stop.hpp"
 
@@ -147,7 +149,19 @@ std::string Runner::run_stage(int worker) const {
 // plus in-flight proposals): a trial to retry first, then a rebaseline when
 // `noise.baseline_every` proposals were dispatched since the last one, else
 // the optimizer's next point asked with the in-flight points as pending.
-util::Result<std::optional<TrialJob>> Runner::next_job(Dispatch& d) {
+void Runner::tell_cost_context(const Dispatch& d, int worker) {
+  bo::CostContext c;
+  const auto& held = d.held.at(static_cast<std::size_t>(worker));
+  if (held) c.state = recipe_.space.encode(*held);
+  const space::Space& s = recipe_.space;
+  c.cost = results::change_costs(trials_, [&s](const std::string& name) {
+    const space::Parameter* p = s.find(name);
+    return p ? cost_tier(p->domain) : 0;
+  });
+  optimizer_->set_cost_context(std::move(c));
+}
+
+util::Result<std::optional<TrialJob>> Runner::next_job(Dispatch& d, int worker) {
   if (!d.retry.empty()) {
     TrialJob job = std::move(d.retry.front());
     d.retry.pop_front();
@@ -164,6 +178,7 @@ util::Result<std::optional<TrialJob>> Runner::next_job(Dispatch& d) {
   for (const auto& [seq, j] : d.in_flight) pending.push_back(recipe_.space.encode(j.assignment));
   progress_->stage(next_seq_, "optimizer");
   const double t0 = clock_.monotonic_seconds();
+  if (cost_aware_) tell_cost_context(d, worker);
   KT_TRY(auto points, optimizer_->ask(1, pending));
   const double ask_seconds = clock_.monotonic_seconds() - t0;
   if (points.empty()) return util::fail("the optimizer proposed nothing", util::Error::Kind::internal);
@@ -193,17 +208,27 @@ util::Status Runner::run_proposals(int since_baseline) {
   Dispatch d;
   d.since_baseline = since_baseline;
   d.errors_in_a_row.assign(static_cast<std::size_t>(pool.size()), 0);
+  d.held.assign(static_cast<std::size_t>(pool.size()), std::nullopt);
+  // Worker 0 ran the trial stored last (the sequential baseline, or the last
+  // one before a resume): the state the cost-aware search starts from is a
+  // function of the stored trials, so a resumed campaign proposes the same.
+  for (auto it = trials_.rbegin(); it != trials_.rend() && !d.held.empty(); ++it)
+    if (results::is_search(it->kind)) {
+      if (auto a = recipe_.space.from_json(it->params)) d.held[0] = *a;  // as proposed: as dispatched
+      break;
+    }
   std::optional<util::Error> fatal;
   while (true) {
     bool dispatching = !stop_.requested() && !fatal;
     while (dispatching) {
       auto w = pool.idle_worker();
       if (!w) break;
-      auto job = next_job(d);
+      auto job = next_job(d, *w);
       if (!job) { fatal = job.error(); break; }
       if (!*job) break;
       progress_->stage((*job)->seq, run_stage(*w));
       d.in_flight[(*job)->seq] = **job;
+      d.held[static_cast<std::size_t>(*w)] = (*job)->assignment;
       pool.submit(*w, std::move(**job));
     }
     if (pool.busy() == 0) {

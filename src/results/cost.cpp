@@ -25,6 +25,51 @@ std::vector<TrialCost> trial_costs(const std::vector<Trial>& trials) {
   return out;
 }
 
+std::vector<double> change_costs(const std::vector<Trial>& trials, const std::function<int(const std::string&)>& tier_of) {
+  auto stage = [](const Trial& t, const char* name) {
+    auto it = t.timings.find(name);
+    return it == t.timings.end() || !(it->second > 0) ? 0.0 : it->second;
+  };
+  std::vector<double> own, boots, builds, loads;
+  for (const auto& t : trials) {
+    if (!(t.seconds() > 0)) continue;
+    const double boot = stage(t, "boot"), build = stage(t, "build"), load = stage(t, "snapshot_load");
+    own.push_back(std::max(0.0, t.seconds() - boot - build - load));
+    if (boot > 0) boots.push_back(boot);
+    if (build > 0) builds.push_back(build);
+    if (load > 0) loads.push_back(load);
+  }
+  if (own.empty()) return {};
+  // Does the target keep its boot when only run-time knobs change? Evidence:
+  // search trials that changed nothing of tier >= 1 from the previous search
+  // trial on the same worker. None yet: assume it does (the first such trial
+  // tells).
+  int stayed = 0, stayed_and_booted = 0;
+  std::map<std::string, const Trial*> previous;  // worker → its last search trial
+  for (const auto& t : trials) {
+    if (!is_search(t.kind)) continue;
+    if (auto it = previous.find(t.worker); it != previous.end() && !t.worker.empty()) {
+      int tier = 0;
+      for (const auto* side : {&t.params, &it->second->params})
+        for (const auto& [name, value] : side->items()) {
+          const nlohmann::json* other = side == &t.params ? &it->second->params : &t.params;
+          if (!other->contains(name) || other->at(name) != value) tier = std::max(tier, tier_of(name));
+        }
+      if (tier == 0 && t.seconds() > 0) {
+        ++stayed;
+        stayed_and_booted += stage(t, "boot") > 0;
+      }
+    }
+    previous[t.worker] = &t;
+  }
+  const bool keeps_boot = stayed == 0 || 2 * stayed_and_booted <= stayed;
+  const double base = stats::median(own);
+  const double boot = boots.empty() ? 0 : stats::median(boots);
+  const double build = builds.empty() ? 0 : stats::median(builds);
+  const double load = loads.empty() ? 0 : stats::median(loads);
+  return {base + (keeps_boot ? load : boot), base + boot, base + boot + build};
+}
+
 Remaining remaining(const std::vector<Trial>& trials, std::optional<int> budget, int confirm_top, int confirm_rounds,
                     double now) {
   Remaining r;

@@ -2,7 +2,11 @@
 
 #include "guest_session.hpp"
 
+#include <cmath>
+#include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <set>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -43,6 +47,27 @@ std::vector<std::pair<std::string, nlohmann::json>> parse_effective_lines(std::s
     auto j = util::json_nesting(value) <= kMaxEffectiveNesting ? nlohmann::json::parse(value, nullptr, false)
                                                                : nlohmann::json(nlohmann::json::value_t::discarded);
     result.emplace_back(name, j.is_discarded() ? nlohmann::json(value) : j);
+  }
+  return result;
+}
+
+/// `KERNTUNE_STAGE <stage> <seconds>` lines: time the command spent in a
+/// stage kerntune's cost model knows (a script that reboots a lab machine
+/// reports `boot`, one that builds a kernel `build`). Other names, negative
+/// or non-finite values are ignored.
+std::map<std::string, double> parse_stage_lines(std::string_view out) {
+  static const std::set<std::string> known = {"boot", "build", "apply", "setup", "restore"};
+  std::map<std::string, double> result;
+  for (const auto& raw : util::split(out, '\n')) {
+    std::string line = util::trim(raw);
+    constexpr std::string_view tag = "KERNTUNE_STAGE ";
+    if (!util::starts_with(line, tag)) continue;
+    auto words = util::split(util::trim(std::string_view(line).substr(tag.size())), ' ');
+    if (words.size() != 2 || !known.contains(words[0])) continue;
+    char* end = nullptr;
+    const double v = std::strtod(words[1].c_str(), &end);
+    if (end == words[1].c_str() || *end != '\0' || !std::isfinite(v) || v < 0) continue;
+    result[words[0]] += v;
   }
   return result;
 }
@@ -96,7 +121,14 @@ class CommandTarget final : public Target {
         return TrialOutcome::failure("workload", run.error().message);
       }
       const std::string head = runs == 1 ? "" : fmt::format("== {} ==\n", label);
-      out.timings["workload"] += run->seconds;
+      // Stages the command reports are its own time, not the workload's.
+      double staged = 0;
+      for (const auto& [stage, secs] : parse_stage_lines(run->out)) {
+        const double v = std::min(secs, std::max(0.0, run->seconds - staged));
+        out.timings[stage] += v;
+        staged += v;
+      }
+      out.timings["workload"] += run->seconds - staged;
       stdout_all += head + run->out;
       if (!run->err.empty()) stderr_all += head + run->err;
       if (!run->leftovers.empty()) {

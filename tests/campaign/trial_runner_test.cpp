@@ -134,6 +134,36 @@ TEST(TrialRunner, RunsAnAssignmentOnTheCommandTargetInEachWorkersFolder) {
   }
 }
 
+TEST(TrialRunner, TheCommandReportsTheStagesItSpentTimeInAndTheWorkloadKeepsTheRest) {
+  // A script that reboots a lab machine says how long the boot took
+  // (KERNTUNE_STAGE, docs/command-target.md); the cost model reads it.
+  TempDir dir;
+  std::string text = recipe_text();
+  text.replace(text.find("argv: [sh, probe.sh]"), 20, "argv: [sh, stages.sh]");
+  campaign::Recipe r = load(dir, text);
+  write(dir / "stages.sh",
+        "sleep 0.3\necho 'KERNTUNE_STAGE boot 0.25'\necho 'KERNTUNE_STAGE boot 0.05'\n"
+        "echo 'KERNTUNE_STAGE nonsense 5'\necho 'KERNTUNE_STAGE build -1'\necho 'KERNTUNE_STAGE setup 1e9'\n"
+        "echo 'KERNTUNE_METRIC swappiness 1'\n");
+  auto runner = make_runner(r, dir / "work");
+  auto target = runner.make_target(0);
+  ASSERT_TRUE(target) << target.error().format();
+  campaign::TrialSpec spec;
+  spec.assignment = r.space.defaults();
+  auto out = runner.run(**target, spec);
+  ASSERT_TRUE(out) << out.error().format();
+  ASSERT_TRUE(out->ok) << out->failure_stage << ": " << out->failure_reason;
+  EXPECT_DOUBLE_EQ(out->timings.at("boot"), 0.30);  // two lines add up
+  EXPECT_FALSE(out->timings.contains("nonsense"));
+  EXPECT_FALSE(out->timings.contains("build"));     // negative: ignored
+  // Capped at the run's own wall time: setup takes what boot left of it.
+  ASSERT_TRUE(out->timings.contains("setup"));
+  EXPECT_GE(out->timings.at("workload"), 0.0);
+  EXPECT_LT(out->timings.at("workload"), 1e-9);
+  EXPECT_GT(out->timings.at("setup"), 0.0);
+  (*target)->shutdown();
+}
+
 TEST(TrialRunner, BuildsTheKernelOfTheAssignmentsKconfigValuesThroughTheCache) {
   TempDir dir;
   kt_test::make_standin_tree(dir.path / "tree");

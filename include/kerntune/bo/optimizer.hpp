@@ -31,6 +31,11 @@ struct Dim {
   /// `when:` condition); the kernel compares them only between points where
   /// the group is active in both. -1: not in a group (the flat treatment).
   int group = -1;
+  /// Cost-aware search (docs/bo.md §16): how dear a change of this
+  /// coordinate is, 0 (cheap) and up. A trial costs by the dearest tier it
+  /// changes from the point the target holds (CostContext). The optimizer
+  /// knows tiers only as numbers.
+  int cost_tier = 0;
 };
 
 /// A point: continuous/integer coordinates in [0,1], categorical as an index,
@@ -104,9 +109,27 @@ std::string to_string(Options::TrustRegion mode);
 util::Result<Options::MultiObjective> parse_multi_objective(const std::string& text);
 std::string to_string(Options::MultiObjective method);
 
+/// Cost-aware search (docs/bo.md §16): the point whose dear coordinates the
+/// target holds now and what a trial costs by the dearest tier it changes.
+/// ask() then weighs each candidate's acquisition by its cost: besides its
+/// usual proposal it searches with the dear coordinates held at `state` and
+/// proposes the best acquisition per unit cost.
+struct CostContext {
+  /// The point the target holds (the last trial's); empty: nothing booted,
+  /// every candidate costs `cost.back()`.
+  Point state;
+  /// cost[k] > 0: a trial whose dearest changed coordinate has cost_tier k
+  /// (cost[0]: only tier-0 coordinates change). Empty or all equal: off.
+  std::vector<double> cost;
+};
+
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
+  /// The cost context for the following ask() calls (default: ignored; the
+  /// `bo` kind uses it). Proposals stay a pure function of options,
+  /// observations, pending points and this context.
+  virtual void set_cost_context(CostContext context) { (void)context; }
   /// Records a finished trial.
   virtual void tell(const Observation& obs) = 0;
   /// Proposes q new valid points, aware of the points still being evaluated.

@@ -6,6 +6,10 @@
 
 namespace kerntune::campaign {
 
+/// The cost tier of a parameter of this domain (bo::Dim::cost_tier): 2
+/// kconfig (a build and a boot), 1 cmdline (a boot), 0 the rest (run time).
+int cost_tier(space::Domain d);
+
 /// The returned callbacks keep a pointer to `space`: it must outlive the Problem.
 bo::Problem make_problem(const space::Space& space);
 

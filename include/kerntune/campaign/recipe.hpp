@@ -92,6 +92,12 @@ struct Recipe {
   bo::Options::TrustRegion trust_region = bo::Options::TrustRegion::automatic;  ///< optimizer.trust_region
   /// Several objectives: EHVI (default) or ParEGO (docs/recipes.md, `optimizer`).
   bo::Options::MultiObjective multi_objective = bo::Options::MultiObjective::ehvi;
+  /// optimizer.cost_aware (docs/bo.md §16): weigh each proposal's
+  /// acquisition by what it costs (a reboot, a build) against staying on the
+  /// target's current boot. auto: on with kind bo when the space mixes
+  /// run-time parameters with boot parameters or Kconfig symbols.
+  enum class CostAware { automatic, on, off };
+  CostAware cost_aware = CostAware::automatic;
   int baseline_every = 0;  ///< re-measure the baseline every K trials (0 = never)
   int confirm_top = 0;     ///< confirm the best K candidates against the baseline at the end
   int confirm_rounds = 0;  ///< ABAB rounds per confirmed candidate

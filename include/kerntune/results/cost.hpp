@@ -3,6 +3,7 @@
 // costs by what it had to do (its stage timings), and the time the rest of
 // the campaign will take. `status` (report), the live progress line
 // (campaign) and the dashboard read the same figures.
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,18 @@ struct TrialCost {
 };
 /// The kinds that occurred among trials with a known wall time, dearest first.
 std::vector<TrialCost> trial_costs(const std::vector<Trial>& trials);
+
+/// Cost-aware search (docs/bo.md §16): the expected wall time of a trial
+/// by the dearest tier of parameters it changes from the trial before it on
+/// the same worker — [0] run-time knobs only (the target keeps its boot:
+/// restored or reused), [1] a new command line (a boot), [2] a new kernel
+/// configuration (a build and a boot) — learned from the stored stage
+/// timings: a trial's own work (its wall time less boot, build and snapshot
+/// load) plus the median boot, build and snapshot load. A target that boots
+/// even when the command line stays (between_trials: reboot) has [0] = [1]
+/// once a trial shows so. `tier_of`: a parameter name's tier. Empty before
+/// any trial has a wall time.
+std::vector<double> change_costs(const std::vector<Trial>& trials, const std::function<int(const std::string&)>& tier_of);
 
 /// What is left of a campaign and how long it should take.
 struct Remaining {
