@@ -108,6 +108,14 @@ class Script {
     std::lock_guard lock(mu_);
     z_ = std::move(f);
   }
+  /// A trial whose parameter `name` differs from the previous trial's on
+  /// its worker (or the worker's first) "boots": `seconds` more on the clock
+  /// and a `boot` stage timing, as a VM target reports a new command line.
+  void boot_on_change(std::string name, double seconds) {
+    std::lock_guard lock(mu_);
+    boot_param_ = std::move(name);
+    boot_seconds_ = seconds;
+  }
   std::vector<Call> calls() const {
     std::lock_guard lock(mu_);
     return calls_;
@@ -121,6 +129,7 @@ class Script {
     Action a;
     std::chrono::milliseconds slow{0};
     std::function<double(const nlohmann::json&, int)> z;
+    bool booted = false;
     {
       std::lock_guard lock(mu_);
       const int attempt = attempts_[req.seq]++;
@@ -130,7 +139,14 @@ class Script {
       if (a.what == Action::What::error && a.times >= 0 && attempt >= a.times) a = Action{};
       slow = slow_;
       z = z_;
+      if (!boot_param_.empty()) {
+        const nlohmann::json now = req.params.value(boot_param_, nlohmann::json());
+        auto it = held_.find(worker);
+        booted = it == held_.end() || it->second != now;
+        held_[worker] = now;
+      }
     }
+    if (booted) clock_.advance(boot_seconds_);
     if (a.what == Action::What::measure && slow.count() > 0) std::this_thread::sleep_for(slow);
     clock_.advance(kTrialSeconds);
     switch (a.what) {
@@ -159,6 +175,7 @@ class Script {
       }
     }
     out.timings["workload"] = kTrialSeconds;
+    if (booted) out.timings["boot"] = boot_seconds_;
     out.worker = fmt::format("fake-{}", worker);
     return out;
   }
@@ -173,6 +190,9 @@ class Script {
   std::chrono::milliseconds slow_{0};
   std::function<double(const nlohmann::json&, int)> z_;
   std::vector<Call> calls_;
+  std::string boot_param_;
+  double boot_seconds_ = 0;
+  std::map<int, nlohmann::json> held_;  ///< worker → its last value of boot_param_
 };
 
 class FakeTarget final : public targets::Target {

@@ -42,6 +42,8 @@ struct Spec {
   std::string early_stop;     ///< noise.early_stop's text ("": absent)
   int repeats = 3;
   std::string drift;          ///< the objective's `drift:` ("": the default)
+  bool boot_m = false;        ///< m is a boot parameter (domain cmdline), as are two more sysctls beside x
+  std::string cost_aware;     ///< optimizer.cost_aware ("": absent)
 };
 
 std::string recipe_text(const Spec& s) {
@@ -49,14 +51,18 @@ std::string recipe_text(const Spec& s) {
       "name: loop\nseed: 7\n"
       "parameters:\n"
       "  - {name: x, domain: generic, type: real, range: [-5, 10], default: 0}\n"
-      "  - {name: m, domain: generic, type: choice, values: [a, b, c], default: a}\n"
+      + std::string(s.boot_m ? "  - {name: m, domain: cmdline, type: choice, values: [a, b, c], default: a}\n"
+                               "  - {name: s1, domain: sysctl, type: real, range: [0, 1], default: 0.5}\n"
+                               "  - {name: s2, domain: sysctl, type: real, range: [0, 1], default: 0.5}\n"
+                             : "  - {name: m, domain: generic, type: choice, values: [a, b, c], default: a}\n") +
       "target: {kind: command, argv: [/bin/false]}\n"  // never run: FakeTarget stands in
       + fmt::format("repeats: {}\n", s.repeats)
       + (s.z_limit ? fmt::format("objectives: [{{metric: y, direction: minimize}}, {{metric: z, limit: \"{}\"}}]\n", s.z_bound)
                    : fmt::format("objectives: [{{metric: y, direction: minimize{}}}]\n",
                                  s.drift.empty() ? "" : ", drift: " + s.drift));
   text += fmt::format("budget: {{trials: {}}}\nworkers: {}\n", s.budget, s.workers);
-  text += "optimizer: {kind: " + s.optimizer + (s.initial ? fmt::format(", initial: {}", s.initial) : "") + "}\n";
+  text += "optimizer: {kind: " + s.optimizer + (s.initial ? fmt::format(", initial: {}", s.initial) : "") +
+          (s.cost_aware.empty() ? "" : ", cost_aware: " + s.cost_aware) + "}\n";
   if (s.baseline_every || s.confirm_top || !s.early_stop.empty())
     text += fmt::format("noise: {{baseline_every: {}, confirm_top: {}, confirm_rounds: {}{}{}}}\n", s.baseline_every,
                         s.confirm_top, s.confirm_rounds,
@@ -529,6 +535,44 @@ TEST_F(CampaignLoop, ProposalsMatchTheRecordedSequence) {
     EXPECT_NEAR(got[i]["x"].get<double>(), recorded[i].x, 1e-6) << "proposal " << i << "; proposals now:\n" << seen;
     EXPECT_EQ(got[i]["m"], recorded[i].m) << "proposal " << i;
   }
+}
+
+// ---- cost-aware search -------------------------------------------------------
+
+/// Proposals that booted (a new value of the boot parameter m).
+int proposal_boots(const std::vector<store::TrialRecord>& trials) {
+  int n = 0;
+  for (const auto& t : trials) n += t.kind == "proposal" && t.timings.contains("boot");
+  return n;
+}
+
+// m is a boot parameter whose change costs 30 s on top of a 10 s trial; x,
+// s1, s2 change at run time. The cost-aware campaign learns that from the
+// trials' boot timings and keeps its boot more often than the cost-blind one,
+// and a resumed cost-aware campaign proposes what the uninterrupted one did.
+TEST_F(CampaignLoop, CostAwareSearchKeepsTheBootMoreOftenAndResumesWithTheSameProposals) {
+  auto run = [](const std::string& cost_aware, std::optional<int> stop_at = std::nullopt) {
+    auto c = std::make_unique<Campaign>(Spec{.budget = 20, .optimizer = "bo", .initial = 5, .boot_m = true,
+                                             .cost_aware = cost_aware});
+    c->script.boot_on_change("m", 30);
+    if (stop_at) c->script.on_seq(*stop_at, {.what = Action::What::interrupt});
+    auto s = c->tune();
+    EXPECT_TRUE(s) << s.error().format();
+    return c;
+  };
+  auto blind = run("off");
+  auto aware = run("on");
+  ASSERT_EQ(budget_count(aware->trials()), 20);
+  const int boots_blind = proposal_boots(blind->trials()), boots_aware = proposal_boots(aware->trials());
+  EXPECT_LT(boots_aware, boots_blind) << "cost-aware " << boots_aware << " boots, cost-blind " << boots_blind;
+  // auto is on for a space that mixes a boot parameter with run-time ones.
+  EXPECT_EQ(proposals(run("auto")->trials()), proposals(aware->trials()));
+
+  auto resumed = run("on", 11);
+  ASSERT_EQ(resumed->trials().size(), 11u);
+  resumed->script.on_seq(11, {});
+  ASSERT_TRUE(resumed->tune());
+  EXPECT_EQ(proposals(resumed->trials()), proposals(aware->trials()));
 }
 
 // ---- workers: retry and retirement ------------------------------------------

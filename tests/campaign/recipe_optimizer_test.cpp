@@ -50,6 +50,28 @@ TEST(RecipeOptimizer, MultiObjectiveDefaultsToEhviAndLoadsParego) {
   EXPECT_EQ(e->multi_objective, Options::MultiObjective::ehvi);
 }
 
+TEST(RecipeOptimizer, CostAwareIsAutoByDefaultAndTakesOnOffAndBooleans) {
+  RecipeFile plain("");
+  auto r = load_recipe(plain.path.string());
+  ASSERT_TRUE(r) << r.error().format();
+  EXPECT_EQ(r->cost_aware, kerntune::campaign::Recipe::CostAware::automatic);
+  for (auto [text, want] : {std::pair{"on", kerntune::campaign::Recipe::CostAware::on},
+                            std::pair{"true", kerntune::campaign::Recipe::CostAware::on},
+                            std::pair{"off", kerntune::campaign::Recipe::CostAware::off},
+                            std::pair{"false", kerntune::campaign::Recipe::CostAware::off}}) {
+    RecipeFile f(std::string("optimizer: {cost_aware: ") + text + "}\n");
+    auto l = load_recipe(f.path.string());
+    ASSERT_TRUE(l) << l.error().format();
+    EXPECT_EQ(l->cost_aware, want) << text;
+  }
+  RecipeFile bad("optimizer: {cost_aware: maybe}\n");
+  auto b = load_recipe(bad.path.string());
+  ASSERT_FALSE(b);
+  const std::string msg = b.error().format();
+  EXPECT_NE(msg.find("recipe.yaml:10:25:"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("auto, on or off"), std::string::npos) << msg;
+}
+
 TEST(RecipeOptimizer, UnknownMultiObjectiveIsALocatedError) {
   RecipeFile bad("optimizer: {multi_objective: qehvi}\n");
   auto r = load_recipe(bad.path.string());
