@@ -67,6 +67,11 @@ class BoOptimizer final : public Optimizer {
   /// target's state, each judged by acquisition − log(cost); the winner.
   std::optional<SearchResult> cost_aware(const Acquisition& acq, const SearchSpec& spec,
                                          const std::vector<Point>& excluded, std::optional<SearchResult> found) const;
+  /// Cost-aware start (docs/bo.md §16): when a boot at least doubles a
+  /// trial's cost, every second point of the space-filling start keeps the
+  /// dear coordinates of the point before it (the target's state), so the
+  /// start boots half as often; its cheap coordinates stay space-filling.
+  std::vector<Point> hold_initial(std::vector<Point> points, const std::vector<Point>& pending) const;
   /// The cost tier a trial at x pays from the cost context's state.
   int change_tier(const Point& x) const;
 
@@ -406,6 +411,25 @@ std::optional<SearchResult> BoOptimizer::maximize_in_branch(Models& m, const Bra
   return found;
 }
 
+std::vector<Point> BoOptimizer::hold_initial(std::vector<Point> points, const std::vector<Point>& pending) const {
+  const std::vector<double>& cost = cost_.cost;
+  const std::size_t d = prob_.dims.size();
+  if (points.size() != 1 || cost.size() < 2 || cost_.state.size() != d || !(cost.front() > 0) ||
+      cost.front() > 0.5 * cost.back())
+    return points;
+  if ((obs_.size() + pending.size()) % 2 == 0) return points;  // this one boots; the next one stays
+  Point x = points.front();
+  for (std::size_t j = 0; j < d; ++j)
+    if (prob_.dims[j].cost_tier > 0) x[j] = cost_.state[j];
+  x = prob_.repair(x);
+  std::vector<Point> excluded = pending;
+  for (const auto& o : obs_) excluded.push_back(o.x);
+  const bool dup = std::any_of(excluded.begin(), excluded.end(), [&](const Point& e) { return same_point(e, x); });
+  if (!prob_.valid(x) || dup) return points;
+  util::log_debug("bo: cost-aware start: keeping the boot for this space-filling point");
+  return {x};
+}
+
 int BoOptimizer::change_tier(const Point& x) const {
   const int top = static_cast<int>(cost_.cost.size()) - 1;
   if (cost_.state.size() != x.size()) return top;
@@ -501,7 +525,7 @@ util::Result<std::vector<Point>> BoOptimizer::ask(int q, const std::vector<Point
   to.prior_cache = &prior_cache_;
   Targets t = make_targets(prob_.dims, obs_, to);
   bool too_early = static_cast<int>(obs_.size()) < n_initial() || (t.n_ok < 2 && t.n_fail == 0) || d == 0;
-  if (too_early) return sobol_points(q, pending);
+  if (too_early) return hold_initial(sobol_points(q, pending), pending);
   auto t0 = std::chrono::steady_clock::now();
   auto built = build(t, pending.size());
   auto t1 = std::chrono::steady_clock::now();
