@@ -16,13 +16,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from docblock import replace_block  # noqa: E402  (benchmarks/docblock.py)
-
-
-def kt_json(kt, *args):
-    r = subprocess.run([kt, *args], capture_output=True, text=True)
-    if r.returncode not in (0, 1):
-        sys.exit(f"{kt} {' '.join(args)}: exit {r.returncode}: {r.stderr}")
-    return json.loads(r.stdout)
+from kt import kt_json  # noqa: E402  (benchmarks/kt.py)
 
 
 def true_f(a, params):

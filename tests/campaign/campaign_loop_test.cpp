@@ -565,6 +565,12 @@ TEST_F(CampaignLoop, CostAwareSearchKeepsTheBootMoreOftenAndResumesWithTheSamePr
   ASSERT_EQ(budget_count(aware->trials()), 20);
   const int boots_blind = proposal_boots(blind->trials()), boots_aware = proposal_boots(aware->trials());
   EXPECT_LT(boots_aware, boots_blind) << "cost-aware " << boots_aware << " boots, cost-blind " << boots_blind;
+  // Keeping the boot did not keep it at a poor one: the cost-aware campaign
+  // spends its proposals on the best boot value (m = b; a costs 1, c 2).
+  int on_b = 0, proposals_run = 0;
+  for (const auto& t : aware->trials())
+    if (t.kind == "proposal") on_b += params(t)["m"] == "b", ++proposals_run;
+  EXPECT_GT(2 * on_b, proposals_run) << on_b << " of " << proposals_run << " proposals at m = b";
   // auto is on for a space that mixes a boot parameter with run-time ones.
   EXPECT_EQ(proposals(run("auto")->trials()), proposals(aware->trials()));
 
