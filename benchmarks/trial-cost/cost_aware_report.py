@@ -7,21 +7,14 @@ the start); the time the cost-aware arm needs to reach the cost-blind arm's
 final quality, as a share of the cost-blind arm's whole time. Medians and
 ratios into the block 'trial-cost-aware-bBOOT-wWORK' of --doc."""
 import argparse
-import json
 import math
 import os
 import statistics as st
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from docblock import replace_block  # noqa: E402  (benchmarks/docblock.py)
-from kt import kt_json  # noqa: E402  (benchmarks/kt.py)
-
-
-def true_f(a, params):
-    return float(subprocess.run([sys.executable, a.eval, "--true", json.dumps(params)], capture_output=True,
-                                text=True, check=True).stdout)
+from kt import kt_json, quartiles, true_value  # noqa: E402  (benchmarks/kt.py)
 
 
 def measure(a, arm, seed):
@@ -39,7 +32,7 @@ def curve_of(a, trials):
     for t in trials:
         y = t["metrics"].get("y") if t["status"] == "ok" else None
         if y is not None and y < best_y:
-            best_y, best_true = y, true_f(a, t["params"])
+            best_y, best_true = y, true_value(a.eval, t["params"])
         curve.append((t["finished_at"] - start, best_true))
     reboots = sum(1 for t in trials if t["timings"].get("boot", 0) > 0)
     return {"seconds": curve[-1][0], "final": curve[-1][1], "curve": curve, "reboots": reboots, "trials": len(trials)}
@@ -76,11 +69,6 @@ def main():
     ties = sum(1 for x, y in zip(q_on, q_off) if abs(x - y) <= 1e-12)
     reached = sum(1 for r in reach if math.isfinite(r))
 
-    def quart(v, fmt="{:.3f}"):
-        v = sorted(v)
-        q = st.quantiles(v, n=4) if len(v) > 1 else [v[0], v[0], v[0]]
-        return f"{fmt.format(st.median(v))} [{fmt.format(q[0])}, {fmt.format(q[2])}]"
-
     med_reach = st.median(reach)
     goal = med_reach <= 0.5
     cost_ratio = float(a.work) / (float(a.boot) + float(a.work))
@@ -93,12 +81,12 @@ def main():
         "",
         "| | cost-blind (`cost_aware: off`) | cost-aware (`cost_aware: on`) |",
         "|---|---|---|",
-        f"| reboots in {a.trials} trials, median [quartiles] | {quart([r['reboots'] for r in rows['off']], '{:.0f}')} | "
-        f"{quart([r['reboots'] for r in rows['on']], '{:.0f}')} |",
-        f"| wall time of {a.trials} trials over the cost-blind campaign's, median [quartiles] | 1 | {quart(ratio_wall)} |",
-        f"| true f of the best observed configuration after {a.trials} trials, median [quartiles] | {quart(q_off)} | {quart(q_on)} |",
+        f"| reboots in {a.trials} trials, median [quartiles] | {quartiles([r['reboots'] for r in rows['off']], '{:.0f}')} | "
+        f"{quartiles([r['reboots'] for r in rows['on']], '{:.0f}')} |",
+        f"| wall time of {a.trials} trials over the cost-blind campaign's, median [quartiles] | 1 | {quartiles(ratio_wall)} |",
+        f"| true f of the best observed configuration after {a.trials} trials, median [quartiles] | {quartiles(q_off)} | {quartiles(q_on)} |",
         f"| … when the cost-blind campaign ended (the cost-aware one runs on, up to {2 * a.trials} trials) | "
-    f"{quart(q_off)} | {quart(at_blind_end)} |",
+    f"{quartiles(q_off)} | {quartiles(at_blind_end)} |",
         "",
         f"Time the cost-aware campaign needs to reach the cost-blind campaign's final quality, over the cost-blind "
         f"campaign's wall time, per seed: median **{med_reach:.3f}**"

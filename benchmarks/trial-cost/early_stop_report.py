@@ -4,15 +4,13 @@ seed, the repeats run (workload time in units of one repeat), the measured
 workload seconds and the true objective of the recommended configuration;
 medians and ratios into the block 'trial-cost-early-stop' of --doc."""
 import argparse
-import json
 import os
 import statistics as st
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from docblock import replace_block  # noqa: E402  (benchmarks/docblock.py)
-from kt import kt_json  # noqa: E402  (benchmarks/kt.py)
+from kt import kt_json, quartiles, true_value  # noqa: E402  (benchmarks/kt.py)
 
 
 def measure(a, arm, seed):
@@ -24,8 +22,7 @@ def measure(a, arm, seed):
     proposals = sum(1 for t in trials if t["kind"] == "proposal")
     best = kt_json(a.kerntune, "best", "--db", db, "--json")
     params = best["params"] if best.get("params") is not None else best["chosen"]["params"]
-    true = float(subprocess.run([sys.executable, a.eval, "--true", json.dumps(params)], capture_output=True,
-                                text=True, check=True).stdout)
+    true = true_value(a.eval, params)
     return {"repeats": repeats, "seconds": seconds, "stopped": stopped, "proposals": proposals, "true": true}
 
 
@@ -46,10 +43,6 @@ def main():
     wins = sum(1 for x, y in zip(q_on, q_off) if x < y)
     ties = sum(1 for x, y in zip(q_on, q_off) if x == y)
 
-    def quart(v):
-        q = st.quantiles(v, n=4) if len(v) > 1 else [v[0], v[0], v[0]]
-        return f"{st.median(v):.3f} [{q[0]:.3f}, {q[2]:.3f}]"
-
     saving = 1 - st.median(ratio_rep)
     goal = saving >= 0.30
     equal = st.median(q_on) <= st.median(q_off) * 1.02
@@ -60,11 +53,11 @@ def main():
         "",
         "| | early stopping off | early stopping on (alpha 0.05, min_repeats 2) |",
         "|---|---|---|",
-        f"| repeats run per campaign, median [quartiles] | {quart([r['repeats'] for r in rows['off']])} | "
-        f"{quart([r['repeats'] for r in rows['on']])} |",
+        f"| repeats run per campaign, median [quartiles] | {quartiles([r['repeats'] for r in rows['off']])} | "
+        f"{quartiles([r['repeats'] for r in rows['on']])} |",
         f"| proposals stopped early, median | 0 | {st.median([r['stopped'] for r in rows['on']]):.1f} of "
         f"{st.median([r['proposals'] for r in rows['on']]):.0f} |",
-        f"| true f of the recommended configuration, median [quartiles] | {quart(q_off)} | {quart(q_on)} |",
+        f"| true f of the recommended configuration, median [quartiles] | {quartiles(q_off)} | {quartiles(q_on)} |",
         "",
         f"Per seed, on/off: repeats run (workload time in units of one repeat) median ratio "
         f"**{st.median(ratio_rep):.3f}** (range {min(ratio_rep):.3f}–{max(ratio_rep):.3f}), measured workload "

@@ -49,12 +49,14 @@ std::vector<double> change_costs(const std::vector<Trial>& trials, const std::fu
   for (const auto& t : trials) {
     if (!is_search(t.kind)) continue;
     if (auto it = previous.find(t.worker); it != previous.end() && !t.worker.empty()) {
-      int tier = 0;
-      for (const auto* side : {&t.params, &it->second->params})
-        for (const auto& [name, value] : side->items()) {
-          const nlohmann::json* other = side == &t.params ? &it->second->params : &t.params;
-          if (!other->contains(name) || other->at(name) != value) tier = std::max(tier, tier_of(name));
-        }
+      // The dearest parameter set, changed or dropped from one to the other.
+      auto dearest_change = [&](const nlohmann::json& from, const nlohmann::json& to) {
+        int tier = 0;
+        for (const auto& [name, value] : from.items())
+          if (!to.contains(name) || to.at(name) != value) tier = std::max(tier, tier_of(name));
+        return tier;
+      };
+      const int tier = std::max(dearest_change(t.params, it->second->params), dearest_change(it->second->params, t.params));
       if (tier == 0 && t.seconds() > 0) {
         ++stayed;
         stayed_and_booted += stage(t, "boot") > 0;

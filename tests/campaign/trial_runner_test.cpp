@@ -61,6 +61,17 @@ campaign::TrialRunner make_runner(const campaign::Recipe& r, const std::string& 
   return std::move(*runner);
 }
 
+/// One trial of `assignment` on worker 0's target, which is shut down after.
+kerntune::util::Result<kerntune::targets::TrialOutcome> run_once(campaign::TrialRunner& runner,
+                                                                 kerntune::space::Assignment assignment) {
+  KT_TRY(auto target, runner.make_target(0));
+  campaign::TrialSpec spec;
+  spec.assignment = std::move(assignment);
+  auto out = runner.run(*target, spec);
+  target->shutdown();
+  return out;
+}
+
 double metric(const kerntune::targets::TrialOutcome& o, const std::string& m) {
   auto it = o.samples.find(m);
   return it == o.samples.end() || it->second.empty() ? -99 : it->second.front();
@@ -146,11 +157,7 @@ TEST(TrialRunner, TheCommandReportsTheStagesItSpentTimeInAndTheWorkloadKeepsTheR
         "echo 'KERNTUNE_STAGE nonsense 5'\necho 'KERNTUNE_STAGE build -1'\necho 'KERNTUNE_STAGE setup 1e9'\n"
         "echo 'KERNTUNE_METRIC swappiness 1'\n");
   auto runner = make_runner(r, dir / "work");
-  auto target = runner.make_target(0);
-  ASSERT_TRUE(target) << target.error().format();
-  campaign::TrialSpec spec;
-  spec.assignment = r.space.defaults();
-  auto out = runner.run(**target, spec);
+  auto out = run_once(runner, r.space.defaults());
   ASSERT_TRUE(out) << out.error().format();
   ASSERT_TRUE(out->ok) << out->failure_stage << ": " << out->failure_reason;
   EXPECT_DOUBLE_EQ(out->timings.at("boot"), 0.30);  // two lines add up
@@ -161,7 +168,6 @@ TEST(TrialRunner, TheCommandReportsTheStagesItSpentTimeInAndTheWorkloadKeepsTheR
   EXPECT_GE(out->timings.at("workload"), 0.0);
   EXPECT_LT(out->timings.at("workload"), 1e-9);
   EXPECT_GT(out->timings.at("setup"), 0.0);
-  (*target)->shutdown();
 }
 
 TEST(TrialRunner, BuildsTheKernelOfTheAssignmentsKconfigValuesThroughTheCache) {
@@ -285,11 +291,7 @@ TEST(TrialRunner, ALongInlineScriptIsAnArgumentNotAFileName) {
                                  "target: {kind: command, timeout: 20s, argv: [sh, -c, \"" + script + "\"]}\n"
                                  "objectives: [{metric: swappiness, direction: minimize}]\nbudget: {trials: 1}\n");
   auto runner = make_runner(r, dir / "work");
-  auto target = runner.make_target(0);
-  ASSERT_TRUE(target) << target.error().format();
-  campaign::TrialSpec spec;
-  spec.assignment = r.space.defaults();
-  auto out = runner.run(**target, spec);
+  auto out = run_once(runner, r.space.defaults());
   ASSERT_TRUE(out && out->ok);
   EXPECT_EQ(metric(*out, "swappiness"), 5);
   auto job = campaign::one_trial_recipe(r, {}, "t");
@@ -335,12 +337,9 @@ TEST(TrialRunner, TheTargetIsParsedWithTheRecipeAndMadeFromItsSpec) {
   EXPECT_EQ(r.target_spec.portable()["argv"][1].as<std::string>(), (dir.path / "probe.sh").string());
   r.target["argv"] = std::vector<std::string>{"false"};  // the mapping as written, changed after load
   auto runner = make_runner(r, dir / "work");
-  auto target = runner.make_target(0);
-  ASSERT_TRUE(target) << target.error().format();
-  campaign::TrialSpec spec;
-  spec.assignment = r.space.defaults();
-  spec.assignment["vm.swappiness"] = 33LL;
-  auto out = runner.run(**target, spec);
+  auto assignment = r.space.defaults();
+  assignment["vm.swappiness"] = 33LL;
+  auto out = run_once(runner, std::move(assignment));
   ASSERT_TRUE(out) << out.error().format();
   ASSERT_TRUE(out->ok) << out->failure_stage << ": " << out->failure_reason;
   EXPECT_EQ(metric(*out, "swappiness"), 33);
