@@ -460,6 +460,10 @@ util::Result<bool> Runner::record(const TrialResult& r) {
     for (std::size_t i = 0; i < values.size(); ++i)
       rec.measurements.push_back({metric, static_cast<int>(i), values[i], unit});
   }
+  for (const auto& [metric, value] : out.pooled) {
+    std::string unit = out.units.contains(metric) ? out.units.at(metric) : "";
+    rec.measurements.push_back({metric, store::kPooledRepeat, value, unit});
+  }
   std::vector<store::ArtifactRow> artifacts;
   for (const auto& art : out.artifacts) artifacts.push_back({art.name, art.content});
   progress_->stage(seq, "record");

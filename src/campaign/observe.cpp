@@ -46,7 +46,9 @@ std::optional<bo::Observation> observation(const Recipe& recipe, const results::
     }
     const auto& v = it->second;
     const double f = drift.contains(obj.metric) ? drift.at(obj.metric) : 1.0;
-    double med = stats::median(v) / f;
+    // The trial's value: the median of its repeats, or a distribution metric's pooled percentile.
+    auto summary = t.metrics.find(obj.metric);
+    double med = (summary != t.metrics.end() ? summary->second : stats::median(v)) / f;
     double var = v.size() >= 2 ? stats::variance(v) / static_cast<double>(v.size()) / (f * f) : std::nan("");
     if (obj.is_objective) {
       o.objectives.push_back(obj.maximize ? -med : med);

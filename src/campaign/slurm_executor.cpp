@@ -222,6 +222,11 @@ class SlurmTarget final : public targets::Target {
       for (const auto& a : o.effective["adjusted"])
         if (a.value("how", "") == "refused") o.refused[a.value("parameter", "")] = a.value("reason", "");
     for (const auto& m : t.measurements) {
+      if (m.repeat == store::kPooledRepeat) {
+        o.pooled[m.metric] = m.value;
+        continue;
+      }
+      if (m.repeat < 0) continue;
       auto& v = o.samples[m.metric];
       if (v.size() <= static_cast<std::size_t>(m.repeat)) v.resize(static_cast<std::size_t>(m.repeat) + 1);
       v[static_cast<std::size_t>(m.repeat)] = m.value;

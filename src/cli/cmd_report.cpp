@@ -133,12 +133,15 @@ util::Status show_trial(const Source& s, int seq, bool no_artifacts) {
       how = fmt::format("  ({}{})", a->value("how", ""), a->contains("reason") ? ": " + a->value("reason", "") : "");
     std::cout << printable(fmt::format("  {} = {}{}{}", k, proposed, !eff.empty() && eff != proposed ? "  → " + eff : "", how)) << "\n";
   }
-  if (!sum.samples.empty()) std::cout << "metrics (median; repeats):\n";
+  if (!sum.samples.empty())
+    std::cout << (sum.pooled.empty() ? "metrics (median; repeats):\n"
+                                     : "metrics (median, or pooled: the percentile of all repeats' requests; repeats):\n");
   for (const auto& [m, v] : sum.samples) {
     std::string reps;
     for (double x : v) reps += fmt::format("{}{:.6g}", reps.empty() ? "" : ", ", x);
     std::string unit = sum.units.contains(m) ? " " + printable(sum.units.at(m)) : "";
-    std::cout << fmt::format("  {} = {:.6g}{}  [{}]\n", printable(m), sum.metrics.count(m) ? sum.metrics.at(m) : std::nan(""), unit, reps);
+    std::cout << fmt::format("  {} = {:.6g}{}{}  [{}]\n", printable(m), sum.metrics.count(m) ? sum.metrics.at(m) : std::nan(""),
+                             unit, sum.pooled.contains(m) ? " (pooled)" : "", reps);
   }
   if (!sum.timings.empty()) {
     std::cout << "timings (s):";

@@ -36,6 +36,7 @@ json metrics_json(const results::Trial& t) {
   for (const auto& [k, v] : t.samples) {
     auto med = t.metrics.find(k);
     out[k] = {{"median", med == t.metrics.end() ? json(nullptr) : json(med->second)}, {"samples", v}};
+    if (t.pooled.contains(k)) out[k]["pooled"] = true;  // "median" holds the percentile of all repeats pooled
     if (auto u = t.units.find(k); u != t.units.end()) out[k]["unit"] = u->second;
   }
   return out;

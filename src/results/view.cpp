@@ -152,6 +152,7 @@ json to_json(const Trial& t) {
   j["adjusted"] = t.adjusted;
   j["metrics"] = t.metrics;
   j["samples"] = t.samples;
+  if (!t.pooled.empty()) j["pooled"] = t.pooled;
   j["units"] = t.units;
   if (t.ok) j["failure"] = nullptr;
   else j["failure"] = {{"stage", t.failure_stage}, {"reason", t.failure_reason}};
@@ -240,7 +241,9 @@ Trial make_trial(const store::TrialRecord& r) {
     t.effective.erase(it);
   }
   t.config = t.params.dump();
+  std::map<std::string, double> pooled;
   for (const auto& m : r.measurements) {
+    if (m.repeat == store::kPooledRepeat && std::isfinite(m.value)) pooled[m.metric] = m.value;
     if (m.repeat < 0) continue;
     auto& v = t.samples[m.metric];
     auto k = static_cast<std::size_t>(m.repeat);
@@ -252,6 +255,12 @@ Trial make_trial(const store::TrialRecord& r) {
     std::erase_if(v, [](double x) { return !std::isfinite(x); });
     if (!v.empty()) t.metrics[name] = stats::median(v);
   }
+  // A distribution metric's trial value is its percentile over all repeats pooled, not the median of theirs.
+  for (const auto& [name, value] : pooled)
+    if (t.samples.contains(name)) {
+      t.metrics[name] = value;
+      t.pooled.insert(name);
+    }
   t.failure_stage = r.failure_stage;
   t.failure_reason = r.failure_reason;
   t.timings = r.timings;

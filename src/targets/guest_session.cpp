@@ -72,6 +72,21 @@ void record_units(const workloads::Workload& w, TrialOutcome& out) {
     if (!m.unit.empty()) out.units[m.name] = m.unit;
 }
 
+void PooledMetrics::add(const workloads::Workload& w, std::string_view output) {
+  for (const auto& m : w.metrics) {
+    if (m.source != workloads::MetricSpec::Source::distribution) continue;
+    if (auto d = workloads::extract_distribution(m, output, w.name)) parts_[m.name].push_back(std::move(*d));
+  }
+}
+
+void PooledMetrics::record(const workloads::Workload& w, TrialOutcome& out) const {
+  for (const auto& m : w.metrics) {
+    auto it = parts_.find(m.name);
+    if (it == parts_.end()) continue;
+    if (auto q = workloads::pooled_percentile(it->second, m.percentile)) out.pooled[m.name] = *q;
+  }
+}
+
 void GuestSession::reset(std::string key) {
   key_ = std::move(key);
   baseline_.clear();
@@ -179,6 +194,7 @@ util::Result<bool> GuestSession::run_workload(GuestLink& g, GuestLink& runner, c
   std::vector<std::string> argv = prefix;
   argv.insert(argv.end(), w.command.begin(), w.command.end());
   std::string on = runner.host().empty() ? "" : " on " + runner.host();
+  PooledMetrics pooled;
   for (int i = 0; i < warmup + repeats; ++i) {
     std::string label = repeat_label(i, warmup, repeats);
     request.stage(label);
@@ -194,6 +210,7 @@ util::Result<bool> GuestSession::run_workload(GuestLink& g, GuestLink& runner, c
     auto metrics = workloads::extract_metrics(w, r->output);
     if (!metrics) return t.fail("parse", fmt::format("workload '{}' ({}): {}", wname, label, metrics.error().message));
     record_samples(*metrics, r->metrics, t.out);
+    pooled.add(w, r->output);
     if (i + 1 < warmup + repeats) {
       if (std::string why = request.should_stop(t.out.samples); !why.empty()) {
         t.log += fmt::format("== stopped early after {} of {} repeats ==\n", i - warmup + 1, repeats);
@@ -203,6 +220,7 @@ util::Result<bool> GuestSession::run_workload(GuestLink& g, GuestLink& runner, c
     }
   }
   record_units(w, t.out);
+  pooled.record(w, t.out);
   t.out.timings["workload"] = since(t_work);
   return true;
 }

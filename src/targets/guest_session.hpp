@@ -21,11 +21,13 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kerntune/targets/guest_channel.hpp"
 #include "kerntune/targets/target.hpp"
 #include "kerntune/util/result.hpp"
+#include "kerntune/workloads/workload.hpp"
 
 namespace kerntune::workloads {
 struct Workload;
@@ -145,6 +147,18 @@ void record_samples(const std::map<std::string, double>& metrics, const std::vec
                     TrialOutcome& out);
 /// The units the workload declares for its metrics.
 void record_units(const workloads::Workload& w, TrialOutcome& out);
+/// The measured repeats' distributions of the workload's distribution metrics
+/// (metric → one per repeat), pooled into TrialOutcome::pooled at the end.
+class PooledMetrics {
+ public:
+  /// Reads one measured repeat's output (extract_metrics has accepted it).
+  void add(const workloads::Workload& w, std::string_view output);
+  /// Each distribution metric's percentile over all repeats added.
+  void record(const workloads::Workload& w, TrialOutcome& out) const;
+
+ private:
+  std::map<std::string, std::vector<workloads::Distribution>> parts_;
+};
 /// The workload's name in messages (its file when it has none).
 std::string workload_name(const workloads::Workload& w);
 /// " " -joined argv, for logs and messages.

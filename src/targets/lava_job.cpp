@@ -301,6 +301,7 @@ TrialOutcome assemble_outcome(const Plan& plan, const TrialRequest& request, con
                                   guest::tail_lines(log.console, 3, "(no console output)")));
   }
   const workloads::Workload* w = request.workload;
+  guest::PooledMetrics pooled;
   for (std::size_t i = 0; out.ok && i < plan.steps.size(); ++i) {
     const PlanStep& s = plan.steps[i];
     auto reply = parser.take(s.id);
@@ -364,8 +365,12 @@ TrialOutcome assemble_outcome(const Plan& plan, const TrialRequest& request, con
     }
     out.effective["lava_measurements"] = out.effective.value("lava_measurements", 0) + from_lava;
     guest::record_samples(*metrics, guest::agent_metrics(*reply), out);
+    pooled.add(*w, reply->payload);
   }
-  if (out.ok && w) guest::record_units(*w, out);
+  if (out.ok && w) {
+    guest::record_units(*w, out);
+    pooled.record(*w, out);
+  }
   if (!out.ok) out.samples.clear();
   if (!workload_log.empty()) out.artifacts.push_back({"workload.log", std::move(workload_log)});
   return out;

@@ -116,4 +116,18 @@ std::optional<std::string> last_value_match(const MetricRegex& regex, std::strin
   return std::nullopt;
 }
 
+std::vector<std::map<std::string, std::string>> all_matches(const MetricRegex& regex, std::string_view output) {
+  std::vector<std::map<std::string, std::string>> out;
+  for (std::string_view line : lines_of(output)) {
+    if (line.size() > kMaxSearchedLine) line = line.substr(line.size() - kMaxSearchedLine);
+    for (std::cregex_iterator m(line.data(), line.data() + line.size(), regex.re), end; m != end; ++m) {
+      std::map<std::string, std::string> groups;
+      for (const auto& [name, index] : regex.groups)
+        if ((*m)[index].matched) groups[name] = (*m)[index].str();
+      out.push_back(std::move(groups));
+    }
+  }
+  return out;
+}
+
 }  // namespace kerntune::workloads

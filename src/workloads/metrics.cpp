@@ -2,6 +2,7 @@
 // line protocol, and number parsing.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <vector>
@@ -95,6 +96,93 @@ std::map<std::string, std::pair<double, std::string>> parse_metric_lines(std::st
   return out;
 }
 
+namespace {
+
+// Sorted by value, one point per value (the largest count), counts non-decreasing.
+Distribution normalized(Distribution d) {
+  std::stable_sort(d.begin(), d.end(), [](const CdfPoint& a, const CdfPoint& b) { return a.value < b.value; });
+  Distribution out;
+  for (const auto& p : d) {
+    if (!out.empty() && out.back().value == p.value) out.back().count = std::max(out.back().count, p.count);
+    else out.push_back(p);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<double> pooled_percentile(std::span<const Distribution> parts, double p) {
+  std::vector<Distribution> ds;
+  std::vector<double> values;
+  double total = 0;
+  for (const auto& part : parts) {
+    Distribution d = normalized(part);
+    if (d.empty() || !(d.back().count > 0)) continue;
+    total += d.back().count;
+    for (const auto& pt : d) values.push_back(pt.value);
+    ds.push_back(std::move(d));
+  }
+  if (!(total > 0) || !(p > 0)) return std::nullopt;
+  std::sort(values.begin(), values.end());
+  values.erase(std::unique(values.begin(), values.end()), values.end());
+  const double rank = std::min(p, 100.0) / 100.0 * total;
+  std::vector<std::size_t> next(ds.size(), 0);  // per part: its points at or below the value so far
+  for (double v : values) {
+    double known = 0;  // observations known to lie at or below v
+    for (std::size_t i = 0; i < ds.size(); ++i) {
+      while (next[i] < ds[i].size() && ds[i][next[i]].value <= v) ++next[i];
+      if (next[i] > 0) known += ds[i][next[i] - 1].count;
+    }
+    if (known >= rank * (1 - 1e-12)) return v;
+  }
+  return values.back();
+}
+
+util::Result<Distribution> extract_distribution(const MetricSpec& m, std::string_view output,
+                                                const std::string& workload_name) {
+  std::shared_ptr<const MetricRegex> re = m.compiled;
+  if (!re) {
+    auto compiled = compile_metric_regex(m.regex);
+    if (!compiled)
+      return util::fail_like(compiled.error(),
+                             fmt::format("metric '{}' of workload '{}': {}", m.name, workload_name, compiled.error().message));
+    re = std::make_shared<const MetricRegex>(std::move(*compiled));
+  }
+  Distribution d;
+  for (const auto& groups : all_matches(*re, output)) {
+    auto v = groups.find("value");
+    auto c = groups.find("count");
+    if (v == groups.end() || c == groups.end()) continue;
+    auto value = parse_number(v->second);
+    auto count = parse_number(c->second);
+    if (!value || !count || *count < 0)
+      return util::invalid_input(fmt::format(
+          "metric '{}' of workload '{}': a line of its distribution has value '{}' and count '{}'; both must be "
+          "numbers and the count not negative",
+          m.name, workload_name, v->second, c->second));
+    d.push_back({*value * m.scale, *count});
+  }
+  if (d.empty())
+    return util::invalid_input(fmt::format(
+        "metric '{}' of workload '{}' is missing: its distribution regex '{}' matches no line of the output; "
+        "its last lines:\n{}",
+        m.name, workload_name, m.regex, tail(output, 10)));
+  if (!m.cumulative) {
+    std::stable_sort(d.begin(), d.end(), [](const CdfPoint& a, const CdfPoint& b) { return a.value < b.value; });
+    double sum = 0;
+    for (auto& p : d) p.count = sum += p.count;
+  } else {
+    d = normalized(std::move(d));
+    for (std::size_t i = 1; i < d.size(); ++i)
+      if (d[i].count < d[i - 1].count)
+        return util::invalid_input(fmt::format(
+            "metric '{}' of workload '{}': the cumulative count falls from {} at {} to {} at {}: not a cumulative "
+            "distribution (for a count per bucket set 'cumulative: false')",
+            m.name, workload_name, d[i - 1].count, d[i - 1].value, d[i].count, d[i].value));
+  }
+  return normalized(std::move(d));
+}
+
 util::Result<std::map<std::string, double>> extract_metrics(const Workload& workload,
                                                             std::string_view output) {
   std::map<std::string, double> values;
@@ -102,6 +190,16 @@ util::Result<std::map<std::string, double>> extract_metrics(const Workload& work
   bool protocol_read = false;
   for (const auto& m : workload.metrics) {
     double raw = 0;
+    if (m.source == MetricSpec::Source::distribution) {
+      KT_TRY(Distribution d, extract_distribution(m, output, workload.name));
+      std::vector<Distribution> one{std::move(d)};
+      auto q = pooled_percentile(one, m.percentile);
+      if (!q)
+        return util::invalid_input(fmt::format("metric '{}' of workload '{}': its distribution holds no observation",
+                                               m.name, workload.name));
+      values[m.name] = *q;  // scale is applied to each point's value
+      continue;
+    }
     if (m.source == MetricSpec::Source::kerntune_metric) {
       if (!protocol_read) {
         protocol = parse_metric_lines(output);

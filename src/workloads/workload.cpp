@@ -49,7 +49,7 @@ util::Result<std::vector<std::string>> argv_of(const YAML::Node& node, const std
 util::Result<MetricSpec> parse_metric(const YAML::Node& node, const std::string& file,
                                       const std::set<std::string>& seen) {
   KT_TRY_STATUS(util::check_keys(node, file,
-                                 {"name", "regex", "kerntune_metric", "unit", "direction", "scale"},
+                                 {"name", "regex", "kerntune_metric", "distribution", "unit", "direction", "scale"},
                                  "a metric"));
   MetricSpec m;
   if (!node["name"]) return fail_at(node, file, "a metric needs a 'name'");
@@ -65,13 +65,42 @@ util::Result<MetricSpec> parse_metric(const YAML::Node& node, const std::string&
   if (kt && node["regex"])
     return fail_at(node["regex"], file,
                    fmt::format("metric '{}' has both 'regex' and 'kerntune_metric: true'; use one", m.name));
-  if (kt) {
+  if (node["distribution"]) {
+    const YAML::Node& d = node["distribution"];
+    if (kt || node["regex"])
+      return fail_at(d, file,
+                     fmt::format("metric '{}' has 'distribution' and also '{}'; use one", m.name,
+                                 kt ? "kerntune_metric: true" : "regex"));
+    if (!d.IsMap())
+      return fail_at(d, file,
+                     "'distribution' must be a mapping {regex: '...(?<value>...)...(?<count>...)', percentile: 99}");
+    KT_TRY_STATUS(util::check_keys(d, file, {"regex", "percentile", "cumulative"}, "a distribution"));
+    if (!d["regex"]) return fail_at(d, file, fmt::format("the distribution of metric '{}' needs a 'regex'", m.name));
+    if (!d["percentile"])
+      return fail_at(d, file, fmt::format("the distribution of metric '{}' needs a 'percentile' (e.g. 99)", m.name));
+    m.source = MetricSpec::Source::distribution;
+    KT_TRY(m.regex, util::as_string(d["regex"], file, "regex"));
+    auto compiled = compile_metric_regex(m.regex);
+    if (!compiled) return fail_at(d["regex"], file, fmt::format("metric '{}': {}", m.name, compiled.error().message));
+    if (!compiled->groups.contains("count"))
+      return fail_at(d["regex"], file,
+                     fmt::format("metric '{}': a distribution regex needs a (?<count>...) group beside (?<value>...)",
+                                 m.name));
+    m.compiled = std::make_shared<const MetricRegex>(std::move(*compiled));
+    KT_TRY(m.percentile, util::as_double(d["percentile"], file, "percentile"));
+    if (!(m.percentile > 0 && m.percentile <= 100))
+      return fail_at(d["percentile"], file,
+                     fmt::format("'percentile' must be above 0 and at most 100, got {}", m.percentile));
+    if (d["cumulative"]) {
+      KT_TRY(m.cumulative, util::as_bool(d["cumulative"], file, "cumulative"));
+    }
+  } else if (kt) {
     m.source = MetricSpec::Source::kerntune_metric;
   } else {
     if (!node["regex"])
       return fail_at(node, file,
-                     fmt::format("metric '{}' needs a 'regex' with a (?<value>...) group, or "
-                                 "'kerntune_metric: true'",
+                     fmt::format("metric '{}' needs a 'regex' with a (?<value>...) group, "
+                                 "'kerntune_metric: true', or a 'distribution'",
                                  m.name));
     KT_TRY(m.regex, util::as_string(node["regex"], file, "regex"));
     auto compiled = compile_metric_regex(m.regex);
@@ -93,6 +122,8 @@ util::Result<MetricSpec> parse_metric(const YAML::Node& node, const std::string&
     KT_TRY(m.scale, util::as_double(node["scale"], file, "scale"));
     if (m.scale == 0 || !std::isfinite(m.scale))
       return fail_at(node["scale"], file, "'scale' must be a finite, non-zero number");
+    if (m.source == MetricSpec::Source::distribution && m.scale < 0)
+      return fail_at(node["scale"], file, "a distribution metric's 'scale' must be positive (it would reverse the order)");
   }
   return m;
 }

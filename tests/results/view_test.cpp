@@ -92,6 +92,21 @@ TEST(ResultsView, ToJsonIsTheTrialsSchemaShape) {
   EXPECT_EQ(jf["failure"], (json{{"stage", "boot"}, {"reason", "kernel panic"}}));
 }
 
+TEST(ResultsView, ADistributionMetricsTrialValueIsItsPooledPercentileNotTheMedianOfItsRepeats) {
+  store::TrialRecord r = clamped_trial();
+  r.measurements = {{"p99", 0, 1.0, "ms"}, {"p99", 1, 1.0, "ms"}, {"p99", 2, 10.0, "ms"},
+                    {"p99", store::kPooledRepeat, 10.0, "ms"}, {"rps", 0, 5.0, ""}, {"rps", 1, 7.0, ""}};
+  const results::Trial t = results::make_trial(r);
+  EXPECT_EQ(t.samples.at("p99"), (std::vector<double>{1.0, 1.0, 10.0}));  // the pooled value is no repeat
+  EXPECT_DOUBLE_EQ(t.metrics.at("p99"), 10.0);
+  EXPECT_DOUBLE_EQ(t.metrics.at("rps"), 6.0);  // an ordinary metric: the median
+  EXPECT_EQ(t.pooled, (std::set<std::string>{"p99"}));
+  const json j = results::to_json(t);
+  EXPECT_EQ(j["pooled"], json::array({"p99"}));
+  EXPECT_EQ(j["metrics"]["p99"], 10.0);
+  EXPECT_FALSE(results::to_json(results::make_trial(clamped_trial())).contains("pooled"));
+}
+
 TEST(ResultsView, KindsAreParsedOnceAndUnknownOnesStayUnknown) {
   for (auto k : {results::TrialKind::baseline, results::TrialKind::proposal, results::TrialKind::rebaseline,
                  results::TrialKind::confirm})

@@ -544,6 +544,35 @@ TEST_P(GuestSessionContract, SetupRunsOncePerBootAndOnlyMeasuredRepeatsAreSample
   }
 }
 
+TEST_P(GuestSessionContract, ADistributionMetricIsPooledOverTheMeasuredRepeatsOnly) {
+  // Run 1 is the warm-up (every request at 50 ms: must not count); runs 2 and
+  // 3 hold 1000 requests at 1 ms; run 4 has 60 of its 1000 at 10 ms. Pooled,
+  // 2% of the measured requests are slow, so the trial's p99 is 10 ms, though
+  // the median of the three per-repeat p99s is 1 ms.
+  std::string dir = backend_->scratch();
+  auto w = probe("mkdir -p " + dir + "; n=$(( $(cat " + dir + "/n 2>/dev/null || echo 0) + 1 )); echo $n > " + dir +
+                     "/n; case $n in 1) echo '50 ms count 1000';; 4) echo '1 ms count 940'; echo '10 ms count 1000';; "
+                     "*) echo '1 ms count 1000';; esac",
+                 {}, /*warmup=*/1, /*repeats=*/3);
+  workloads::MetricSpec p99;
+  p99.name = "p99";
+  p99.source = workloads::MetricSpec::Source::distribution;
+  p99.regex = "^(?<value>[0-9.]+) ms count (?<count>[0-9]+)";
+  p99.percentile = 99;
+  p99.unit = "ms";
+  w.metrics.push_back(p99);
+  TrialRequest r;
+  r.workload = &w;
+  r.repeats = 0;
+  r.warmup = -1;
+  auto out = trial(r);
+  ASSERT_TRUE(out.ok) << why(out);
+  EXPECT_EQ(out.samples["p99"], (std::vector<double>{1, 1, 10}));  // each repeat's own percentile
+  ASSERT_TRUE(out.pooled.contains("p99"));
+  EXPECT_DOUBLE_EQ(out.pooled.at("p99"), 10.0);
+  EXPECT_EQ(out.units["p99"], "ms");
+}
+
 TEST_P(GuestSessionContract, AFailingWorkloadFailsAtWorkloadAMissingMetricAtParseAndTheNextTrialRuns) {
   auto bad = probe("echo something broke; exit 3", {"x"});
   TrialRequest r;

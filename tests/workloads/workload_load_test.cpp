@@ -149,6 +149,34 @@ TEST(LoadWorkload, LocatedErrors) {
   expect_error("- a\n- b\n", 1, 1, "must be a mapping");
 }
 
+TEST(LoadWorkload, DistributionMetricsAndTheirFaults) {
+  auto w = kw::parse_workload(
+      "command: [a]\nmetrics:\n  - name: p99\n    unit: ms\n    distribution:\n"
+      "      regex: '^(?<value>[0-9.]+) ms \\(count (?<count>[0-9]+)\\)'\n      percentile: 99.9\n"
+      "      cumulative: false\n",
+      "w.yaml");
+  ASSERT_TRUE(w) << w.error().format();
+  const auto& m = w->metrics.at(0);
+  EXPECT_EQ(m.source, kw::MetricSpec::Source::distribution);
+  EXPECT_DOUBLE_EQ(m.percentile, 99.9);
+  EXPECT_FALSE(m.cumulative);
+  ASSERT_TRUE(m.compiled);
+  const std::string head = "command: [a]\nmetrics:\n  - name: t\n";
+  expect_error(head + "    distribution: {regex: '(?<value>[0-9]+)', percentile: 99}\n", 4, 27, "(?<count>...)");
+  expect_error(head + "    distribution: {regex: '(?<value>[0-9]+) (?<count>[0-9]+)', percentile: 0}\n", 4, 76,
+               "above 0 and at most 100");
+  expect_error(head + "    distribution: {regex: '(?<value>[0-9]+) (?<count>[0-9]+)', percentile: 101}\n", 4, 76,
+               "above 0 and at most 100");
+  expect_error(head + "    distribution: {regex: '(?<value>[0-9]+) (?<count>[0-9]+)'}\n", 4, 19, "needs a 'percentile'");
+  expect_error(head + "    distribution: {regex: '(?<value>1) (?<count>1)', percentile: 99, cumulativ: true}\n", 4, 0,
+               "did you mean 'cumulative'");
+  expect_error(head + "    regex: '(?<value>1)'\n    distribution: {regex: '(?<value>1) (?<count>1)', percentile: 99}\n",
+               5, 19, "use one");
+  expect_error(head + "    scale: -1\n    distribution: {regex: '(?<value>1) (?<count>1)', percentile: 99}\n", 4, 12,
+               "must be positive");
+  expect_error(head + "    distribution: 99\n", 4, 19, "must be a mapping");
+}
+
 TEST(LoadWorkload, SearchDirsPathsAndDidYouMean) {
   TempDir dir;
   const std::string body = "command: [true]\nmetrics: [{name: x, kerntune_metric: true}]\n";

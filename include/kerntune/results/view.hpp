@@ -8,6 +8,7 @@
 // through the recipe text once, here.
 #include <cstdint>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -63,7 +64,11 @@ struct Trial {
   nlohmann::json adjusted = nlohmann::json::array();    ///< clamped/refused/unreadable parameters (docs/json-output.md)
   std::string config;  ///< canonical params JSON: equal strings = the same configuration
   std::map<std::string, std::vector<double>> samples;   ///< finite repeats of this run, in repeat order
-  std::map<std::string, double> metrics;                ///< median over this run's repeats
+  /// The run's value of each metric: the median over its repeats, or for a
+  /// distribution metric (named in `pooled`) its percentile over all repeats'
+  /// requests pooled (store::kPooledRepeat).
+  std::map<std::string, double> metrics;
+  std::set<std::string> pooled;
   std::map<std::string, std::string> units;
   std::string failure_stage, failure_reason;            ///< empty when ok
   std::map<std::string, double> timings;

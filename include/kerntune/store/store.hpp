@@ -34,9 +34,13 @@ struct CampaignRow {
   std::string metadata_json = "{}";  ///< kernel commit, dirty flag, target description, …
 };
 
+/// Measurement::repeat of a trial-level value pooled over all repeats (a
+/// distribution metric's percentile of all requests; docs/store.md).
+inline constexpr int kPooledRepeat = -1;
+
 struct Measurement {
   std::string metric;
-  int repeat = 0;            ///< 0-based measured repeat
+  int repeat = 0;            ///< 0-based measured repeat, or kPooledRepeat
   double value = 0;
   std::string unit;
 };

@@ -81,6 +81,11 @@ struct TrialOutcome {
   std::string failure_reason;
   /// Metric name → one value per measured repeat.
   std::map<std::string, std::vector<double>> samples;
+  /// Distribution metrics (docs/workloads.md): metric → its percentile over
+  /// the requests of all measured repeats pooled. The trial's value of that
+  /// metric in place of the median of `samples` (which hold each repeat's own
+  /// percentile).
+  std::map<std::string, double> pooled;
   std::map<std::string, std::string> units;
   /// What the target actually applied/read back (name → value), e.g. sysctls
   /// read back from the guest, "cmdline" → /proc/cmdline.

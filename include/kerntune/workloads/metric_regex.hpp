@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "kerntune/util/result.hpp"
 
@@ -32,5 +33,9 @@ inline constexpr std::size_t kMaxSearchedLine = 64 * 1024;
 /// The text of the `value` group in the last match of the output (see
 /// extract_metrics for the line rules), or nullopt when nothing matches.
 std::optional<std::string> last_value_match(const MetricRegex& regex, std::string_view output);
+
+/// Every match in the output, line by line in output order (the same line
+/// rules): for each, the text of each named group that took part (name → text).
+std::vector<std::map<std::string, std::string>> all_matches(const MetricRegex& regex, std::string_view output);
 
 }  // namespace kerntune::workloads

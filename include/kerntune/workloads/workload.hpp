@@ -11,6 +11,8 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -24,9 +26,19 @@ struct MetricRegex;  // compiled metric regex (metric_regex.hpp)
 
 struct MetricSpec {
   std::string name;
-  enum class Source { regex, kerntune_metric };
+  /// regex: one value per repeat from the last match; kerntune_metric: the
+  /// KERNTUNE_METRIC line; distribution: a percentile of the latency (or any)
+  /// distribution the tool prints, one line per point (docs/workloads.md,
+  /// "Distribution metrics"): per repeat that repeat's percentile, per trial
+  /// the percentile of all repeats' points pooled (pooled_percentile).
+  enum class Source { regex, kerntune_metric, distribution };
   Source source = Source::regex;
   std::string regex;                  ///< ECMAScript regex with a named group (?<value>…) — see docs
+  /// distribution: the percentile read (0 < percentile <= 100), and whether the
+  /// (?<count>…) group is a cumulative count (requests at or below the value,
+  /// as HdrHistogram tools print it) or the count of one bucket ending there.
+  double percentile = 0;
+  bool cumulative = true;
   std::string unit;
   std::string direction = "minimize"; ///< minimize | maximize (a hint for recipes)
   double scale = 1.0;                 ///< multiply the extracted value (unit conversion)
@@ -72,13 +84,44 @@ util::Result<Workload> parse_workload(const std::string& text, const std::string
 /// rule as load_workload), sorted, unique.
 std::vector<std::string> available_workloads(const std::vector<std::string>& search_dirs);
 
+/// One point of a distribution as a tool prints it: `count` observations
+/// (requests) at or below `value`.
+struct CdfPoint {
+  double value = 0;
+  double count = 0;
+};
+/// A repeat's distribution: points sorted by value, counts non-decreasing
+/// (cumulative).
+using Distribution = std::vector<CdfPoint>;
+
+/// The p-th percentile (0 < p <= 100) of the observations of all `parts`
+/// pooled, as if every repeat's requests were one run: the smallest printed
+/// value at which the pooled count is known to reach p% of the total (each
+/// part counting its observations at or below its own largest point not above
+/// that value). Where a tool prints the percentile itself that is its value;
+/// between printed points it is the next point above — never an
+/// interpolation between sparse points, which can miss a tail or a mode. A
+/// single part gives that part's percentile. nullopt when the parts hold no
+/// observation.
+std::optional<double> pooled_percentile(std::span<const Distribution> parts, double p);
+
+/// The distribution a `distribution` metric reads from one repeat's output:
+/// every match of its regex, in every line, as (value × scale, count); bucket
+/// counts (cumulative: false) are summed into cumulative ones. An Error when
+/// nothing matches or a count is not a non-negative number, or a cumulative
+/// count falls as the value rises (not a distribution).
+util::Result<Distribution> extract_distribution(const MetricSpec& metric, std::string_view output,
+                                                const std::string& workload_name);
+
 /// Extracts every metric of the workload from one repeat's output (stdout and
 /// stderr merged). A regex metric takes the LAST match in the output: the
 /// output is split into lines at '\n' and '\r' (progress lines that end in '\r'
 /// count as lines), the regex is searched in each line, and the last match of
 /// the last matching line wins; its (?<value>…) text is parsed by
 /// parse_number and multiplied by `scale`. A kerntune_metric metric takes the
-/// last `KERNTUNE_METRIC <name> <value>` line for its name.
+/// last `KERNTUNE_METRIC <name> <value>` line for its name. A distribution
+/// metric gives this repeat's percentile (extract_distribution, then
+/// pooled_percentile of the one part).
 /// A metric missing from the output, or whose captured text is not a number,
 /// is an Error naming it and showing the last lines of the output (the trial
 /// fails at `parse`).
