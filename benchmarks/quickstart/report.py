@@ -160,7 +160,7 @@ def median(xs):
     return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
 
 
-NOT_STAGES = {"total", "optimizer", "cache_hit", "kernel_builds"}
+NOT_STAGES = {"total", "optimizer", "cache_hit", "kernel_builds", "ccache_hits", "ccache_misses"}
 
 
 def overhead_lines(trials):

@@ -13,7 +13,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from docblock import replace_block  # noqa: E402  (benchmarks/docblock.py)
 
-NOT_STAGES = {"total", "optimizer", "cache_hit", "kernel_builds"}
+NOT_STAGES = {"total", "optimizer", "cache_hit", "kernel_builds", "ccache_hits", "ccache_misses"}
 
 
 def main():

@@ -121,6 +121,10 @@ util::Result<targets::TrialOutcome> KernelStage::run(const space::Assignment& as
   out.timings["build"] = b.seconds;
   out.timings["cache_hit"] = b.cache_hit ? 1.0 : 0.0;
   out.timings["kernel_builds"] = b.cache_hit || b.log.empty() ? 0.0 : 1.0;
+  if (b.ccache_hits >= 0) {  // counts, beside the build's seconds (docs/kconfig.md, "ccache")
+    out.timings["ccache_hits"] = b.ccache_hits;
+    out.timings["ccache_misses"] = b.ccache_misses;
+  }
   if (std::string log = log_tail(b.log); !log.empty()) out.artifacts.push_back({"build.log", std::move(log)});
   if (!b.config_path.empty())
     if (auto cfg = util::read_file(b.config_path)) out.artifacts.push_back({"kernel.config", *cfg});

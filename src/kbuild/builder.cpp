@@ -251,6 +251,16 @@ util::Result<BuildOutcome> Builder::configure(const space::Assignment& values) {
   return out;
 }
 
+CcacheCounts parse_ccache_stats_log(std::string_view log) {
+  CcacheCounts c;
+  for (const auto& raw : util::split(log, '\n')) {
+    std::string line = util::trim(raw);
+    if (line == "direct_cache_hit" || line == "preprocessed_cache_hit") ++c.hits;
+    else if (line == "cache_miss") ++c.misses;
+  }
+  return c;
+}
+
 util::Result<BuildOutcome> Builder::build(const space::Assignment& values) {
   auto t0 = std::chrono::steady_clock::now();
   KT_TRY(BuildOutcome out, configure(values));
@@ -282,7 +292,14 @@ util::Result<BuildOutcome> Builder::build(const space::Assignment& values) {
   mk.timeout = config_.build_timeout;
   int jobs = config_.jobs > 0 ? config_.jobs : static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
   mk.extra = {fmt::format("-j{}", jobs)};
-  if (config_.ccache && util::which("ccache")) mk.extra.push_back("CC=ccache gcc");
+  // ccache's counters of this build alone: its own stats log (the shared
+  // cache's totals mix in every other build and compiler use on the host).
+  const bool ccache = config_.ccache && util::which("ccache");
+  const std::string stats_log = out.log + ".ccache";
+  if (ccache) {
+    mk.extra.push_back("CC=ccache gcc");
+    mk.env["CCACHE_STATSLOG"] = stats_log;
+  }
   mk.on_output = [&log](std::string_view chunk) {
     log.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
     log.flush();  // the log can be followed while make runs
@@ -291,6 +308,14 @@ util::Result<BuildOutcome> Builder::build(const space::Assignment& values) {
   KT_TRY(util::RunResult rr, run_make(mk, obj.string(), {config_.target}));
   log.close();
   ++builds_;
+  if (ccache) {
+    auto text = util::read_file(stats_log);
+    CcacheCounts c = text ? parse_ccache_stats_log(*text) : CcacheCounts{};
+    out.ccache_hits = c.hits;
+    out.ccache_misses = c.misses;
+    fs::remove(stats_log, ec);
+    util::log_info("kconfig: ccache served {} of {} compilations of this build", c.hits, c.hits + c.misses);
+  }
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (util::stop_requested()) return util::fail("stopped while building the kernel", util::Error::Kind::interrupted);
   if (!rr.ok()) {
@@ -311,6 +336,7 @@ util::Result<BuildOutcome> Builder::build(const space::Assignment& values) {
   nlohmann::json meta = {{"source", source_.identity}, {"commit", source_.commit},  {"dirty", source_.dirty},
                          {"config_sha256", out.config_hash}, {"compiler", compiler_}, {"seconds", out.seconds},
                          {"built", now_stamp()}};
+  if (out.ccache_hits >= 0) meta["ccache"] = {{"hits", out.ccache_hits}, {"misses", out.ccache_misses}};
   KT_TRY(out.kernel_image, cache_.insert(key, image.string(), (obj / ".config").string(), meta.dump(2)));
   out.config_path = (fs::path(out.kernel_image).parent_path() / "config").string();
   return out;

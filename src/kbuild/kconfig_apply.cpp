@@ -20,6 +20,7 @@ util::Result<util::RunResult> run_make(const MakeOptions& options, const std::st
   r.argv.insert(r.argv.end(), options.extra.begin(), options.extra.end());
   r.argv.insert(r.argv.end(), targets.begin(), targets.end());
   r.timeout = options.timeout;
+  r.env = options.env;
   r.merge_stderr = true;
   r.on_stdout = options.on_output;
   r.max_capture = 8u << 20;

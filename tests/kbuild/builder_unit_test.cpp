@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <cstdlib>
 #include <thread>
 
 #include "kerntune/kbuild/build_cache.hpp"
@@ -11,6 +12,7 @@
 #include "kerntune/util/subprocess.hpp"
 #include "kerntune/util/text.hpp"
 #include "kerntune/util/yaml.hpp"
+#include "standin_tree.hpp"
 
 namespace kb = kerntune::kbuild;
 namespace fs = std::filesystem;
@@ -192,4 +194,46 @@ TEST(KernelSource, GitProvenanceAndExport) {
   ASSERT_TRUE(back);
   EXPECT_FALSE(back->dirty);
   EXPECT_EQ(back->identity, "git:" + *head);
+}
+
+TEST(CcacheStats, CountsHitsAndMissesOfAStatsLog) {
+  auto c = kb::parse_ccache_stats_log(
+      "# /src/a.c\ncache_miss\ndirect_cache_miss\nlocal_storage_miss\n# /src/b.c\ndirect_cache_hit\n"
+      "local_storage_hit\n# /src/c.c\npreprocessed_cache_hit\n# /src/link\ncalled_for_link\n");
+  EXPECT_EQ(c.hits, 2);
+  EXPECT_EQ(c.misses, 1);
+  auto none = kb::parse_ccache_stats_log("");
+  EXPECT_EQ(none.hits + none.misses, 0);
+}
+
+TEST(Builder, RecordsCcachesCountersOfEachBuildAndNoneOnACacheHit) {
+  ASSERT_TRUE(util::which("ccache")) << "ccache is not installed (scripts/setup-tests installs it)";
+  fs::path d = temp("ccache");
+  kt_test::make_standin_tree(d / "tree", /*compiles=*/true);
+  ::setenv("CCACHE_DIR", (d / "ccache").c_str(), 1);  // a cache of this test's own
+  std::string text = kt_test::standin_kernel_source((d / "tree").string(), (d / "cache").string());
+  text.replace(text.find("ccache: false"), 13, "ccache: true");
+  auto node = YAML::Load(text)["kernel_source"];
+  auto config = kb::parse_builder_config(node, "r.yaml", d.string());
+  ASSERT_TRUE(config) << config.error().format();
+  auto b = kb::Builder::create(*config);
+  ASSERT_TRUE(b) << b.error().format();
+  auto first = b->build({{"FAST", true}});
+  ASSERT_TRUE(first && first->ok) << (first ? first->reason : first.error().format());
+  EXPECT_FALSE(first->cache_hit);
+  EXPECT_EQ(first->ccache_hits, 0);  // a cold ccache compiles the C file
+  EXPECT_EQ(first->ccache_misses, 1);
+  // Another configuration builds again; the unchanged C file comes from ccache.
+  auto second = b->build({{"FAST", false}});
+  ASSERT_TRUE(second && second->ok) << (second ? second->reason : second.error().format());
+  EXPECT_FALSE(second->cache_hit);
+  EXPECT_EQ(second->ccache_hits, 1);
+  EXPECT_EQ(second->ccache_misses, 0);
+  // The first configuration again: the build cache answers, make and ccache do not run.
+  auto again = b->build({{"FAST", true}});
+  ASSERT_TRUE(again && again->ok);
+  EXPECT_TRUE(again->cache_hit);
+  EXPECT_EQ(again->ccache_hits, -1);
+  ::unsetenv("CCACHE_DIR");
+  fs::remove_all(d);
 }

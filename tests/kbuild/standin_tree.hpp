@@ -11,7 +11,9 @@
 
 namespace kt_test {
 
-inline void make_standin_tree(const std::filesystem::path& d) {
+/// `compiles`: the bzImage target also compiles a C file with $(CC) (the
+/// `CC=ccache gcc` kerntune passes when ccache is on), for ccache's counters.
+inline void make_standin_tree(const std::filesystem::path& d, bool compiles = false) {
   std::filesystem::create_directories(d / "scripts" / "kconfig");
   std::ofstream(d / "Kconfig") << R"K(mainmenu "Stand-in kernel $(KERNELVERSION)"
 config BASE
@@ -31,8 +33,10 @@ config LEVEL
          "tinyconfig:\n\tmkdir -p $(O)\n\tprintf 'CONFIG_BASE=y\\nCONFIG_LEVEL=3\\n' > $(O)/.config\n"
          "olddefconfig:\n\ttrue\n"
          "bzImage:\n"
-         "\tmkdir -p $(O)/arch/x86/boot\n\tcp $(O)/.config $(O)/arch/x86/boot/bzImage\n"
+         "\tmkdir -p $(O)/arch/x86/boot\n\tcp $(O)/.config $(O)/arch/x86/boot/bzImage\n" +
+             (compiles ? "\t$(CC) -c " + (d / "fast.c").string() + " -o $(O)/fast.o\n" : std::string()) +
          "\techo built >> " + (d / "builds.log").string() + "\n";
+  if (compiles) std::ofstream(d / "fast.c") << "int fast_path(int x) { return x * 3 + 1; }\n";
 }
 
 /// The `kernel_source:` lines of a recipe for the stand-in tree at `tree`

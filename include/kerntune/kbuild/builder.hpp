@@ -71,8 +71,19 @@ struct BuildOutcome {
   bool cache_hit = false;
   double seconds = 0;                ///< configure + build wall time
   std::string log;                   ///< build log file (artifact); empty on a cache hit
+  /// ccache's counters for this build's compilations (from its stats log,
+  /// CCACHE_STATSLOG); -1 when the build ran no ccache (a cache hit, ccache off).
+  int ccache_hits = -1, ccache_misses = -1;
 };
 std::string to_string(BuildOutcome::Stage s);
+
+/// Hits and misses in a ccache stats log (one `# file` line per compilation
+/// and its counter names, as ccache 4 writes it with CCACHE_STATSLOG): a hit
+/// is `direct_cache_hit` or `preprocessed_cache_hit`, a miss `cache_miss`.
+struct CcacheCounts {
+  int hits = 0, misses = 0;
+};
+CcacheCounts parse_ccache_stats_log(std::string_view log);
 
 class Builder {
  public:

@@ -26,6 +26,7 @@ struct MakeOptions {
   std::vector<std::string> extra;  ///< more make arguments (e.g. CC=ccache gcc, -j2)
   std::function<void(std::string_view)> on_output;
   int nice = 0;                    ///< >0: run under `nice -n N`
+  std::map<std::string, std::string> env;  ///< added to make's environment (e.g. CCACHE_STATSLOG)
 };
 
 /// `make -C SRC O=OUT ARCH=… EXTRA… TARGETS…` (argv, no shell; stderr merged).
