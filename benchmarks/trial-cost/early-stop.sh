@@ -8,20 +8,23 @@
 # measured seconds) and the final quality (the true f of the configuration
 # `best` recommends) as medians and ratios, into the block
 # "trial-cost-early-stop" of docs/benchmarks.md.
-#   benchmarks/trial-cost/early-stop.sh [--seeds N] [--sigma S] [--repeats R] [--out DIR]
+#   benchmarks/trial-cost/early-stop.sh [--seeds N] [--sigma S] [--repeats R] [--max-repeats M] [--out DIR]
 #   (default 8 seeds, sigma 0.1, 5 repeats, build/early-stop; --repeats other than 5 writes block
-#   "trial-cost-early-stop-rR")
+#   "trial-cost-early-stop-rR"; --max-repeats M turns on adaptive repeats in the "on" arm —
+#   close contenders run up to M — and writes block "trial-cost-early-stop-rR-mM")
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 seeds=8
 sigma=0.1
 repeats=5
+max_repeats=0
 out=$root/build/early-stop
 while [ $# -gt 0 ]; do
   case $1 in
     --seeds) seeds=$2; shift 2 ;;
     --sigma) sigma=$2; shift 2 ;;
     --repeats) repeats=$2; shift 2 ;;
+    --max-repeats) max_repeats=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     *) echo "early-stop.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -34,7 +37,7 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 seed=1
 while [ "$seed" -le "$seeds" ]; do
   for arm in off on; do
-    if [ "$arm" = on ]; then es="{alpha: 0.05, min_repeats: 2}"; else es=off; fi
+    if [ "$arm" = on ]; then es="{alpha: 0.05, min_repeats: 2, max_repeats: $max_repeats}"; else es=off; fi
     cat > "$out/$arm-$seed.yaml" <<YAML
 name: early-stop-$arm-$seed
 seed: $seed
@@ -57,6 +60,6 @@ YAML
   seed=$((seed + 1))
 done
 exec /usr/bin/python3 "$root/benchmarks/trial-cost/early_stop_report.py" --kerntune "$kt" --dir "$out" --seeds "$seeds" \
-  --sigma "$sigma" --repeats "$repeats" --eval "$root/benchmarks/trial-cost/noisy_eval.py" \
+  --sigma "$sigma" --repeats "$repeats" --max-repeats "$max_repeats" --eval "$root/benchmarks/trial-cost/noisy_eval.py" \
   --commit "$(git -C "$root" rev-parse --short HEAD)" \
   --load "$load_start → $(cut -d' ' -f1-3 /proc/loadavg)" --doc "$root/docs/benchmarks.md"

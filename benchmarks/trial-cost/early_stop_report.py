@@ -19,11 +19,12 @@ def measure(a, arm, seed):
     repeats = sum(len(t["samples"].get("y", [])) for t in trials)
     seconds = sum(t["timings"].get("workload", 0) for t in trials)
     stopped = sum(1 for t in trials if t.get("early_stop"))
+    extended = sum(1 for t in trials if t.get("extra_repeats"))
     proposals = sum(1 for t in trials if t["kind"] == "proposal")
     best = kt_json(a.kerntune, "best", "--db", db, "--json")
     params = best["params"] if best.get("params") is not None else best["chosen"]["params"]
     true = true_value(a.eval, params)
-    return {"repeats": repeats, "seconds": seconds, "stopped": stopped, "proposals": proposals, "true": true}
+    return {"repeats": repeats, "seconds": seconds, "stopped": stopped, "extended": extended, "proposals": proposals, "true": true}
 
 
 def main():
@@ -33,6 +34,7 @@ def main():
     ap.add_argument("--seeds", type=int, required=True)
     ap.add_argument("--sigma", required=True)
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--max-repeats", type=int, default=0)
     ap.add_argument("--load", default="")
     a = ap.parse_args()
     rows = {arm: [measure(a, arm, s) for s in range(1, a.seeds + 1)] for arm in ("off", "on")}
@@ -46,17 +48,22 @@ def main():
     saving = 1 - st.median(ratio_rep)
     goal = saving >= 0.30
     equal = st.median(q_on) <= st.median(q_off) * 1.02
+    adaptive = a.max_repeats > a.repeats
+    on_label = "early stopping on (alpha 0.05, min_repeats 2" + (f", max_repeats {a.max_repeats})" if adaptive else ")")
     lines = [
-        f"Commit {a.commit}, `benchmarks/trial-cost/early-stop.sh --seeds {a.seeds} --sigma {a.sigma} --repeats {a.repeats}` "
+        f"Commit {a.commit}, `benchmarks/trial-cost/early-stop.sh --seeds {a.seeds} --sigma {a.sigma} --repeats {a.repeats}"
+        + (f" --max-repeats {a.max_repeats}" if a.max_repeats else "") + "` "
         f"(command target, f(x) = 1 + Σ(xᵢ − cᵢ)²/10 on [0, 10]⁴, optimum 1, times lognormal noise σ = {a.sigma}; "
         f"{a.repeats} repeats a trial, BO, 30 trials + confirmation of the best 2 on 2 rounds; host load averages {a.load}).",
         "",
-        "| | early stopping off | early stopping on (alpha 0.05, min_repeats 2) |",
+        f"| | early stopping off | {on_label} |",
         "|---|---|---|",
         f"| repeats run per campaign, median [quartiles] | {quartiles([r['repeats'] for r in rows['off']])} | "
         f"{quartiles([r['repeats'] for r in rows['on']])} |",
         f"| proposals stopped early, median | 0 | {st.median([r['stopped'] for r in rows['on']]):.1f} of "
         f"{st.median([r['proposals'] for r in rows['on']]):.0f} |",
+        *([f"| proposals given extra repeats (close contenders), median | 0 | "
+           f"{st.median([r['extended'] for r in rows['on']]):.1f} |"] if adaptive else []),
         f"| true f of the recommended configuration, median [quartiles] | {quartiles(q_off)} | {quartiles(q_on)} |",
         "",
         f"Per seed, on/off: repeats run (workload time in units of one repeat) median ratio "
@@ -69,7 +76,8 @@ def main():
             "" if equal else " (the median true f is more than 2% worse with early stopping)") + ".",
     ]
     body = "\n".join(lines)
-    key = "trial-cost-early-stop" + ("" if a.repeats == 5 else f"-r{a.repeats}")
+    key = "trial-cost-early-stop" + ("" if a.repeats == 5 and not adaptive else f"-r{a.repeats}") + (
+        f"-m{a.max_repeats}" if adaptive else "")
     replace_block(a.doc, key, "benchmarks/trial-cost/early-stop.sh", body)
     print(body)
     for arm in ("off", "on"):

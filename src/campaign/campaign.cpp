@@ -365,33 +365,65 @@ void Runner::set_incumbent(TrialJob& job) const {
 }
 
 std::function<std::string(const std::map<std::string, std::vector<double>>&)> Runner::early_stop_test(
-    const TrialJob& job, int planned) const {
-  // A look needs a repeat after it: with planned <= min_repeats nothing can be saved.
-  if (job.incumbent.empty() || job.kind != results::TrialKind::proposal || planned <= recipe_.early_stop.min_repeats)
+    const TrialJob& job) const {
+  const int planned = job.planned_repeats;
+  const int most = std::max(job.max_repeats, planned);
+  // A look needs a repeat after it: with planned <= min_repeats and no extra repeats nothing can change.
+  if (job.incumbent.empty() || job.kind != results::TrialKind::proposal ||
+      (planned <= recipe_.early_stop.min_repeats && most <= planned))
     return {};
   const Objective main = recipe_.optimized().front();
   stats::EarlyStopOptions o{.alpha = recipe_.early_stop.alpha,
                             .min_repeats = recipe_.early_stop.min_repeats,
                             .planned_repeats = planned,
                             .maximize = main.maximize};
-  return [incumbent = job.incumbent, seq = job.incumbent_seq, metric = main.metric,
-          o](const std::map<std::string, std::vector<double>>& samples) -> std::string {
+  // From the planned repeats on: one two-sided look at alpha (two one-sided halves).
+  stats::EarlyStopOptions decide{.alpha = recipe_.early_stop.alpha / 2, .min_repeats = 2, .planned_repeats = 0,
+                                 .maximize = main.maximize};
+  return [incumbent = job.incumbent, seq = job.incumbent_seq, metric = main.metric, o, decide, planned,
+          most](const std::map<std::string, std::vector<double>>& samples) -> std::string {
     auto it = samples.find(metric);
     if (it == samples.end()) return {};
-    auto d = stats::early_stop(incumbent, it->second, o);
-    if (!d || !d->stop) return {};
-    nlohmann::json j{{"after", d->n},
-                     {"of", o.planned_repeats},
+    const int n = static_cast<int>(it->second.size());
+    if (n < planned) {
+      if (planned <= o.min_repeats) return {};
+      auto d = stats::early_stop(incumbent, it->second, o);
+      if (!d || !d->stop) return {};
+      nlohmann::json j{{"after", d->n},
+                       {"of", o.planned_repeats},
+                       {"metric", metric},
+                       {"incumbent", seq},
+                       {"incumbent_repeats", d->incumbent_n},
+                       {"test", "pooled t, one-sided"},
+                       {"scale", d->log_scale ? "log" : "linear"},
+                       {"statistic", std::isfinite(d->statistic) ? nlohmann::json(d->statistic) : nlohmann::json()},
+                       {"threshold", d->threshold},
+                       {"alpha", o.alpha},
+                       {"looks", d->looks},
+                       {"why", fmt::format("worse than trial {}: {}", seq, d->brief())}};
+      return util::dump_json(j);
+    }
+    // Planned repeats done and more allowed: a close contender runs on.
+    auto d = stats::early_stop(incumbent, it->second, decide);
+    const bool decided = !d || !d->looked || std::fabs(d->statistic) > d->threshold;
+    if (!decided && n < most) return {};
+    nlohmann::json j{{"kind", "enough"},
+                     {"after", n},
+                     {"planned", planned},
+                     {"max", most},
                      {"metric", metric},
                      {"incumbent", seq},
-                     {"incumbent_repeats", d->incumbent_n},
-                     {"test", "pooled t, one-sided"},
-                     {"scale", d->log_scale ? "log" : "linear"},
-                     {"statistic", std::isfinite(d->statistic) ? nlohmann::json(d->statistic) : nlohmann::json()},
-                     {"threshold", d->threshold},
-                     {"alpha", o.alpha},
-                     {"looks", d->looks},
-                     {"why", fmt::format("worse than trial {}: {}", seq, d->brief())}};
+                     {"decided", decided}};
+    if (d && std::isfinite(d->statistic)) {
+      j["statistic"] = d->statistic;
+      j["threshold"] = d->threshold;
+    }
+    j["why"] = !d ? std::string("no test possible")
+               : decided ? fmt::format("{} than trial {} after {} repeats: |t| = {:.2f} > {:.2f} (two-sided, alpha {})",
+                                       d->statistic > 0 ? "worse" : "better", seq, n, std::fabs(d->statistic),
+                                       d->threshold, decide.alpha * 2)
+                         : fmt::format("still as good as trial {} after {} repeats: |t| = {:.2f} <= {:.2f}", seq, n,
+                                       std::fabs(d->statistic), d->threshold);
     return util::dump_json(j);
   };
 }
@@ -408,7 +440,16 @@ TrialResult Runner::execute(targets::Target& target, TrialJob job, int worker) c
   spec.on_stage = [this, seq = r.job.seq, worker](const std::string& stage) {
     progress_->stage(seq, pool_->size() > 1 ? fmt::format("{} (worker {})", stage, worker) : stage);
   };
-  if (!r.job.incumbent.empty()) spec.stop_after_repeat = early_stop_test(r.job, trial_runner_->request(spec).repeats);
+  if (!r.job.incumbent.empty()) {
+    r.job.planned_repeats = trial_runner_->request(spec).repeats;
+    r.job.max_repeats = r.job.planned_repeats;
+    // Adaptive repeats: room for more, which the test hands back unused unless the trial stays close.
+    if (r.job.kind == results::TrialKind::proposal && recipe_.early_stop.max_repeats > r.job.planned_repeats) {
+      r.job.max_repeats = recipe_.early_stop.max_repeats;
+      spec.repeats = r.job.max_repeats;
+    }
+    spec.stop_after_repeat = early_stop_test(r.job);
+  }
   r.outcome = trial_runner_->run(target, spec);
   r.seconds = clock_.monotonic_seconds() - t0;
   return r;
@@ -443,7 +484,28 @@ util::Result<bool> Runner::record(const TrialResult& r) {
   nlohmann::json effective = applied.effective;
   if (!out.stopped_early.empty()) {
     auto why = nlohmann::json::parse(out.stopped_early, nullptr, false);
-    effective["early_stop"] = why.is_object() ? why : nlohmann::json{{"why", out.stopped_early}};
+    if (why.is_object() && why.value("kind", "") == "enough") {
+      // Planned repeats ran; a record only when the trial got extra ones (a close contender).
+      if (why.value("after", 0) > why.value("planned", 0)) {
+        why.erase("kind");
+        effective["extra_repeats"] = why;
+      }
+    } else {
+      effective["early_stop"] = why.is_object() ? why : nlohmann::json{{"why", out.stopped_early}};
+    }
+  } else if (out.ok && r.job.max_repeats > r.job.planned_repeats && !recipe_.optimized().empty()) {
+    // Every allowed repeat ran: still close to the incumbent at the last.
+    const std::string metric = recipe_.optimized().front().metric;
+    const int n = out.samples.contains(metric) ? static_cast<int>(out.samples.at(metric).size()) : 0;
+    if (n > r.job.planned_repeats)
+      effective["extra_repeats"] = {{"after", n},
+                                    {"planned", r.job.planned_repeats},
+                                    {"max", r.job.max_repeats},
+                                    {"metric", metric},
+                                    {"incumbent", r.job.incumbent_seq},
+                                    {"decided", false},
+                                    {"why", fmt::format("still as good as trial {} after all {} repeats allowed",
+                                                        r.job.incumbent_seq, n)}};
   }
   rec.effective_json = util::dump_json(effective);
   rec.failure_stage = out.failure_stage;
@@ -470,6 +532,13 @@ util::Result<bool> Runner::record(const TrialResult& r) {
   KT_TRY(std::int64_t id, store_.insert_trial(rec, artifacts));
   rec.id = id;
   KT_TRY_STATUS(note_adjusted(store_, campaign_.id, seq, applied.adjusted));
+  if (effective.contains("extra_repeats")) {
+    const auto& x = effective["extra_repeats"];
+    KT_TRY_STATUS(store_.add_event(campaign_.id, "info",
+                                   fmt::format("trial {}: {} repeats instead of {} (close to trial {}): {}", seq,
+                                               x.value("after", 0), x.value("planned", 0), x.value("incumbent", -1),
+                                               x.value("why", std::string()))));
+  }
   if (effective.contains("early_stop")) {
     const auto& es = effective["early_stop"];
     std::string msg = fmt::format("trial {}: stopped early after {} of {} repeats, {}", seq, es.value("after", 0),

@@ -216,15 +216,16 @@ util::Status parse_baseline(const YAML::Node& n, Recipe& r, const std::string& f
 }  // namespace
 
 namespace {
-/// `noise.early_stop: off | on | {alpha: A, min_repeats: N}`.
+/// `noise.early_stop: off | on | {alpha: A, min_repeats: N, max_repeats: M}`.
 util::Status parse_early_stop(const YAML::Node& es, const std::string& file, Recipe& r) {
   if (es.IsScalar()) {
     KT_TRY(bool on, util::as_bool(es, file, "early_stop"));
     r.early_stop.on = on;
     return {};
   }
-  if (!es.IsMap()) return fail_at(es, file, "'early_stop' must be on, off or {alpha: 0.05, min_repeats: 2}");
-  KT_TRY_STATUS(util::check_keys(es, file, {"alpha", "min_repeats"}, "early_stop"));
+  if (!es.IsMap())
+    return fail_at(es, file, "'early_stop' must be on, off or {alpha: 0.05, min_repeats: 2, max_repeats: 10}");
+  KT_TRY_STATUS(util::check_keys(es, file, {"alpha", "min_repeats", "max_repeats"}, "early_stop"));
   r.early_stop.on = true;
   if (auto a = es["alpha"]) {
     KT_TRY(r.early_stop.alpha, util::as_double(a, file, "alpha"));
@@ -234,6 +235,14 @@ util::Status parse_early_stop(const YAML::Node& es, const std::string& file, Rec
   if (auto m = es["min_repeats"]) {
     KT_TRY(r.early_stop.min_repeats, non_negative_int(m, file, "min_repeats"));
     if (r.early_stop.min_repeats < 2) return fail_at(m, file, "'min_repeats' must be at least 2 (a spread needs two values)");
+  }
+  if (auto m = es["max_repeats"]) {
+    KT_TRY(r.early_stop.max_repeats, non_negative_int(m, file, "max_repeats"));
+    if (r.early_stop.max_repeats > 1000) return fail_at(m, file, "'max_repeats' must be at most 1000");
+    if (r.early_stop.max_repeats != 0 && r.early_stop.max_repeats <= r.early_stop.min_repeats)
+      return fail_at(m, file,
+                     fmt::format("'max_repeats' ({}) must be above 'min_repeats' ({}), or 0 for no extra repeats",
+                                 r.early_stop.max_repeats, r.early_stop.min_repeats));
   }
   return {};
 }

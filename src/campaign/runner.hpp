@@ -42,6 +42,10 @@ struct TrialJob {
   /// repeat; empty: every repeat runs (baselines, confirmation, no incumbent).
   std::vector<double> incumbent;
   int incumbent_seq = -1;
+  /// Set when the trial runs: its planned repeats, and the most it may run
+  /// (noise.early_stop.max_repeats; = planned when it gets no extra repeats).
+  int planned_repeats = 0;
+  int max_repeats = 0;
 };
 
 /// A trial as a worker hands it back.
@@ -124,9 +128,14 @@ class Runner {
   /// every limit. Nothing when early stopping is off or there are several
   /// objectives, or no such trial has 2 repeats.
   void set_incumbent(TrialJob& job) const;
-  /// The request's stop_after_repeat for `job` (empty without an incumbent).
-  std::function<std::string(const std::map<std::string, std::vector<double>>&)> early_stop_test(const TrialJob& job,
-                                                                                                 int planned) const;
+  /// The request's stop_after_repeat for `job` (empty without an incumbent):
+  /// before its planned repeats the early-stopping test (a clearly worse
+  /// trial stops, recorded as `early_stop`); from them on, with extra repeats
+  /// allowed (job.max_repeats above job.planned_repeats), the two-sided test
+  /// at `alpha`: a decided trial stops (answer `{"kind": "enough", …}`), a
+  /// close contender runs on, up to max_repeats.
+  std::function<std::string(const std::map<std::string, std::vector<double>>&)> early_stop_test(
+      const TrialJob& job) const;
   /// The progress stage of a trial running on `worker`.
   std::string run_stage(int worker) const;
   /// A relative limit without an ok run of the defaults: measure them again (rebaseline).

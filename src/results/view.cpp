@@ -161,6 +161,7 @@ json to_json(const Trial& t) {
   j["started_at"] = t.started_at;
   j["finished_at"] = t.finished_at;
   if (!t.early_stop.is_null()) j["early_stop"] = t.early_stop;
+  if (!t.extra_repeats.is_null()) j["extra_repeats"] = t.extra_repeats;
   return j;
 }
 
@@ -234,6 +235,10 @@ Trial make_trial(const store::TrialRecord& r) {
   t.effective = parse_object(r.effective_json);
   if (auto it = t.effective.find("adjusted"); it != t.effective.end()) {
     if (it->is_array()) t.adjusted = *it;
+    t.effective.erase(it);
+  }
+  if (auto it = t.effective.find("extra_repeats"); it != t.effective.end()) {
+    if (it->is_object()) t.extra_repeats = *it;
     t.effective.erase(it);
   }
   if (auto it = t.effective.find("early_stop"); it != t.effective.end()) {

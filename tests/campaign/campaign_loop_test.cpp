@@ -767,6 +767,67 @@ TEST_F(CampaignLoop, EarlyStoppingRecordsWhatItStoppedAndWhy) {
   EXPECT_FALSE(kerntune::results::to_json(kerntune::results::make_trial(t[2])).contains("early_stop"));
 }
 
+TEST_F(CampaignLoop, AdaptiveRepeatsGiveACloseContenderMoreAndSayWhy) {
+  // 3 planned repeats, up to 8 for a trial the two-sided test cannot yet tell from the incumbent.
+  Campaign c({.budget = 4, .early_stop = "{alpha: 0.05, min_repeats: 2, max_repeats: 8}", .repeats = 3,
+              .drift = "none"});
+  auto v = [](std::vector<double> x) { return Action{.values = std::move(x)}; };
+  c.script.on_seq(0, v({1.00, 1.02, 0.98}));              // baseline: the incumbent
+  c.script.on_seq(1, v({2.00, 2.04, 1.96}));              // clearly worse: stopped early
+  c.script.on_seq(2, v({1.01, 0.99, 1.00, 1.02, 0.98}));  // as good: a close contender
+  c.script.on_seq(3, v({0.50, 0.51, 0.49}));              // clearly better: decided at its planned repeats
+  auto s = c.tune();
+  ASSERT_TRUE(s) << s.error().format();
+  auto t = c.trials();
+  ASSERT_EQ(t.size(), 4u);
+  auto trial = [&](std::size_t i) { return kerntune::results::make_trial(t[i]); };
+  EXPECT_EQ(t[0].measurements.size(), 3u);  // no incumbent yet: as planned
+  EXPECT_EQ(t[1].measurements.size(), 2u);
+  EXPECT_FALSE(trial(1).early_stop.is_null());
+  EXPECT_TRUE(trial(1).extra_repeats.is_null());
+  // The close contender ran every repeat allowed, and the record says so.
+  EXPECT_EQ(t[2].measurements.size(), 8u);
+  const nlohmann::json x = trial(2).extra_repeats;
+  ASSERT_TRUE(x.is_object()) << t[2].effective_json;
+  EXPECT_EQ(x["after"], 8);
+  EXPECT_EQ(x["planned"], 3);
+  EXPECT_EQ(x["max"], 8);
+  EXPECT_EQ(x["incumbent"], 0);
+  EXPECT_EQ(x["decided"], false);
+  EXPECT_TRUE(trial(2).early_stop.is_null());
+  EXPECT_FALSE(trial(2).effective.contains("extra_repeats"));  // not a parameter's value
+  EXPECT_EQ(kerntune::results::to_json(trial(2))["extra_repeats"], x);
+  // Clearly better at its 3 planned repeats: no extra ones, no record.
+  EXPECT_EQ(t[3].measurements.size(), 3u);
+  EXPECT_TRUE(trial(3).extra_repeats.is_null());
+  EXPECT_TRUE(trial(3).early_stop.is_null());
+  auto ev = c.events();
+  EXPECT_TRUE(std::any_of(ev.begin(), ev.end(), [](const std::string& e) {
+    return e.starts_with("info: trial 2: 8 repeats instead of 3 (close to trial 0)");
+  })) << fmt::format("{}", fmt::join(ev, "\n"));
+}
+
+TEST_F(CampaignLoop, AdaptiveRepeatsStopAContenderOnceTheTestDecides) {
+  Campaign c({.budget = 2, .early_stop = "{alpha: 0.05, min_repeats: 2, max_repeats: 10}", .repeats = 3,
+              .drift = "none"});
+  auto v = [](std::vector<double> x) { return Action{.values = std::move(x)}; };
+  c.script.on_seq(0, v({1.00, 1.01, 0.99}));
+  // Slightly better, noisy at first: undecided after 3, decided once the repeats pile up.
+  c.script.on_seq(1, v({1.00, 0.90, 0.97, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95}));
+  auto s = c.tune();
+  ASSERT_TRUE(s) << s.error().format();
+  auto t = c.trials();
+  ASSERT_EQ(t.size(), 2u);
+  const auto n = t[1].measurements.size();
+  EXPECT_GT(n, 3u);
+  EXPECT_LT(n, 10u);
+  const nlohmann::json x = kerntune::results::make_trial(t[1]).extra_repeats;
+  ASSERT_TRUE(x.is_object()) << t[1].effective_json;
+  EXPECT_EQ(x["decided"], true);
+  EXPECT_EQ(x["after"], static_cast<int>(n));
+  EXPECT_NE(x["why"].get<std::string>().find("better than trial 0"), std::string::npos) << x;
+}
+
 TEST_F(CampaignLoop, WithoutEarlyStoppingEveryRepeatRunsAndMinRepeatsIsHonoured) {
   {
     Campaign c(early_stop_spec(""));

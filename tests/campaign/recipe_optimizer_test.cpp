@@ -80,3 +80,23 @@ TEST(RecipeOptimizer, UnknownMultiObjectiveIsALocatedError) {
   EXPECT_NE(msg.find("recipe.yaml:10:30:"), std::string::npos) << msg;
   EXPECT_NE(msg.find("parego or ehvi"), std::string::npos) << msg;
 }
+
+TEST(RecipeNoise, MaxRepeatsLoadsAndABadValueIsLocated) {
+  RecipeFile good("noise: {early_stop: {min_repeats: 2, max_repeats: 8}}\n");
+  auto r = load_recipe(good.path.string());
+  ASSERT_TRUE(r) << r.error().format();
+  EXPECT_TRUE(r->early_stop.on);
+  EXPECT_EQ(r->early_stop.max_repeats, 8);
+  RecipeFile off("noise: {early_stop: on}\n");
+  EXPECT_EQ(load_recipe(off.path.string())->early_stop.max_repeats, 0);
+  RecipeFile low("noise: {early_stop: {min_repeats: 3, max_repeats: 3}}\n");
+  auto l = load_recipe(low.path.string());
+  ASSERT_FALSE(l);
+  EXPECT_EQ(l.error().line, 10) << l.error().format();
+  EXPECT_NE(l.error().message.find("'max_repeats' (3) must be above 'min_repeats' (3)"), std::string::npos)
+      << l.error().format();
+  RecipeFile typo("noise: {early_stop: {max_repeat: 8}}\n");
+  auto t = load_recipe(typo.path.string());
+  ASSERT_FALSE(t);
+  EXPECT_NE(t.error().message.find("did you mean 'max_repeats'"), std::string::npos) << t.error().format();
+}

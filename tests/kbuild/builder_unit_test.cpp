@@ -207,7 +207,7 @@ TEST(CcacheStats, CountsHitsAndMissesOfAStatsLog) {
 }
 
 TEST(Builder, RecordsCcachesCountersOfEachBuildAndNoneOnACacheHit) {
-  ASSERT_TRUE(util::which("ccache")) << "ccache is not installed (scripts/setup-tests installs it)";
+  ASSERT_TRUE(util::which("ccache")) << "ccache is not installed (scripts/setup installs it)";
   fs::path d = temp("ccache");
   kt_test::make_standin_tree(d / "tree", /*compiles=*/true);
   ::setenv("CCACHE_DIR", (d / "ccache").c_str(), 1);  // a cache of this test's own

@@ -112,6 +112,10 @@ struct Recipe {
     bool on = false;
     double alpha = 0.05;
     int min_repeats = 2;
+    /// Adaptive repeats: a proposal still indistinguishable from the incumbent
+    /// after its planned repeats (the two-sided test at `alpha` undecided)
+    /// runs more, up to this many; 0: never more than planned.
+    int max_repeats = 0;
   } early_stop;
   int workers = 1;         ///< trials in flight at once (docs/workers.md)
   int workers_line = 0;    ///< where `workers:` stands (0: absent), for located errors

@@ -77,6 +77,9 @@ struct Trial {
   /// `noise.early_stop` stopped its repeats: {after, of, metric, incumbent,
   /// statistic, threshold, alpha, looks, why, ...} (docs/json-output.md); null: every repeat ran.
   nlohmann::json early_stop;
+  /// Adaptive repeats gave this close contender more than its planned
+  /// repeats: {after, planned, max, metric, incumbent, decided, why}; else null.
+  nlohmann::json extra_repeats;
   /// The run's median of `metric` when the trial is ok and measured it.
   std::optional<double> value(const std::string& metric) const;
   /// "ok" | "failed", as stored and printed.
