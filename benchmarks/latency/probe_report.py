@@ -7,7 +7,9 @@ ratios, and the gate's own bootstrap interval and decision. Writes the block
 'latency-probe' of --doc."""
 import argparse
 import json
+import math
 import os
+import statistics as st
 import subprocess
 import sys
 
@@ -49,6 +51,13 @@ def main():
                   f"| get_p99 | {len(pairs)} | {'; '.join(f'{x:.2f} → {y:.2f}' for x, y in pairs)} | **{g:.3f}** "
                   f"({(g - 1) * 100:+.1f}%) | [{lo:.3f}, {hi:.3f}] | "
                   f"[{gate['ratio']['lo']:.3f}, {gate['ratio']['hi']:.3f}] | {gate['decision']} |"]
+        sd = st.stdev(math.log(y / x) for x, y in pairs)
+        effect = abs(math.log(g))
+        if effect > 0:
+            lines += ["", f"Spread of the per-pair log ratio: sd {sd:.3f}. Were the effect what these pairs measured "
+                      f"({(g - 1) * 100:+.1f}%), an interval excluding no change would take about "
+                      f"{math.ceil((1.96 * sd / effect) ** 2)} pairs, and 80% power to show it about "
+                      f"{math.ceil(((1.96 + 0.84) * sd / effect) ** 2)} pairs."]
     else:
         lines.append(f"The gate measured no pairs: {gate.get('message', '')}")
     replace_block(a.doc, "latency-probe", "benchmarks/latency/probe.sh", "\n".join(lines))

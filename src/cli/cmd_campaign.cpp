@@ -202,6 +202,8 @@ void add_campaign_commands(CLI::App& app, int& exit_code) {
       for (const auto& a : t.adjusted) std::cout << fmt::format("{:>5}  adjusted: {}\n", "", space::describe_adjustment(a));
       if (!t.early_stop.is_null())
         std::cout << fmt::format("{:>5}  stopped early: {}\n", "", util::printable(results::describe_early_stop(t.early_stop)));
+      if (!t.extra_repeats.is_null())
+        std::cout << fmt::format("{:>5}  extra repeats: {}\n", "", util::printable(results::describe_extra_repeats(t.extra_repeats)));
     }
   });
 

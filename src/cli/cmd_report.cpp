@@ -123,6 +123,8 @@ util::Status show_trial(const Source& s, int seq, bool no_artifacts) {
     std::cout << fmt::format("  failed at {}: {}\n", printable(sum.failure_stage), printable(sum.failure_reason, true));
   if (!sum.early_stop.is_null())
     std::cout << fmt::format("  stopped early: {}\n", printable(results::describe_early_stop(sum.early_stop)));
+  if (!sum.extra_repeats.is_null())
+    std::cout << fmt::format("  extra repeats: {}\n", printable(results::describe_extra_repeats(sum.extra_repeats)));
   std::cout << fmt::format("  worker {}, {:.1f} s\n", sum.worker.empty() ? "-" : printable(sum.worker), sum.finished_at - sum.started_at);
   std::cout << "parameters (proposed → effective):\n";
   for (const auto& [k, v] : sum.params.items()) {

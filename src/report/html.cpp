@@ -177,6 +177,7 @@ std::string trial_table(const std::vector<Trial>& trials, std::optional<std::siz
       for (const auto& [k, v] : t.params.items()) p += fmt::format("{}{}={}", p.empty() ? "" : ", ", k, value_text(v));
       s += "<td><code>" + esc(p) + "</code>";
       if (!t.early_stop.is_null()) s += " <span class=\"note\">stopped early: " + esc(results::describe_early_stop(t.early_stop)) + "</span>";
+      if (!t.extra_repeats.is_null()) s += " <span class=\"note\">extra repeats: " + esc(results::describe_extra_repeats(t.extra_repeats)) + "</span>";
       s += "</td>";
     }
     s += "</tr>";

@@ -135,6 +135,13 @@ std::string format_limit(const LimitSpec& l) {
   return l.relative ? fmt::format("{} {:.10g}% baseline", l.op, l.value * 100.0) : fmt::format("{} {}", l.op, l.value);
 }
 
+std::string describe_extra_repeats(const json& x) {
+  if (!x.is_object()) return "";
+  auto count = [&](const char* k) { return x.contains(k) && x[k].is_number_integer() ? x[k].get<int>() : 0; };
+  std::string why = x.contains("why") && x["why"].is_string() ? x["why"].get<std::string>() : "";
+  return fmt::format("{} instead of {} repeats: {}", count("after"), count("planned"), why);
+}
+
 std::string describe_early_stop(const json& es) {
   if (!es.is_object()) return "";
   auto number = [&](const char* k) { return es.contains(k) && es[k].is_number_integer() ? es[k].get<long long>() : 0LL; };

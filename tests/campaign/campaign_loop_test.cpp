@@ -797,6 +797,9 @@ TEST_F(CampaignLoop, AdaptiveRepeatsGiveACloseContenderMoreAndSayWhy) {
   EXPECT_TRUE(trial(2).early_stop.is_null());
   EXPECT_FALSE(trial(2).effective.contains("extra_repeats"));  // not a parameter's value
   EXPECT_EQ(kerntune::results::to_json(trial(2))["extra_repeats"], x);
+  EXPECT_TRUE(kerntune::results::describe_extra_repeats(x).starts_with(
+      "8 instead of 3 repeats: still as good as trial 0 after all 8 repeats allowed"))
+      << kerntune::results::describe_extra_repeats(x);
   // Clearly better at its 3 planned repeats: no extra ones, no record.
   EXPECT_EQ(t[3].measurements.size(), 3u);
   EXPECT_TRUE(trial(3).extra_repeats.is_null());

@@ -92,6 +92,8 @@ struct Trial {
 
 /// A trial's early_stop record in words: "after 2 of 5 repeats: worse than trial 3: pooled t …".
 std::string describe_early_stop(const nlohmann::json& early_stop);
+/// A trial's extra_repeats record in words: "8 instead of 3 repeats: still as good as trial 0 after …".
+std::string describe_extra_repeats(const nlohmann::json& extra_repeats);
 
 /// The end of the search phase in `trials` (in seq order): one past its last
 /// baseline or proposal. What follows is the confirmation phase.
